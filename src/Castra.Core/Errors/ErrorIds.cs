@@ -1,0 +1,20 @@
+namespace Castra.Errors;
+
+/// <summary>Stable error identifiers. Scripts match on these; never rename one.</summary>
+public static class ErrorIds
+{
+    public const string InvalidVmName = "CastraInvalidVmName";
+    public const string VmNotFound = "CastraVmNotFound";
+    public const string SocketPathTooLong = "CastraSocketPathTooLong";
+    public const string InvalidTimeout = "CastraInvalidTimeout";
+    public const string InvalidStateRoot = "CastraInvalidStateRoot";
+    public const string VmDefinitionInvalid = "CastraVmDefinitionInvalid";
+    public const string StalePidFile = "CastraStalePidFile";
+    public const string StopFailed = "CastraVmStopFailed";
+    public const string ShutdownCancelled = "CastraShutdownCancelled";
+    public const string ShutdownInterruptedTakeover = "CastraShutdownTakeover";
+    public const string LockBusy = "CastraShutdownLockBusy";
+    public const string FollowTimeout = "CastraShutdownFollowTimeout";
+    public const string StatusUnreadable = "CastraStatusUnreadable";
+    public const string Unexpected = "CastraUnexpectedError";
+}

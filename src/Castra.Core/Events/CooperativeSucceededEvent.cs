@@ -1,0 +1,11 @@
+namespace Castra.Events;
+
+/// <summary>The QEMU process exited within the cooperative window: no signal was sent.</summary>
+public sealed record CooperativeSucceededEvent() : ShutdownEvent(EventTypes.CooperativeSucceeded)
+{
+    /// <summary>The channel that worked (ACPI or Agent).</summary>
+    public string Method { get; init; } = "";
+
+    /// <summary>From the request being sent to the process being gone.</summary>
+    public long DurationMs { get; init; }
+}

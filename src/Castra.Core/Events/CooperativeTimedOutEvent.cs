@@ -1,0 +1,17 @@
+namespace Castra.Events;
+
+/// <summary>The cooperative step did not stop the VM; escalation follows.</summary>
+public sealed record CooperativeTimedOutEvent() : ShutdownEvent(EventTypes.CooperativeTimedOut)
+{
+    /// <summary>The window that applied (0 on the Unavailable, ChannelError and Skipped paths, which do not wait).</summary>
+    public long TimeoutMs { get; init; }
+
+    /// <summary>TimeoutExpired, ChannelUnavailable, ChannelError or Skipped.</summary>
+    public string Reason { get; init; } = "";
+
+    /// <summary>What exactly happened, e.g. the socket error or the unexpected greeting.</summary>
+    public string? Detail { get; init; }
+
+    /// <summary>A one-line remediation.</summary>
+    public string? Hint { get; init; }
+}

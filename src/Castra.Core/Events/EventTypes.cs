@@ -1,0 +1,12 @@
+namespace Castra.Events;
+
+/// <summary>The stable event names (the <c>Type</c> field).</summary>
+public static class EventTypes
+{
+    public const string ShutdownRequested = nameof(ShutdownRequested);
+    public const string CooperativeAttempted = nameof(CooperativeAttempted);
+    public const string CooperativeSucceeded = nameof(CooperativeSucceeded);
+    public const string CooperativeTimedOut = nameof(CooperativeTimedOut);
+    public const string Escalation = nameof(Escalation);
+    public const string ShutdownComplete = nameof(ShutdownComplete);
+}

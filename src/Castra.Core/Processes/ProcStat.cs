@@ -1,0 +1,74 @@
+using System.Globalization;
+
+namespace Castra.Processes;
+
+/// <summary>What /proc says about a process: its state letter, start time and name.</summary>
+internal sealed record ProcStat(int Pid, char State, ulong StartTime, string Comm)
+{
+    /// <summary>Exited but not yet reaped (Z) or being reaped (X): the process is gone, whatever kill(pid,0) says.</summary>
+    public bool IsDead => State is 'Z' or 'X';
+
+    /// <summary>Null when there is no such process.</summary>
+    public static ProcStat? TryRead(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        return Parse(pid, text);
+    }
+
+    /// <summary>comm may contain spaces and parentheses, so fields are counted from the last ')'.</summary>
+    internal static ProcStat? Parse(int pid, string text)
+    {
+        var open = text.IndexOf('(', StringComparison.Ordinal);
+        var close = text.LastIndexOf(')');
+        if (open < 0 || close < open)
+        {
+            return null;
+        }
+
+        var comm = text[(open + 1)..close];
+        var fields = text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+        // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+        if (fields.Length < 20 || fields[0].Length != 1
+            || !ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+        {
+            return null;
+        }
+
+        return new ProcStat(pid, fields[0][0], start, comm);
+    }
+
+    public static string? TryReadCwd(int pid)
+    {
+        try
+        {
+            return new DirectoryInfo($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cwd").LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public static IReadOnlyList<string> TryReadCommandLine(int pid)
+    {
+        try
+        {
+            var raw = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline");
+            return raw.Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+}

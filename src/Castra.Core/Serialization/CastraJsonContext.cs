@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+using Castra.Events;
+using Castra.State;
+
+namespace Castra.Serialization;
+
+/// <summary>
+/// Source-generated System.Text.Json metadata for everything Castra writes: fast start-up for the CLI and
+/// one set of rules (PascalCase .NET names, nulls omitted) for the journal, the status file and --json.
+/// </summary>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+    AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ShutdownRequestedEvent))]
+[JsonSerializable(typeof(CooperativeAttemptedEvent))]
+[JsonSerializable(typeof(CooperativeSucceededEvent))]
+[JsonSerializable(typeof(CooperativeTimedOutEvent))]
+[JsonSerializable(typeof(EscalationEvent))]
+[JsonSerializable(typeof(ShutdownCompleteEvent))]
+[JsonSerializable(typeof(StatusDocument))]
+[JsonSerializable(typeof(VmDefinition))]
+[JsonSerializable(typeof(ShutdownStatus))]
+[JsonSerializable(typeof(VmInfo))]
+internal sealed partial class CastraJsonContext : JsonSerializerContext
+{
+}
+
+/// <summary>The same settings, indented, for files people read and edit (vm.json, shutdown.json).</summary>
+[JsonSourceGenerationOptions(
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+    AllowTrailingCommas = true)]
+[JsonSerializable(typeof(StatusDocument))]
+[JsonSerializable(typeof(VmDefinition))]
+internal sealed partial class CastraIndentedJsonContext : JsonSerializerContext
+{
+}

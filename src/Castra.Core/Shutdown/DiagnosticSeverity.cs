@@ -1,0 +1,7 @@
+namespace Castra.Shutdown;
+
+public enum DiagnosticSeverity
+{
+    Warning,
+    Error,
+}

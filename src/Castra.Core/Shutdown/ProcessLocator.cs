@@ -1,0 +1,60 @@
+using System.Globalization;
+using Castra.Processes;
+using Castra.State;
+
+namespace Castra.Shutdown;
+
+/// <summary>What the pidfile leads to.</summary>
+internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? Process, int? Pid, string Detail);
+
+/// <summary>
+/// Reads the VM's pidfile, opens a handle on that process and proves it is the VM's QEMU. The handle is opened
+/// before the identity check, so the check applies to the very process later signalled through it.
+/// </summary>
+internal static class ProcessLocator
+{
+    private static readonly TimeSpan PeerTimeout = TimeSpan.FromMilliseconds(500);
+
+    public static async Task<LocatedProcess> LocateAsync(VmPaths vm, VmDefinition? definition, bool usePidfd, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = (await File.ReadAllTextAsync(vm.PidFile, cancellationToken).ConfigureAwait(false)).Trim();
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // No pidfile, but a QEMU may still serve the VM's own QMP socket (started without -pidfile): the kernel
+            // tells which process listens there, and a socket inside the VM's directory is proof enough.
+            if (await SocketPeer.TryGetPidAsync(vm.QmpSocket, PeerTimeout, cancellationToken).ConfigureAwait(false) is { } peer
+                && TrackedProcess.Open(peer, usePidfd) is { } served)
+            {
+                return new LocatedProcess(IdentityVerdict.Verified, served, peer, $"no pidfile, but {vm.QmpSocket} is served by PID {peer}");
+            }
+
+            return new LocatedProcess(null, null, null, $"no pidfile at {vm.PidFile}: the VM is not running");
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
+        {
+            return new LocatedProcess(IdentityVerdict.NotOurs, null, null, $"{vm.PidFile} does not hold a usable PID ('{Shorten(text)}')");
+        }
+
+        var process = TrackedProcess.Open(pid, usePidfd);
+        if (process is null)
+        {
+            return new LocatedProcess(IdentityVerdict.Exited, null, pid, $"QEMU (PID {pid}) is no longer running");
+        }
+
+        var identity = await ProcessIdentity.VerifyAsync(pid, vm, definition, cancellationToken).ConfigureAwait(false);
+        if (identity.Verdict != IdentityVerdict.Verified)
+        {
+            process.Dispose();
+            return new LocatedProcess(identity.Verdict, null, pid, identity.Detail);
+        }
+
+        return new LocatedProcess(IdentityVerdict.Verified, process, pid, identity.Detail);
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
+}

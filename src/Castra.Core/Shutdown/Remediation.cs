@@ -1,0 +1,28 @@
+using Castra.Qmp;
+using Castra.State;
+
+namespace Castra.Shutdown;
+
+/// <summary>One-line remediation hints for the cooperative step's failure paths (CooperativeTimedOut.Hint).</summary>
+internal static class Remediation
+{
+    public static string NoQmpSocket(VmPaths vm) =>
+        $"start QEMU with -qmp unix:{vm.QmpSocket},server=on,wait=off so Castra can press the ACPI power button";
+
+    public static string GuestIgnoredPowerButton(string optionName) =>
+        $"make the guest OS handle the ACPI power button (acpid or systemd-logind), or raise {optionName} if it needs longer";
+
+    public static string For(QmpErrorKind kind, VmPaths vm) => kind switch
+    {
+        QmpErrorKind.SocketMissing => NoQmpSocket(vm),
+        QmpErrorKind.SocketPathTooLong => "use a shorter state root (CASTRA_HOME or --home) or VM name: Unix socket paths are limited to 107 bytes",
+        QmpErrorKind.ConnectionRefused => $"QEMU no longer listens on {vm.QmpSocket}: it was killed or is exiting; the process is checked and signalled next",
+        QmpErrorKind.ConnectTimeout or QmpErrorKind.GreetingTimeout =>
+            "QEMU is not serving QMP: it may be stopped (SIGSTOP, debugger) or another client holds the monitor (QEMU serves one at a time); disconnect other QMP clients",
+        QmpErrorKind.NotQmp => $"{vm.QmpSocket} is not a QMP monitor: start QEMU with -qmp unix:{vm.QmpSocket},server=on,wait=off (not -monitor or -serial)",
+        QmpErrorKind.ReplyTimeout => "QEMU stopped answering QMP: it may be stopped or badly overloaded",
+        QmpErrorKind.CommandFailed => "QEMU refused the power button request; check the machine type supports ACPI (not -no-acpi)",
+        QmpErrorKind.Disconnected => "QEMU closed the QMP connection: it may be exiting, or another tool is misusing the monitor",
+        _ => $"check that QEMU serves QMP on {vm.QmpSocket}",
+    };
+}

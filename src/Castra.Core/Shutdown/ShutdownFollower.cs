@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using Castra.Errors;
+using Castra.Events;
+using Castra.Processes;
+using Castra.State;
+
+namespace Castra.Shutdown;
+
+/// <summary>
+/// Repeat safety across processes. The VM's lock decides who orchestrates; any other caller becomes a follower:
+/// it replays the owner's journal lines for the current shutdown as they are written and reports the owner's
+/// outcome, sending nothing itself. If the owner dies, its flock is released and the follower takes over.
+/// </summary>
+internal static class ShutdownFollower
+{
+    /// <summary>Grace beyond the owner's recorded deadline before a follower gives up.</summary>
+    private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a held lock without a live shutdown record is tolerated (an owner between lock and first write).</summary>
+    private static readonly TimeSpan UnrecordedLockPatience = TimeSpan.FromSeconds(10);
+
+    /// <summary>A safety net under inotify: re-check at this interval even if no change notification arrives.</summary>
+    private static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Either the lock (caller orchestrates) or the followed shutdown's result.</summary>
+    public static async Task<(VmLock? Lock, VmShutdownResult? Followed)> AcquireOrFollowAsync(VmPaths vm, IShutdownObserver observer, CancellationToken cancellationToken)
+    {
+        var waitingSince = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var vmLock = VmLock.TryAcquire(vm);
+            if (vmLock is not null)
+            {
+                return (vmLock, null);
+            }
+
+            StatusDocument? status = null;
+            try
+            {
+                status = StatusStore.TryRead(vm);
+            }
+            catch (InvalidDataException)
+            {
+                // Being replaced right now, or damaged; look again shortly.
+            }
+
+            if (status is not null && status.Phase != ContractNames.Of(ShutdownPhase.Complete) && OwnerProcess.IsAlive(status.OwnerPid, status.OwnerStartTime))
+            {
+                var followed = await FollowAsync(vm, status, observer, cancellationToken).ConfigureAwait(false);
+                if (followed is not null)
+                {
+                    return (null, followed);
+                }
+
+                waitingSince = Stopwatch.GetTimestamp();
+                continue; // The owner died: try to take over.
+            }
+
+            if (Stopwatch.GetElapsedTime(waitingSince) > UnrecordedLockPatience)
+            {
+                var message = $"{vm.LockFile} is held by another process, but no shutdown of '{vm.Name}' is recorded as running; is another tool holding the lock?";
+                observer.OnDiagnostic(new ShutdownDiagnostic(vm.Name, DiagnosticSeverity.Error, ErrorIds.LockBusy, CastraErrorCategory.ResourceBusy, message));
+                return (null, new VmShutdownResult(vm.Name, null, false, 0, ErrorIds.LockBusy, message));
+            }
+
+            // Rare and short: the owner has just taken the lock and is about to write shutdown.json.
+            await Task.Delay(TimeSpan.FromMilliseconds(25), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Null when the owner died before completing (the caller then tries to take over).</summary>
+    private static async Task<VmShutdownResult?> FollowAsync(VmPaths vm, StatusDocument status, IShutdownObserver observer, CancellationToken cancellationToken)
+    {
+        var reader = new JournalReader(vm.Journal, status.JournalOffset);
+        using var changed = new SemaphoreSlim(0, 1);
+        using var watcher = new FileSystemWatcher(vm.Directory)
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName,
+        };
+        FileSystemEventHandler onChange = (_, _) => Signal(changed);
+        watcher.Changed += onChange;
+        watcher.Created += onChange;
+        watcher.EnableRaisingEvents = true;
+
+        var giveUpAt = status.Deadline + DeadlineGrace;
+        while (true)
+        {
+            foreach (var evt in reader.ReadNew())
+            {
+                if (evt.ShutdownId != status.ShutdownId)
+                {
+                    continue;
+                }
+
+                observer.OnEvent(evt);
+                if (evt is ShutdownCompleteEvent complete)
+                {
+                    var outcome = Enum.TryParse<ShutdownOutcome>(complete.Outcome, out var parsed) ? parsed : ShutdownOutcome.Failed;
+                    return new VmShutdownResult(vm.Name, outcome, complete.Changed, complete.TotalMs, null, complete.Detail);
+                }
+            }
+
+            if (!OwnerProcess.IsAlive(status.OwnerPid, status.OwnerStartTime))
+            {
+                // One last read: the owner may have completed just before exiting.
+                var tail = reader.ReadNew().Where(e => e.ShutdownId == status.ShutdownId).ToList();
+                foreach (var evt in tail)
+                {
+                    observer.OnEvent(evt);
+                    if (evt is ShutdownCompleteEvent complete)
+                    {
+                        var outcome = Enum.TryParse<ShutdownOutcome>(complete.Outcome, out var parsed) ? parsed : ShutdownOutcome.Failed;
+                        return new VmShutdownResult(vm.Name, outcome, complete.Changed, complete.TotalMs, null, complete.Detail);
+                    }
+                }
+
+                return null;
+            }
+
+            if (DateTimeOffset.UtcNow > giveUpAt)
+            {
+                var message = $"the shutdown of '{vm.Name}' run by PID {status.OwnerPid} passed its deadline ({status.Deadline:O}) without completing";
+                observer.OnDiagnostic(new ShutdownDiagnostic(vm.Name, DiagnosticSeverity.Error, ErrorIds.FollowTimeout, CastraErrorCategory.OperationTimeout, message));
+                return new VmShutdownResult(vm.Name, null, false, 0, ErrorIds.FollowTimeout, message);
+            }
+
+            await changed.WaitAsync(RecheckInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Signal(SemaphoreSlim semaphore)
+    {
+        try
+        {
+            if (semaphore.CurrentCount == 0)
+            {
+                semaphore.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The follow ended while the watcher was still delivering.
+        }
+    }
+}

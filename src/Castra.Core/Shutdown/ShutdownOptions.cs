@@ -1,0 +1,56 @@
+using Castra.Errors;
+using Castra.Qmp;
+
+namespace Castra.Shutdown;
+
+/// <summary>What the caller asks of one shutdown call (all VMs in it).</summary>
+public sealed class ShutdownOptions
+{
+    /// <summary>Null: the VM's vm.json value, else 60 s.</summary>
+    public TimeSpan? CooperativeTimeout { get; init; }
+
+    /// <summary>Null: the VM's vm.json value, else 10 s.</summary>
+    public TimeSpan? TermTimeout { get; init; }
+
+    /// <summary>Null: the VM's vm.json value, else 5 s.</summary>
+    public TimeSpan? KillTimeout { get; init; }
+
+    public ShutdownReason Reason { get; init; } = ShutdownReason.UserRequested;
+
+    public string? Message { get; init; }
+
+    /// <summary>Skip the cooperative step: SIGTERM, then SIGKILL. The event sequence keeps its shape.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>At most this many VMs are worked on at once; 0 means no limit.</summary>
+    public int ThrottleLimit { get; init; }
+
+    /// <summary>Per-step bounds of the QMP exchange (each also capped by the cooperative window).</summary>
+    public QmpTimeouts Qmp { get; init; } = QmpTimeouts.Default;
+
+    /// <summary>False forces the polling fallback even where pidfd works (tests and the benchmark use it).</summary>
+    public bool UsePidfd { get; init; } = true;
+
+    /// <exception cref="CastraException">ErrorId CastraInvalidTimeout or CastraInvalidArgument.</exception>
+    public void Validate()
+    {
+        Check(CooperativeTimeout, nameof(CooperativeTimeout));
+        Check(TermTimeout, nameof(TermTimeout));
+        Check(KillTimeout, nameof(KillTimeout));
+        if (ThrottleLimit < 0)
+        {
+            throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, $"ThrottleLimit must be 0 (no limit) or positive, not {ThrottleLimit}.");
+        }
+    }
+
+    private static void Check(TimeSpan? value, string name)
+    {
+        if (value is { } v && !ShutdownTimeouts.IsValidSeconds(v.TotalSeconds))
+        {
+            throw new CastraException(
+                ErrorIds.InvalidTimeout,
+                CastraErrorCategory.InvalidArgument,
+                $"{name} must be more than 0 and at most {ShutdownTimeouts.MaxSeconds} seconds, not {v.TotalSeconds} s.");
+        }
+    }
+}

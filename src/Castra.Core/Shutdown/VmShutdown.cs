@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using System.Globalization;
+using Castra.Errors;
+using Castra.Events;
+using Castra.Native;
+using Castra.Processes;
+using Castra.Qmp;
+using Castra.State;
+
+namespace Castra.Shutdown;
+
+/// <summary>
+/// One VM's shutdown, start to finish: take the VM's lock (or follow whoever holds it), then run the ordered,
+/// bounded sequence ShutdownRequested → cooperative step → SIGTERM? → SIGKILL? → ShutdownComplete.
+/// </summary>
+internal sealed class VmShutdown
+{
+    private readonly VmPaths _vm;
+    private readonly ShutdownOptions _options;
+    private readonly IShutdownObserver _observer;
+
+    public VmShutdown(VmPaths vm, ShutdownOptions options, IShutdownObserver observer)
+    {
+        _vm = vm;
+        _options = options;
+        _observer = observer;
+    }
+
+    public async Task<VmShutdownResult> RunAsync(CancellationToken cancellationToken)
+    {
+        if (!_vm.Exists)
+        {
+            var message = $"No VM named '{_vm.Name}' under {_vm.Root.Path} ({_vm.Directory} does not exist).";
+            Diagnose(DiagnosticSeverity.Error, ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, message);
+            return new VmShutdownResult(_vm.Name, null, false, 0, ErrorIds.VmNotFound, message);
+        }
+
+        var (vmLock, followed) = await ShutdownFollower.AcquireOrFollowAsync(_vm, _observer, cancellationToken).ConfigureAwait(false);
+        if (vmLock is null)
+        {
+            return followed!;
+        }
+
+        using (vmLock)
+        {
+            using var run = new Run(this);
+            return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Diagnose(DiagnosticSeverity severity, string errorId, CastraErrorCategory category, string message) =>
+        _observer.OnDiagnostic(new ShutdownDiagnostic(_vm.Name, severity, errorId, category, message));
+
+    private static long Ms(TimeSpan span) => (long)Math.Round(span.TotalMilliseconds);
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>The state of one orchestrated run (lock held).</summary>
+    private sealed class Run : IDisposable
+    {
+        private readonly VmShutdown _owner;
+        private readonly long _startedAt = Stopwatch.GetTimestamp();
+        private StatusTracker _status = null!;
+        private EventRecorder _recorder = null!;
+        private ShutdownTimeouts _timeouts = ShutdownTimeouts.Defaults;
+        private bool _changed;
+        private ShutdownPhase _phase = ShutdownPhase.Requested;
+
+        public Run(VmShutdown owner) => _owner = owner;
+
+        private VmPaths Vm => _owner._vm;
+
+        private ShutdownOptions Options => _owner._options;
+
+        public async Task<VmShutdownResult> ExecuteAsync(CancellationToken cancellationToken)
+        {
+            Prepare();
+            TrackedProcess? process = null;
+            try
+            {
+                _recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
+
+                var located = await ProcessLocator.LocateAsync(Vm, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
+                _status.Document.QemuPid = located.Pid;
+                switch (located.Verdict)
+                {
+                    case null:
+                        return Finish(ShutdownOutcome.Graceful, located.Detail);
+                    case IdentityVerdict.Exited:
+                        LeftoverFiles.RemoveFor(Vm, located.Pid);
+                        return Finish(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed");
+                    case IdentityVerdict.NotOurs:
+                        var detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
+                        _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {detail}");
+                        LeftoverFiles.RemovePidFile(Vm);
+                        return Finish(ShutdownOutcome.Graceful, detail);
+                }
+
+                process = located.Process!;
+                if (await CooperateAsync(process, cancellationToken).ConfigureAwait(false))
+                {
+                    LeftoverFiles.RemoveFor(Vm, process.Pid);
+                    return Finish(ShutdownOutcome.Graceful, null);
+                }
+
+                Enter(ShutdownPhase.Terminating);
+                if (await SignalAndWaitAsync(process, Libc.SIGTERM, ContractNames.SigTerm, _timeouts.Term, cancellationToken).ConfigureAwait(false))
+                {
+                    LeftoverFiles.RemoveFor(Vm, process.Pid);
+                    return Finish(ShutdownOutcome.Forced, null);
+                }
+
+                Enter(ShutdownPhase.Killing);
+                if (await SignalAndWaitAsync(process, Libc.SIGKILL, ContractNames.SigKill, _timeouts.Kill, cancellationToken).ConfigureAwait(false))
+                {
+                    LeftoverFiles.RemoveFor(Vm, process.Pid);
+                    return Finish(ShutdownOutcome.Forced, null);
+                }
+
+                var failure = SurvivedKill(process);
+                _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.StopFailed, CastraErrorCategory.OperationTimeout, $"{Vm.Name}: {failure}");
+                return Finish(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return Finish(ShutdownOutcome.Cancelled, $"cancelled by the caller during {ContractNames.Of(_phase)}; no further signal was sent", ErrorIds.ShutdownCancelled);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or QmpException or System.Net.Sockets.SocketException)
+            {
+                var failure = $"unexpected failure during {ContractNames.Of(_phase)}: {ex.Message}";
+                _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.Unexpected, CastraErrorCategory.NotSpecified, $"{Vm.Name}: {failure}");
+                return Finish(ShutdownOutcome.Failed, failure, ErrorIds.Unexpected);
+            }
+            finally
+            {
+                process?.Dispose();
+            }
+        }
+
+        private VmDefinition? _definition;
+
+        private void Prepare()
+        {
+            StatusDocument? previous = null;
+            try
+            {
+                previous = StatusStore.TryRead(Vm);
+            }
+            catch (InvalidDataException)
+            {
+                // A damaged status file is simply replaced.
+            }
+
+            try
+            {
+                _definition = VmDefinitionStore.TryRead(Vm);
+            }
+            catch (CastraException ex)
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ex.ErrorId, ex.Category, $"{ex.Message}; using the call's options and Castra's defaults");
+            }
+
+            _timeouts = ShutdownTimeouts.Resolve(Options, _definition);
+
+            EventJournal? journal = null;
+            try
+            {
+                journal = EventJournal.OpenForAppend(Vm);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError,
+                    $"could not open {Vm.Journal} ({ex.Message}); events are still reported here but not journaled");
+            }
+
+            var shutdownId = NewShutdownId();
+            var now = DateTimeOffset.UtcNow;
+            var takeover = previous is not null && previous.Phase != ContractNames.Of(ShutdownPhase.Complete) ? previous : null;
+            var document = new StatusDocument
+            {
+                VmName = Vm.Name,
+                ShutdownId = shutdownId,
+                Phase = ContractNames.Of(ShutdownPhase.Requested),
+                Reason = ContractNames.Of(Options.Reason),
+                Message = Options.Message,
+                Force = Options.Force,
+                StartedAt = now,
+                Deadline = now + _timeouts.WorstCase(Options.Force),
+                OwnerPid = OwnerProcess.Pid,
+                OwnerHost = Environment.MachineName,
+                OwnerStartTime = OwnerProcess.StartTime,
+                JournalOffset = journal?.Length ?? 0,
+                CooperativeTimeoutMs = Ms(_timeouts.Cooperative),
+                TermTimeoutMs = Ms(_timeouts.Term),
+                KillTimeoutMs = Ms(_timeouts.Kill),
+                TakeoverOf = takeover?.ShutdownId,
+            };
+
+            _status = new StatusTracker(Vm, document, _owner._observer);
+            _status.Save();
+            _recorder = new EventRecorder(Vm, shutdownId, journal, _owner._observer);
+
+            if (takeover is not null)
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.ShutdownInterruptedTakeover, CastraErrorCategory.ResourceUnavailable,
+                    $"{Vm.Name}: shutdown {takeover.ShutdownId} (owner PID {takeover.OwnerPid}) was interrupted in phase {takeover.Phase}; taking over");
+            }
+        }
+
+        /// <summary>True when the guest powered itself off within the window.</summary>
+        private async Task<bool> CooperateAsync(TrackedProcess process, CancellationToken cancellationToken)
+        {
+            Enter(ShutdownPhase.Cooperative);
+            if (Options.Force)
+            {
+                _recorder.Emit(new CooperativeAttemptedEvent { Method = ContractNames.Of(CooperativeChannel.None), TimeoutMs = 0 });
+                _recorder.Emit(new CooperativeTimedOutEvent
+                {
+                    TimeoutMs = 0,
+                    Reason = ContractNames.Of(CooperativeFailureReason.Skipped),
+                    Detail = "the cooperative step was skipped (force): going straight to SIGTERM",
+                });
+                return false;
+            }
+
+            if (!File.Exists(Vm.QmpSocket))
+            {
+                _recorder.Emit(new CooperativeAttemptedEvent { Method = ContractNames.Of(CooperativeChannel.Unavailable), TimeoutMs = 0 });
+                _recorder.Emit(new CooperativeTimedOutEvent
+                {
+                    TimeoutMs = 0,
+                    Reason = ContractNames.Of(CooperativeFailureReason.ChannelUnavailable),
+                    Detail = $"no QMP socket at {Vm.QmpSocket}",
+                    Hint = Remediation.NoQmpSocket(Vm),
+                });
+                return false;
+            }
+
+            var window = _timeouts.Cooperative;
+            var windowMs = Ms(window);
+            var method = ContractNames.Of(CooperativeChannel.Acpi);
+            _recorder.Emit(new CooperativeAttemptedEvent { Method = method, TimeoutMs = windowMs });
+            var attemptStart = Stopwatch.GetTimestamp();
+
+            QmpClient qmp;
+            try
+            {
+                qmp = await QmpClient.ConnectAsync(Vm.QmpSocket, Options.Qmp.CappedTo(window), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var replyBound = Options.Qmp.CappedTo(window - Stopwatch.GetElapsedTime(attemptStart)).Reply;
+                    using var reply = await qmp.ExecuteAsync("system_powerdown", replyBound, cancellationToken).ConfigureAwait(false);
+                    _changed = true;
+                }
+                catch
+                {
+                    await qmp.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+            catch (QmpException ex)
+            {
+                if (process.HasExited)
+                {
+                    // It went down while we were knocking (e.g. the guest was already powering off): no signal needed.
+                    _recorder.Emit(new CooperativeSucceededEvent { Method = method, DurationMs = Ms(Stopwatch.GetElapsedTime(attemptStart)) });
+                    return true;
+                }
+
+                _recorder.Emit(new CooperativeTimedOutEvent
+                {
+                    TimeoutMs = windowMs,
+                    Reason = ContractNames.Of(CooperativeFailureReason.ChannelError),
+                    Detail = ex.Message,
+                    Hint = Remediation.For(ex.Kind, Vm),
+                });
+                return false;
+            }
+
+            await using (qmp.ConfigureAwait(false))
+            {
+                var exited = await process.WaitForExitAsync(Remaining(window, attemptStart), cancellationToken).ConfigureAwait(false);
+                if (exited)
+                {
+                    _recorder.Emit(new CooperativeSucceededEvent { Method = method, DurationMs = Ms(Stopwatch.GetElapsedTime(attemptStart)) });
+                    return true;
+                }
+            }
+
+            _recorder.Emit(new CooperativeTimedOutEvent
+            {
+                TimeoutMs = windowMs,
+                Reason = ContractNames.Of(CooperativeFailureReason.TimeoutExpired),
+                Detail = $"the guest did not power off within {Seconds(window)} of the ACPI power button",
+                Hint = Remediation.GuestIgnoredPowerButton("the cooperative timeout"),
+            });
+            return false;
+        }
+
+        /// <summary>True when the process is gone within <paramref name="wait"/> after the signal.</summary>
+        private async Task<bool> SignalAndWaitAsync(TrackedProcess process, int signal, string signalName, TimeSpan wait, CancellationToken cancellationToken)
+        {
+            _recorder.Emit(new EscalationEvent { Signal = signalName, WaitMs = Ms(wait) });
+            switch (process.Signal(signal, out var errno))
+            {
+                case SignalResult.Sent:
+                    _changed = true;
+                    break;
+                case SignalResult.AlreadyExited:
+                case SignalResult.IdentityChanged:
+                    return true;
+                case SignalResult.Failed:
+                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StopFailed, CastraErrorCategory.PermissionDenied,
+                        $"{Vm.Name}: could not send {signalName} to PID {process.Pid}: {Libc.ErrorText(errno)}");
+                    break;
+            }
+
+            return await process.WaitForExitAsync(wait, cancellationToken).ConfigureAwait(false);
+        }
+
+        private string SurvivedKill(TrackedProcess process)
+        {
+            var stat = ProcStat.TryRead(process.Pid);
+            var state = stat is null ? "unknown" : stat.State switch
+            {
+                'D' => "D: uninterruptible sleep, usually stuck in the kernel on I/O (a hung NFS or disk)",
+                'T' or 't' => $"{stat.State}: stopped or traced by a debugger",
+                _ => stat.State.ToString(),
+            };
+            return $"QEMU (PID {process.Pid}) was still running {Seconds(_timeouts.Kill)} after SIGKILL (state {state})";
+        }
+
+        private void Enter(ShutdownPhase phase)
+        {
+            _phase = phase;
+            _status.Phase(phase);
+        }
+
+        private VmShutdownResult Finish(ShutdownOutcome outcome, string? detail, string? errorId = null)
+        {
+            var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
+            _recorder.Emit(new ShutdownCompleteEvent { Outcome = ContractNames.Of(outcome), TotalMs = totalMs, Changed = _changed, Detail = detail });
+            _status.Complete(outcome, _changed, totalMs, detail);
+            return new VmShutdownResult(Vm.Name, outcome, _changed, totalMs, errorId, detail);
+        }
+
+        public void Dispose() => _recorder?.Dispose();
+
+        private static TimeSpan Remaining(TimeSpan window, long since)
+        {
+            var left = window - Stopwatch.GetElapsedTime(since);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+
+        private static string NewShutdownId() =>
+            $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";
+    }
+}

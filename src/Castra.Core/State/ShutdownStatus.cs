@@ -1,0 +1,57 @@
+namespace Castra.State;
+
+/// <summary>
+/// The current or last shutdown of a VM as any session sees it (Get-CastraShutdownStatus, castra status).
+/// Flat and JSON-friendly like the events.
+/// </summary>
+public sealed record ShutdownStatus
+{
+    public string VmName { get; init; } = "";
+
+    public string ShutdownId { get; init; } = "";
+
+    /// <summary>InProgress, Complete, or Interrupted (the owner died before completing).</summary>
+    public string State { get; init; } = "";
+
+    /// <summary>Requested, Cooperative, Terminating, Killing or Complete (where an interrupted one stopped).</summary>
+    public string Phase { get; init; } = "";
+
+    public string Reason { get; init; } = "";
+
+    public string? Message { get; init; }
+
+    public bool Force { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public DateTimeOffset Deadline { get; init; }
+
+    /// <summary>Milliseconds until the deadline while in progress; 0 otherwise.</summary>
+    public long RemainingMs { get; init; }
+
+    public int OwnerPid { get; init; }
+
+    public string OwnerHost { get; init; } = "";
+
+    public int? QemuPid { get; init; }
+
+    public long CooperativeTimeoutMs { get; init; }
+
+    public long TermTimeoutMs { get; init; }
+
+    public long KillTimeoutMs { get; init; }
+
+    public string? Outcome { get; init; }
+
+    public bool? Changed { get; init; }
+
+    public long? TotalMs { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    public string? Detail { get; init; }
+
+    public string? TakeoverOf { get; init; }
+}

@@ -1,0 +1,74 @@
+using Castra.Errors;
+
+namespace Castra.State;
+
+/// <summary>
+/// The directory holding every VM Castra knows: <c>$CASTRA_HOME</c>, else <c>~/.castra</c>, unless a caller
+/// names one explicitly (<c>--home</c>, <c>-StateRoot</c>). Layout: docs/state-layout.md.
+/// </summary>
+public sealed class StateRoot
+{
+    public const string EnvironmentVariable = "CASTRA_HOME";
+
+    public StateRoot(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new CastraException(ErrorIds.InvalidStateRoot, CastraErrorCategory.InvalidArgument, "The state root path is empty.");
+        }
+
+        Path = System.IO.Path.GetFullPath(path);
+    }
+
+    public string Path { get; }
+
+    public string VmsDirectory => System.IO.Path.Combine(Path, "vms");
+
+    /// <summary>Explicit path, else $CASTRA_HOME, else ~/.castra.</summary>
+    public static StateRoot Resolve(string? explicitPath = null)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitPath))
+        {
+            return new StateRoot(ExpandHome(explicitPath));
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            return new StateRoot(ExpandHome(fromEnvironment));
+        }
+
+        return new StateRoot(System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".castra"));
+    }
+
+    public VmPaths Vm(string name) => new(this, VmName.Validate(name));
+
+    /// <summary>Names of the VM directories present, sorted ordinally; entries that are not valid names are skipped.</summary>
+    public IReadOnlyList<string> ListVmNames()
+    {
+        if (!Directory.Exists(VmsDirectory))
+        {
+            return [];
+        }
+
+        var names = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories(VmsDirectory))
+        {
+            var name = System.IO.Path.GetFileName(dir);
+            if (VmName.IsValid(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    public override string ToString() => Path;
+
+    private static string ExpandHome(string path) =>
+        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
+            ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
+}

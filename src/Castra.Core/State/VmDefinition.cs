@@ -1,0 +1,29 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Castra.State;
+
+/// <summary>
+/// <c>vm.json</c>: optional, user-editable. Timeouts here override Castra's defaults for this VM (an explicit
+/// call option overrides them in turn). The recorded start time lets Castra prove a PID is this VM's QEMU even
+/// when its command line does not name the VM's files. Unknown fields are kept when Castra rewrites the file.
+/// </summary>
+public sealed class VmDefinition
+{
+    public string? Name { get; set; }
+
+    public double? CooperativeTimeoutSeconds { get; set; }
+
+    public double? TermTimeoutSeconds { get; set; }
+
+    public double? KillTimeoutSeconds { get; set; }
+
+    /// <summary>Field 22 of /proc/&lt;pid&gt;/stat (clock ticks since boot) of the VM's QEMU when it was started.</summary>
+    public ulong? ProcessStartTime { get; set; }
+
+    /// <summary>/proc/sys/kernel/random/boot_id when <see cref="ProcessStartTime"/> was recorded (start times restart at boot).</summary>
+    public string? BootId { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}

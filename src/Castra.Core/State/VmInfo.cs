@@ -1,0 +1,32 @@
+namespace Castra.State;
+
+/// <summary>One VM under the state root, as Get-CastraVm and castra ps show it. Flat and JSON-friendly.</summary>
+public sealed record VmInfo
+{
+    public string Name { get; init; } = "";
+
+    /// <summary>Running, Stopped, ShuttingDown or Stale.</summary>
+    public string State { get; init; } = "";
+
+    public int? Pid { get; init; }
+
+    /// <summary>qmp.sock exists (the ACPI channel).</summary>
+    public bool Qmp { get; init; }
+
+    /// <summary>qga.sock exists (the guest agent channel).</summary>
+    public bool Agent { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public long? UptimeMs { get; init; }
+
+    /// <summary>Outcome of the last completed shutdown, if any.</summary>
+    public string? LastOutcome { get; init; }
+
+    public DateTimeOffset? LastShutdownAt { get; init; }
+
+    public string Directory { get; init; } = "";
+
+    /// <summary>Why the VM is Stale, when it is.</summary>
+    public string? Detail { get; init; }
+}

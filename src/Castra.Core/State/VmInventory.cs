@@ -1,0 +1,79 @@
+using Castra.Errors;
+using Castra.Processes;
+using Castra.Shutdown;
+
+namespace Castra.State;
+
+/// <summary>Describes VMs under a state root. Read-only: it never signals or removes anything.</summary>
+public static class VmInventory
+{
+    public static async Task<IReadOnlyList<VmInfo>> ListAsync(StateRoot root, CancellationToken cancellationToken = default)
+    {
+        var names = root.ListVmNames();
+        return await Task.WhenAll(names.Select(name => DescribeAsync(root.Vm(name), cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <exception cref="CastraException">ErrorId CastraVmNotFound.</exception>
+    public static async Task<VmInfo> DescribeAsync(VmPaths vm, CancellationToken cancellationToken = default)
+    {
+        if (!vm.Exists)
+        {
+            throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound,
+                $"No VM named '{vm.Name}' under {vm.Root.Path}.") { Target = vm.Name };
+        }
+
+        StatusDocument? last = null;
+        try
+        {
+            last = StatusStore.TryRead(vm);
+        }
+        catch (InvalidDataException)
+        {
+        }
+
+        VmDefinition? definition = null;
+        try
+        {
+            definition = VmDefinitionStore.TryRead(vm);
+        }
+        catch (CastraException)
+        {
+        }
+
+        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
+        using var process = located.Process;
+
+        var shuttingDown = last is not null && last.Phase != ContractNames.Of(ShutdownPhase.Complete) && OwnerProcess.IsAlive(last.OwnerPid, last.OwnerStartTime);
+        var state = located.Verdict switch
+        {
+            _ when shuttingDown && located.Verdict == Processes.IdentityVerdict.Verified => VmState.ShuttingDown,
+            null => VmState.Stopped,
+            IdentityVerdict.Verified => VmState.Running,
+            _ => VmState.Stale,
+        };
+
+        DateTimeOffset? startedAt = null;
+        long? uptime = null;
+        if (state is VmState.Running or VmState.ShuttingDown && located.Pid is { } pid && ProcStat.TryRead(pid) is { } stat)
+        {
+            startedAt = HostClock.ToWallClock(stat.StartTime);
+            uptime = startedAt is { } s ? Math.Max(0, (long)(DateTimeOffset.UtcNow - s).TotalMilliseconds) : null;
+        }
+
+        var completed = last is not null && last.Phase == ContractNames.Of(ShutdownPhase.Complete);
+        return new VmInfo
+        {
+            Name = vm.Name,
+            State = state.ToString(),
+            Pid = state is VmState.Running or VmState.ShuttingDown ? located.Pid : null,
+            Qmp = File.Exists(vm.QmpSocket),
+            Agent = File.Exists(vm.AgentSocket),
+            StartedAt = startedAt,
+            UptimeMs = uptime,
+            LastOutcome = completed ? last!.Outcome : null,
+            LastShutdownAt = completed ? last!.CompletedAt : null,
+            Directory = vm.Directory,
+            Detail = state == VmState.Stale ? located.Detail : null,
+        };
+    }
+}
