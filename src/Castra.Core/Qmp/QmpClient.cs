@@ -63,7 +63,7 @@ public sealed class QmpClient : IAsyncDisposable
                 cancellationToken).ConfigureAwait(false);
 
             var greeting = await WithTimeout(
-                client.ReadMessageAsync,
+                ct => client.ReadMessageAsync(ct, greeting: true),
                 timeouts.Greeting,
                 QmpErrorKind.GreetingTimeout,
                 $"connected to {socketPath} but no QMP greeting arrived within {timeouts.Greeting.TotalMilliseconds:0} ms",
@@ -150,7 +150,7 @@ public sealed class QmpClient : IAsyncDisposable
         }
     }
 
-    private async Task<JsonDocument> ReadMessageAsync(CancellationToken cancellationToken)
+    private async Task<JsonDocument> ReadMessageAsync(CancellationToken cancellationToken, bool greeting = false)
     {
         while (true)
         {
@@ -167,7 +167,10 @@ public sealed class QmpClient : IAsyncDisposable
             }
             catch (JsonException)
             {
-                throw new QmpException(QmpErrorKind.NotQmp, $"{SocketPath} sent a line that is not JSON: {Truncate(Encoding.UTF8.GetString(line.Span))}");
+                var text = Truncate(Encoding.UTF8.GetString(line.Span));
+                throw greeting
+                    ? new QmpException(QmpErrorKind.NotQmp, $"{SocketPath} answered with something that is not a QMP greeting: {text}")
+                    : new QmpException(QmpErrorKind.ProtocolError, $"{SocketPath} sent a line that is not JSON: {text}");
             }
         }
     }

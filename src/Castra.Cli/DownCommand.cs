@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using Castra.Errors;
+using Castra.Events;
+using Castra.Shutdown;
+using Castra.State;
+
+namespace Castra.Cli;
+
+/// <summary><c>castra down</c>: stop VMs through the engine and print each event as it happens.</summary>
+internal static class DownCommand
+{
+    public static Command Create()
+    {
+        var names = CommonOptions.Names("VMs to stop");
+        var all = new Option<bool>("--all") { Description = "Stop every VM under the state root" };
+        var cooperative = Seconds("--cooperative-timeout", "How long the guest gets to power off by itself (default: vm.json, else 60)");
+        var term = Seconds("--term-timeout", "How long to wait after SIGTERM (default: vm.json, else 10)");
+        var kill = Seconds("--kill-timeout", "How long to wait after SIGKILL (default: vm.json, else 5)");
+        var force = new Option<bool>("--force") { Description = "Skip the cooperative step: SIGTERM, then SIGKILL" };
+        var reason = new Option<ShutdownReason>("--reason") { Description = "Why (recorded in ShutdownRequested)", DefaultValueFactory = _ => ShutdownReason.UserRequested };
+        var message = new Option<string?>("--message") { Description = "Free text recorded in ShutdownRequested" };
+        var throttle = new Option<int>("--throttle") { Description = "At most N VMs at once (0: no limit)", HelpName = "N" };
+        throttle.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+            {
+                r.AddError("--throttle must be 0 or more");
+            }
+        });
+        var json = CommonOptions.Json();
+        var home = CommonOptions.Home();
+
+        var command = new Command("down", "Shut VMs down: ACPI power button, then SIGTERM, then SIGKILL, each bounded")
+        {
+            names, all, cooperative, term, kill, force, reason, message, throttle, json, home,
+        };
+
+        command.SetAction(async (parse, _) =>
+        {
+            var targets = parse.GetValue(names) ?? [];
+            var everything = parse.GetValue(all);
+            if (targets.Length == 0 && !everything)
+            {
+                await Console.Error.WriteLineAsync("castra down: name one or more VMs, or use --all").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            if (targets.Length > 0 && everything)
+            {
+                await Console.Error.WriteLineAsync("castra down: give VM names or --all, not both").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            var options = new ShutdownOptions
+            {
+                CooperativeTimeout = ToSpan(parse.GetValue(cooperative)),
+                TermTimeout = ToSpan(parse.GetValue(term)),
+                KillTimeout = ToSpan(parse.GetValue(kill)),
+                Force = parse.GetValue(force),
+                Reason = parse.GetValue(reason),
+                Message = parse.GetValue(message),
+                ThrottleLimit = parse.GetValue(throttle),
+            };
+
+            StateRoot root;
+            try
+            {
+                options.Validate();
+                root = StateRoot.Resolve(parse.GetValue(home));
+            }
+            catch (CastraException ex)
+            {
+                await Console.Error.WriteLineAsync($"castra down: {ex.Message}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            var vms = everything ? root.ListVmNames() : targets;
+            return await RunAsync(root, vms, options, parse.GetValue(json)).ConfigureAwait(false);
+        });
+
+        return command;
+    }
+
+    private static async Task<int> RunAsync(StateRoot root, IReadOnlyList<string> vms, ShutdownOptions options, bool json)
+    {
+        using var terminal = new Terminal();
+        var feed = new ShutdownFeed();
+        var engine = new ShutdownEngine(root);
+        var work = engine.StopAsync(vms, options, feed, terminal.Token);
+        _ = work.ContinueWith(t => feed.Complete(t.Exception), TaskScheduler.Default);
+
+        // The only writer to the console: events from every VM's task arrive through the feed.
+        await foreach (var message in feed.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (message.Event is { } evt)
+            {
+                Console.Out.WriteLine(json ? EventJson.Serialize(evt) : Human(evt));
+            }
+            else if (message.Diagnostic is { } d)
+            {
+                var level = d.Severity == DiagnosticSeverity.Error ? "error" : "warning";
+                Console.Error.WriteLine($"castra: {level}: {d.Message} [{d.ErrorId}]");
+            }
+        }
+
+        var results = await work.ConfigureAwait(false);
+        if (terminal.Token.IsCancellationRequested)
+        {
+            return ExitCodes.Interrupted;
+        }
+
+        if (results.Any(r => r.Outcome is not null && !r.Stopped) || results.Any(r => r.Outcome is null && r.ErrorId is not (ErrorIds.VmNotFound or ErrorIds.InvalidVmName)))
+        {
+            return ExitCodes.NotStopped;
+        }
+
+        return results.Any(r => r.ErrorId is ErrorIds.VmNotFound or ErrorIds.InvalidVmName) ? ExitCodes.UnknownVm : ExitCodes.Success;
+    }
+
+    private static string Human(ShutdownEvent evt)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture, $"{evt.Timestamp:HH:mm:ss.fff} {evt.VmName} [{evt.Sequence}] {evt.Type}: {EventText.Describe(evt)}");
+        return EventText.HintOf(evt) is { } hint ? $"{line}{Environment.NewLine}    hint: {hint}" : line;
+    }
+
+    private static Option<double?> Seconds(string name, string description)
+    {
+        var option = new Option<double?>(name) { Description = description, HelpName = "SECONDS" };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } s && !ShutdownTimeouts.IsValidSeconds(s))
+            {
+                r.AddError($"{name} must be more than 0 and at most {ShutdownTimeouts.MaxSeconds} seconds");
+            }
+        });
+        return option;
+    }
+
+    private static TimeSpan? ToSpan(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
+}

@@ -1,0 +1,20 @@
+namespace Castra.Cli;
+
+/// <summary>Process exit codes (documented in docs/cli.md). Scripts and systemd units depend on them.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Every targeted VM is stopped (including ones that already were).</summary>
+    public const int Success = 0;
+
+    /// <summary>At least one VM could not be stopped (Failed, lock busy, owner overran its deadline).</summary>
+    public const int NotStopped = 1;
+
+    /// <summary>The command line is wrong (unknown option, bad value, no VM named).</summary>
+    public const int Usage = 2;
+
+    /// <summary>At least one named VM does not exist or has an invalid name; every other VM was handled.</summary>
+    public const int UnknownVm = 3;
+
+    /// <summary>Interrupted (Ctrl+C / SIGINT / SIGTERM): waiting stopped and no further signal was sent.</summary>
+    public const int Interrupted = 130;
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace Castra.Events;
+
+/// <summary>
+/// One readable sentence per event, shared by the CLI's human output and the cmdlets' -Verbose lines, so both
+/// faces describe a step the same way.
+/// </summary>
+public static class EventText
+{
+    public static string Describe(ShutdownEvent evt) => evt switch
+    {
+        ShutdownRequestedEvent e => e.Message is null ? $"shutdown requested ({e.Reason})" : $"shutdown requested ({e.Reason}: {e.Message})",
+        CooperativeAttemptedEvent { Method: "ACPI" } e => $"sent ACPI power button, waiting up to {Seconds(e.TimeoutMs)}",
+        CooperativeAttemptedEvent { Method: "Agent" } e => $"asked the guest agent to shut down, waiting up to {Seconds(e.TimeoutMs)}",
+        CooperativeAttemptedEvent { Method: "Unavailable" } => "no cooperative channel to the guest",
+        CooperativeAttemptedEvent { Method: "None" } => "cooperative step skipped (force)",
+        CooperativeAttemptedEvent e => $"cooperative attempt via {e.Method}",
+        CooperativeSucceededEvent e => $"guest powered off after {e.DurationMs} ms ({e.Method}), no signal needed",
+        CooperativeTimedOutEvent { Reason: "TimeoutExpired" } e => $"guest did not power off within {Seconds(e.TimeoutMs)}",
+        CooperativeTimedOutEvent { Reason: "Skipped" } => "cooperative step skipped",
+        CooperativeTimedOutEvent e => e.Detail is null ? $"cooperative step failed: {e.Reason}" : $"cooperative step failed: {e.Reason}: {e.Detail}",
+        EscalationEvent e => $"sent {e.Signal}, waiting up to {Seconds(e.WaitMs)}",
+        ShutdownCompleteEvent e => Complete(e),
+        _ => evt.Type,
+    };
+
+    /// <summary>The remediation hint of an event, if it carries one.</summary>
+    public static string? HintOf(ShutdownEvent evt) => evt is CooperativeTimedOutEvent t ? t.Hint : null;
+
+    public static string Seconds(long milliseconds) =>
+        (milliseconds / 1000.0).ToString("0.###", CultureInfo.InvariantCulture) + "s";
+
+    private static string Complete(ShutdownCompleteEvent e)
+    {
+        var text = $"{e.Outcome} in {e.TotalMs} ms" + (e.Changed ? "" : " (nothing to do)");
+        return e.Detail is null ? text : $"{text}: {e.Detail}";
+    }
+}

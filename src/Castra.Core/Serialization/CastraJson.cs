@@ -1,0 +1,15 @@
+using System.Text.Json;
+using Castra.Events;
+using Castra.State;
+
+namespace Castra.Serialization;
+
+/// <summary>One-line JSON for every public output object, with the same rules as the journal.</summary>
+public static class CastraJson
+{
+    public static string Serialize(ShutdownEvent evt) => EventJson.Serialize(evt);
+
+    public static string Serialize(ShutdownStatus status) => JsonSerializer.Serialize(status, CastraJsonContext.Default.ShutdownStatus);
+
+    public static string Serialize(VmInfo vm) => JsonSerializer.Serialize(vm, CastraJsonContext.Default.VmInfo);
+}

@@ -1,0 +1,74 @@
+using Castra.State;
+
+namespace Castra.Tests.Support;
+
+/// <summary>A throwaway state root, short enough for socket paths; kills what tests launched into it.</summary>
+public sealed class TestStateRoot : IDisposable
+{
+    private readonly List<FakeVm> _vms = [];
+    private readonly List<System.Diagnostics.Process> _others = [];
+
+    public TestStateRoot()
+    {
+        Path = System.IO.Path.Combine("/tmp", "castra-t-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(System.IO.Path.Combine(Path, "vms"));
+        Root = new StateRoot(Path);
+    }
+
+    public string Path { get; }
+
+    public StateRoot Root { get; }
+
+    public VmPaths Vm(string name) => Root.Vm(name);
+
+    public FakeVm Launch(string name, string behavior = "graceful", int exitDelayMs = 50, bool qmp = true, IEnumerable<string>? extraArgs = null)
+    {
+        var vm = FakeVm.Launch(Root.Vm(name), behavior, exitDelayMs, qmp, extraArgs);
+        lock (_vms)
+        {
+            _vms.Add(vm);
+        }
+
+        return vm;
+    }
+
+    /// <summary>A process of the test's own that must survive (or be killed) as the test says.</summary>
+    public System.Diagnostics.Process Track(System.Diagnostics.Process process)
+    {
+        lock (_others)
+        {
+            _others.Add(process);
+        }
+
+        return process;
+    }
+
+    public void Dispose()
+    {
+        foreach (var vm in _vms)
+        {
+            vm.Kill();
+        }
+
+        foreach (var process in _others)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            process.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
