@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Castra.Tests.Support;
+
+/// <summary>Runs the real castra CLI (castra.dll next to the tests) as a separate process.</summary>
+public static class CliRunner
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "castra.dll");
+
+    public static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Dll);
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment.Remove("CASTRA_HOME");
+        return Process.Start(psi)!;
+    }
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using var process = Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
