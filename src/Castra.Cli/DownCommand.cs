@@ -46,6 +46,12 @@ internal static class DownCommand
                 return ExitCodes.Usage;
             }
 
+            if (targets.FirstOrDefault(t => t.StartsWith('-')) is { } unknown)
+            {
+                await Console.Error.WriteLineAsync($"castra down: unknown option '{unknown}' (see castra down --help)").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
             if (targets.Length > 0 && everything)
             {
                 await Console.Error.WriteLineAsync("castra down: give VM names or --all, not both").ConfigureAwait(false);

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Castra.Events;
+using Castra.Tests.Support;
+
+namespace Castra.Tests;
+
+/// <summary>The castra CLI as a user runs it: output formats and documented exit codes.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly TestStateRoot _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    [Fact]
+    public async Task Down_prints_readable_lines_and_exits_zero_when_everything_stopped()
+    {
+        _root.Launch("web", "graceful");
+        _root.Launch("db", "ignore-acpi");
+
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("down", "web", "db", "--home", _root.Path, "--cooperative-timeout", "0.5");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("web [1] ShutdownRequested: shutdown requested (UserRequested)", stdout);
+        Assert.Contains("web [2] CooperativeAttempted: sent ACPI power button, waiting up to 0.5s", stdout);
+        Assert.Contains("db [4] Escalation: sent SIGTERM, waiting up to 10s", stdout);
+        Assert.Contains("hint: make the guest OS handle the ACPI power button", stdout);
+        Assert.Contains("ShutdownComplete: Forced", stdout);
+    }
+
+    [Fact]
+    public async Task Down_json_prints_one_event_per_line_with_contract_names()
+    {
+        _root.Launch("api", "graceful");
+
+        var (exit, stdout, _) = await CliRunner.RunAsync("down", "--all", "--json", "--home", _root.Path, "--reason", "Maintenance", "--message", "kernel update");
+
+        Assert.Equal(0, exit);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        using var first = JsonDocument.Parse(lines[0]);
+        Assert.Equal("ShutdownRequested", first.RootElement.GetProperty("Type").GetString());
+        Assert.Equal("Maintenance", first.RootElement.GetProperty("Reason").GetString());
+        Assert.Equal("kernel update", first.RootElement.GetProperty("Message").GetString());
+        Assert.IsType<ShutdownCompleteEvent>(EventJson.Deserialize(lines[^1]));
+    }
+
+    [Fact]
+    public async Task Unknown_vms_give_exit_code_3_and_the_others_are_still_stopped()
+    {
+        var vm = _root.Launch("known", "graceful");
+
+        var (exit, _, stderr) = await CliRunner.RunAsync("down", "ghost", "known", "--home", _root.Path);
+
+        Assert.Equal(3, exit);
+        Assert.Contains("CastraVmNotFound", stderr);
+        Assert.False(vm.IsAlive);
+    }
+
+    [Fact]
+    public async Task A_vm_that_could_not_be_stopped_gives_exit_code_1()
+    {
+        // Someone else holds the VM's lock without recording a shutdown: Castra refuses to act blindly.
+        var vm = _root.Vm("locked");
+        Directory.CreateDirectory(vm.Directory);
+        using var held = new FileStream(vm.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+        var (exit, _, stderr) = await CliRunner.RunAsync("down", "locked", "--home", _root.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("CastraShutdownLockBusy", stderr);
+    }
+
+    [Theory]
+    [InlineData("down")]
+    [InlineData("down", "a", "--all")]
+    [InlineData("down", "a", "--bogus")]
+    [InlineData("down", "a", "--term-timeout", "-1")]
+    [InlineData("down", "a", "--cooperative-timeout", "0")]
+    [InlineData("down", "a", "--reason", "Whim")]
+    [InlineData("frobnicate")]
+    public async Task Usage_errors_give_exit_code_2(params string[] args)
+    {
+        var (exit, _, stderr) = await CliRunner.RunAsync([.. args, "--home", _root.Path]);
+        Assert.Equal(2, exit);
+        Assert.NotEmpty(stderr);
+    }
+
+    [Fact]
+    public async Task Ps_lists_states()
+    {
+        _root.Launch("up", "graceful");
+        Directory.CreateDirectory(_root.Vm("down").Directory);
+        var stale = _root.Launch("stale", "graceful");
+        stale.Kill();
+        await stale.WaitUntilGoneAsync(TimeSpan.FromSeconds(10));
+
+        var (exit, stdout, _) = await CliRunner.RunAsync("ps", "--json", "--home", _root.Path);
+
+        Assert.Equal(0, exit);
+        var vms = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(e => e.GetProperty("Name").GetString()!);
+        Assert.Equal("Running", vms["up"].GetProperty("State").GetString());
+        Assert.True(vms["up"].GetProperty("Qmp").GetBoolean());
+        Assert.True(vms["up"].GetProperty("UptimeMs").GetInt64() >= 0);
+        Assert.Equal("Stopped", vms["down"].GetProperty("State").GetString());
+        Assert.Equal("Stale", vms["stale"].GetProperty("State").GetString());
+
+        var (_, table, _) = await CliRunner.RunAsync("ps", "--home", _root.Path);
+        Assert.Contains("NAME", table);
+        Assert.Contains("Running", table);
+    }
+
+    [Fact]
+    public async Task Status_explains_vms_never_shut_down_and_the_last_outcome()
+    {
+        _root.Launch("fresh", "graceful");
+        var (_, before, _) = await CliRunner.RunAsync("status", "fresh", "--home", _root.Path);
+        Assert.Contains("fresh: never shut down by Castra", before);
+
+        await CliRunner.RunAsync("down", "fresh", "--home", _root.Path);
+        var (exit, after, _) = await CliRunner.RunAsync("status", "fresh", "--home", _root.Path);
+        Assert.Equal(0, exit);
+        Assert.Contains("fresh: Graceful in", after);
+    }
+}
