@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Castra's build for machines without PowerShell (build.ps1 is the same for machines with pwsh).
+#   ./build.sh setup   install what the build and the tests need (Debian packages; needs root or sudo)
+#   ./build.sh build   build everything (Release)
+#   ./build.sh test    setup + build + the whole xUnit suite (what CI runs)
+#   ./build.sh demo    setup + build + start three VMs and shut them down concurrently with the castra CLI
+set -euo pipefail
+cd "$(dirname "$0")"
+
+CONFIG=${CONFIG:-Release}
+PACKAGES=(gcc libc6-dev util-linux)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+setup() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "build.sh: installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  command -v dotnet >/dev/null || { echo "build.sh: the .NET SDK (8 or later) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
+}
+
+build() { dotnet build Castra.sln -c "$CONFIG" -v q -nologo; }
+
+test_all() {
+  setup
+  build
+  local log; log=$(mktemp)
+  set +e
+  dotnet test Castra.sln -c "$CONFIG" --no-build -nologo 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  # One closing line in the form CI runners recognise, summed over every test assembly.
+  awk '/(Passed|Failed)!  - /{gsub(",","");for(i=1;i<=NF;i++){if($i=="Failed:")f+=$(i+1);if($i=="Passed:")p+=$(i+1);if($i=="Skipped:")s+=$(i+1)}}END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
+  rm -f "$log"
+  return "$rc"
+}
+
+demo() {
+  setup
+  build
+  scripts/demo.sh
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  build) setup; build ;;
+  test) test_all ;;
+  demo) demo ;;
+  *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
