@@ -86,6 +86,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Sigint_cancels_waiting_sends_nothing_further_and_exits_130()
+    {
+        var vm = _root.Launch("interrupted", "ignore-acpi");
+        using var cli = CliRunner.Start("down", "interrupted", "--home", _root.Path, "--cooperative-timeout", "60", "--json");
+        string? line;
+        do
+        {
+            line = await cli.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        while (line is not null && !line.Contains("CooperativeAttempted"));
+
+        Assert.Equal(0, Castra.Native.Libc.kill(cli.Id, Castra.Native.Libc.SIGINT));
+        var rest = await cli.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await cli.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(130, cli.ExitCode);
+        Assert.Contains("\"Outcome\":\"Cancelled\"", rest);
+        Assert.True(vm.IsAlive);
+        Assert.Equal(0, vm.Count("signal:TERM"));
+        Assert.Equal("Cancelled", Castra.State.ShutdownStatusReader.Read(_root.Vm("interrupted"))!.Outcome);
+    }
+
+    [Fact]
     public async Task Ps_lists_states()
     {
         _root.Launch("up", "graceful");
