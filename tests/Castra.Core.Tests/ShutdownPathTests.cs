@@ -46,6 +46,7 @@ public sealed class ShutdownPathTests : IDisposable
         var succeeded = Assert.IsType<CooperativeSucceededEvent>(events[2]);
         Assert.Equal("ACPI", succeeded.Method);
         Assert.InRange(succeeded.DurationMs, 100, 30_000);
+        Assert.True(succeeded.GuestInitiated, "QEMU's SHUTDOWN event said the guest powered itself off");
         var complete = Assert.IsType<ShutdownCompleteEvent>(events[3]);
         Assert.Equal("Graceful", complete.Outcome);
         Assert.True(complete.Changed);
@@ -272,5 +273,58 @@ public sealed class ShutdownPathTests : IDisposable
         Castra.State.VmDefinitionStore.Write(_root.Vm("tuned2"), new Castra.State.VmDefinition { CooperativeTimeoutSeconds = 30 });
         var (overridden, _) = await StopAsync("tuned2", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(0.4) });
         Assert.Equal(400, overridden.Events.OfType<CooperativeAttemptedEvent>().Single().TimeoutMs);
+    }
+
+    [Fact]
+    public async Task A_paused_guest_is_detected_in_pre_flight_without_waiting_the_window()
+    {
+        var vm = _root.Launch("paused", "graceful");
+        await using (var qmp = await Castra.Qmp.QmpClient.ConnectAsync(vm.Paths.QmpSocket, Castra.Qmp.QmpTimeouts.Default, CancellationToken.None))
+        {
+            using var _ = await qmp.ExecuteAsync("stop", TimeSpan.FromSeconds(2), CancellationToken.None);
+        }
+
+        var (observer, result) = await StopAsync("paused", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(60) });
+
+        var events = observer.For("paused");
+        Assert.Equal(["ShutdownRequested", "CooperativeAttempted", "CooperativeTimedOut", "Escalation", "ShutdownComplete"], events.Select(e => e.Type));
+        Assert.Equal("Unavailable", ((CooperativeAttemptedEvent)events[1]).Method);
+        var timedOut = (CooperativeTimedOutEvent)events[2];
+        Assert.Equal("ChannelUnavailable", timedOut.Reason);
+        Assert.Equal("guest is paused", timedOut.Detail);
+        Assert.Contains("cont", timedOut.Hint);
+        Assert.True(events[2].Timestamp - events[0].Timestamp < TimeSpan.FromSeconds(20), "no cooperative wait for a paused guest");
+        Assert.Equal(0, vm.Count("cmd:system_powerdown"));
+        Assert.Equal(ShutdownOutcome.Forced, result.Outcome);
+    }
+
+    [Fact]
+    public async Task The_power_button_is_pressed_again_inside_the_window()
+    {
+        var vm = _root.Launch("deaf", "ignore-acpi");
+
+        var (observer, _) = await StopAsync("deaf", new ShutdownOptions
+        {
+            CooperativeTimeout = TimeSpan.FromSeconds(2),
+            AcpiResendInterval = TimeSpan.FromSeconds(0.5),
+        });
+
+        Assert.InRange(vm.Count("cmd:system_powerdown"), 3, 5);
+        Assert.Contains("pressed", observer.Events.OfType<CooperativeTimedOutEvent>().Single().Detail);
+    }
+
+    [Fact]
+    public async Task Agent_method_without_an_agent_socket_is_unavailable()
+    {
+        var vm = _root.Launch("noagent", "graceful");
+
+        var (observer, _) = await StopAsync("noagent", new ShutdownOptions { Method = CooperativeMethod.Agent });
+
+        var events = observer.For("noagent");
+        Assert.Equal("Unavailable", ((CooperativeAttemptedEvent)events[1]).Method);
+        var timedOut = (CooperativeTimedOutEvent)events[2];
+        Assert.Equal("ChannelUnavailable", timedOut.Reason);
+        Assert.Contains("qga.sock", timedOut.Detail);
+        Assert.Equal(0, vm.Count("cmd:system_powerdown"));
     }
 }

@@ -8,4 +8,7 @@ public sealed record CooperativeAttemptedEvent() : ShutdownEvent(EventTypes.Coop
 
     /// <summary>How long the guest is given; 0 when nothing will be waited for.</summary>
     public long TimeoutMs { get; init; }
+
+    /// <summary>Why this channel was chosen when it is not the obvious one (agent not answering, agent failed mid-way, guest paused).</summary>
+    public string? Detail { get; init; }
 }

@@ -8,4 +8,10 @@ public sealed record CooperativeSucceededEvent() : ShutdownEvent(EventTypes.Coop
 
     /// <summary>From the request being sent to the process being gone.</summary>
     public long DurationMs { get; init; }
+
+    /// <summary>
+    /// True when QEMU reported the guest powered itself off (QMP SHUTDOWN with guest=true); false when QEMU said
+    /// the host ended it; absent when no QMP connection saw the event.
+    /// </summary>
+    public bool? GuestInitiated { get; init; }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -7,23 +8,29 @@ namespace Castra.Qmp;
 /// <summary>
 /// A minimal QMP client over a Unix socket. Hand-written because no maintained .NET QMP client exists; the
 /// protocol is one JSON object per line, so System.Text.Json does the parsing and this class only sequences the
-/// handshake (greeting, qmp_capabilities) and commands, each step with its own timeout. Events that arrive while
-/// waiting for a reply are kept in <see cref="Events"/>.
+/// handshake (greeting, qmp_capabilities) and commands, each step under its own timeout. After the handshake one
+/// reader task owns the socket: it hands replies to their commands by id and keeps asynchronous events
+/// (POWERDOWN, SHUTDOWN, STOP, …) in <see cref="Events"/>, so commands can be re-sent while events are awaited.
 /// </summary>
 public sealed class QmpClient : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly LineReader _reader;
     private readonly List<QmpEvent> _events = [];
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonDocument>> _pending = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private int _nextId;
 
-    private QmpClient(Socket socket)
+    private QmpClient(Socket socket, string socketPath)
     {
         _socket = socket;
         _reader = new LineReader(socket);
+        SocketPath = socketPath;
     }
 
-    public string SocketPath { get; private init; } = "";
+    public string SocketPath { get; }
 
     /// <summary>Events received so far, in arrival order.</summary>
     public IReadOnlyList<QmpEvent> Events
@@ -36,6 +43,9 @@ public sealed class QmpClient : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Completes when QEMU closes the connection (it exits) or the connection fails.</summary>
+    public Task Closed => _closed.Task;
 
     /// <summary>Connects, reads the greeting and negotiates capabilities.</summary>
     /// <exception cref="QmpException">Any failure, classified by <see cref="QmpException.Kind"/>.</exception>
@@ -52,23 +62,22 @@ public sealed class QmpClient : IAsyncDisposable
         }
 
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        var client = new QmpClient(socket) { SocketPath = socketPath };
+        var client = new QmpClient(socket, socketPath);
         try
         {
-            await WithTimeout(
-                ct => socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct),
+            await SocketSteps.WithTimeout(
+                async ct => { await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct).ConfigureAwait(false); return true; },
                 timeouts.Connect,
                 QmpErrorKind.ConnectTimeout,
                 $"connecting to {socketPath} did not complete within {timeouts.Connect.TotalMilliseconds:0} ms",
                 cancellationToken).ConfigureAwait(false);
 
-            var greeting = await WithTimeout(
+            using (var greeting = await SocketSteps.WithTimeout(
                 ct => client.ReadMessageAsync(ct, greeting: true),
                 timeouts.Greeting,
                 QmpErrorKind.GreetingTimeout,
                 $"connected to {socketPath} but no QMP greeting arrived within {timeouts.Greeting.TotalMilliseconds:0} ms",
-                cancellationToken).ConfigureAwait(false);
-            using (greeting)
+                cancellationToken).ConfigureAwait(false))
             {
                 if (greeting.RootElement.ValueKind != JsonValueKind.Object || !greeting.RootElement.TryGetProperty("QMP", out _))
                 {
@@ -76,7 +85,21 @@ public sealed class QmpClient : IAsyncDisposable
                 }
             }
 
-            using var capabilities = await client.ExecuteAsync("qmp_capabilities", timeouts.Reply, cancellationToken).ConfigureAwait(false);
+            // QEMU sends no events before capabilities are negotiated, so the reply can be read in place.
+            await SocketSteps.WithTimeout(
+                async ct =>
+                {
+                    await client.SendAsync(Request("qmp_capabilities", "castra-0"), ct).ConfigureAwait(false);
+                    using var reply = await client.ReadMessageAsync(ct).ConfigureAwait(false);
+                    ThrowIfError(reply.RootElement, "qmp_capabilities");
+                    return true;
+                },
+                timeouts.Reply,
+                QmpErrorKind.ReplyTimeout,
+                $"QEMU did not answer qmp_capabilities within {timeouts.Reply.TotalMilliseconds:0} ms",
+                cancellationToken).ConfigureAwait(false);
+
+            _ = Task.Run(client.PumpAsync, CancellationToken.None);
             return client;
         }
         catch
@@ -87,66 +110,143 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     /// <summary>Sends a command and returns its reply document (the caller disposes it).</summary>
+    /// <exception cref="QmpException">ReplyTimeout, CommandFailed, Disconnected.</exception>
     public async Task<JsonDocument> ExecuteAsync(string command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var id = $"castra-{Interlocked.Increment(ref _nextId)}";
-        var request = Encoding.UTF8.GetBytes(
-            JsonSerializer.Serialize(new Dictionary<string, string> { ["execute"] = command, ["id"] = id }, QmpJsonContext.Default.DictionaryStringString) + "\n");
-
-        return await WithTimeout(
-            async ct =>
-            {
-                await SendAllAsync(request, ct).ConfigureAwait(false);
-                while (true)
-                {
-                    var message = await ReadMessageAsync(ct).ConfigureAwait(false);
-                    var root = message.RootElement;
-                    if (root.TryGetProperty("event", out var name) && name.ValueKind == JsonValueKind.String)
-                    {
-                        lock (_events)
-                        {
-                            _events.Add(new QmpEvent(name.GetString()!, root.TryGetProperty("data", out var data) ? data.Clone() : default, DateTimeOffset.UtcNow));
-                        }
-
-                        message.Dispose();
-                        continue;
-                    }
-
-                    if (!root.TryGetProperty("id", out var replyId) || replyId.ValueKind != JsonValueKind.String || replyId.GetString() != id)
-                    {
-                        message.Dispose();
-                        continue;
-                    }
-
-                    if (root.TryGetProperty("error", out var error))
-                    {
-                        var description = error.TryGetProperty("desc", out var desc) ? desc.GetString() : error.GetRawText();
-                        var errorClass = error.TryGetProperty("class", out var cls) ? cls.GetString() : "Error";
-                        message.Dispose();
-                        throw new QmpException(QmpErrorKind.CommandFailed, $"QEMU refused {command}: {errorClass}: {description}");
-                    }
-
-                    return message;
-                }
-            },
-            timeout,
-            QmpErrorKind.ReplyTimeout,
-            $"QEMU did not answer {command} within {timeout.TotalMilliseconds:0} ms",
-            cancellationToken).ConfigureAwait(false);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _socket.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    private async Task SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        while (!data.IsEmpty)
+        var reply = new TaskCompletionSource<JsonDocument>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = reply;
+        try
         {
-            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            data = data[sent..];
+            if (_closed.Task.IsCompleted)
+            {
+                throw new QmpException(QmpErrorKind.Disconnected, $"the QMP connection to {SocketPath} is closed");
+            }
+
+            var document = await SocketSteps.WithTimeout(
+                async ct =>
+                {
+                    await SendAsync(Request(command, id), ct).ConfigureAwait(false);
+                    return await reply.Task.WaitAsync(ct).ConfigureAwait(false);
+                },
+                timeout,
+                QmpErrorKind.ReplyTimeout,
+                $"QEMU did not answer {command} within {timeout.TotalMilliseconds:0} ms",
+                cancellationToken).ConfigureAwait(false);
+            try
+            {
+                ThrowIfError(document.RootElement, command);
+            }
+            catch
+            {
+                document.Dispose();
+                throw;
+            }
+
+            return document;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>The <c>status</c> of query-status: running, paused, shutdown, inmigrate, …</summary>
+    public async Task<string> QueryStatusAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var reply = await ExecuteAsync("query-status", timeout, cancellationToken).ConfigureAwait(false);
+        return reply.RootElement.TryGetProperty("return", out var result) && result.TryGetProperty("status", out var status)
+            ? status.GetString() ?? "unknown"
+            : "unknown";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        _closed.TrySetResult();
+        _stop.Dispose();
+        _sendLock.Dispose();
+    }
+
+    private async Task PumpAsync()
+    {
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var line = await _reader.ReadLineAsync(_stop.Token).ConfigureAwait(false);
+                if (line is null)
+                {
+                    break;
+                }
+
+                if (line.Value.Length == 0)
+                {
+                    continue;
+                }
+
+                JsonDocument message;
+                try
+                {
+                    message = JsonDocument.Parse(line.Value);
+                }
+                catch (JsonException)
+                {
+                    continue; // A damaged line: skip it, keep serving the rest.
+                }
+
+                var root = message.RootElement;
+                if (root.TryGetProperty("event", out var name) && name.ValueKind == JsonValueKind.String)
+                {
+                    lock (_events)
+                    {
+                        _events.Add(new QmpEvent(name.GetString()!, root.TryGetProperty("data", out var data) ? data.Clone() : default, DateTimeOffset.UtcNow));
+                    }
+
+                    message.Dispose();
+                }
+                else if (root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && _pending.TryRemove(id.GetString()!, out var waiter))
+                {
+                    waiter.TrySetResult(message);
+                }
+                else
+                {
+                    message.Dispose();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException or QmpException)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            foreach (var waiter in _pending.Values)
+            {
+                waiter.TrySetException(new QmpException(QmpErrorKind.Disconnected, $"QEMU closed the QMP connection on {SocketPath}", failure));
+            }
+
+            _closed.TrySetResult();
+        }
+    }
+
+    private async Task SendAsync(byte[] data, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var remaining = data.AsMemory();
+            while (!remaining.IsEmpty)
+            {
+                var sent = await _socket.SendAsync(remaining, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                remaining = remaining[sent..];
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
         }
     }
 
@@ -175,36 +275,30 @@ public sealed class QmpClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one step under its own timeout, translating socket failures into classified QMP errors.</summary>
-    private static async Task<T> WithTimeout<T>(Func<CancellationToken, Task<T>> step, TimeSpan timeout, QmpErrorKind timeoutKind, string timeoutMessage, CancellationToken cancellationToken)
+    private static byte[] Request(string command, string id)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
-        try
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            return await step(cts.Token).ConfigureAwait(false);
+            writer.WriteStartObject();
+            writer.WriteString("execute", command);
+            writer.WriteString("id", id);
+            writer.WriteEndObject();
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
+    }
+
+    private static void ThrowIfError(JsonElement root, string command)
+    {
+        if (root.TryGetProperty("error", out var error))
         {
-            throw new QmpException(timeoutKind, timeoutMessage);
-        }
-        catch (SocketException ex)
-        {
-            throw Classify(ex);
+            var description = error.TryGetProperty("desc", out var desc) ? desc.GetString() : error.GetRawText();
+            var errorClass = error.TryGetProperty("class", out var cls) ? cls.GetString() : "Error";
+            throw new QmpException(QmpErrorKind.CommandFailed, $"QEMU refused {command}: {errorClass}: {description}");
         }
     }
 
-    private static Task<bool> WithTimeout(Func<CancellationToken, ValueTask> step, TimeSpan timeout, QmpErrorKind timeoutKind, string timeoutMessage, CancellationToken cancellationToken) =>
-        WithTimeout<bool>(async ct => { await step(ct).ConfigureAwait(false); return true; }, timeout, timeoutKind, timeoutMessage, cancellationToken);
-
-    private static QmpException Classify(SocketException ex) => ex.SocketErrorCode switch
-    {
-        SocketError.ConnectionRefused or SocketError.ConnectionReset =>
-            new QmpException(QmpErrorKind.ConnectionRefused, $"nothing is listening on the QMP socket ({ex.Message}): QEMU has exited or was killed", ex),
-        SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported =>
-            new QmpException(QmpErrorKind.SocketMissing, $"the QMP socket cannot be reached ({ex.Message})", ex),
-        _ => new QmpException(QmpErrorKind.SocketError, $"QMP socket error: {ex.Message}", ex),
-    };
-
-    private static string Truncate(string text) => text.Length <= 120 ? text : text[..120] + "…";
+    internal static string Truncate(string text) => text.Length <= 120 ? text : text[..120] + "…";
 }

@@ -9,6 +9,15 @@ internal static class Remediation
     public static string NoQmpSocket(VmPaths vm) =>
         $"start QEMU with -qmp unix:{vm.QmpSocket},server=on,wait=off so Castra can press the ACPI power button";
 
+    public static string NoAgentSocket(VmPaths vm) =>
+        $"start QEMU with a guest agent channel on {vm.AgentSocket} (castra up --agent) and run qemu-ga in the guest, or use the ACPI method";
+
+    public const string AgentNotAnswering =
+        "make sure qemu-ga runs in the guest (systemctl status qemu-guest-agent) and nothing else holds qga.sock, or use the ACPI method";
+
+    public const string GuestIgnoredAgent =
+        "the guest agent accepted guest-shutdown but the guest did not power off: check the guest's shutdown, or raise the cooperative timeout";
+
     public static string GuestIgnoredPowerButton(string optionName) =>
         $"make the guest OS handle the ACPI power button (acpid or systemd-logind), or raise {optionName} if it needs longer";
 

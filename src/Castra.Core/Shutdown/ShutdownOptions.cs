@@ -25,6 +25,18 @@ public sealed class ShutdownOptions
     /// <summary>At most this many VMs are worked on at once; 0 means no limit.</summary>
     public int ThrottleLimit { get; init; }
 
+    /// <summary>Which cooperative channel to use (default Auto: agent if alive, else ACPI).</summary>
+    public CooperativeMethod Method { get; init; } = CooperativeMethod.Auto;
+
+    /// <summary>
+    /// The ACPI power button is pressed again at this interval inside the cooperative window: a press that arrives
+    /// before the guest OS listens (right after boot) is lost, so one press is not enough.
+    /// </summary>
+    public TimeSpan AcpiResendInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long Auto/Agent wait for the guest agent to answer guest-sync before relying on it.</summary>
+    public TimeSpan AgentProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Per-step bounds of the QMP exchange (each also capped by the cooperative window).</summary>
     public QmpTimeouts Qmp { get; init; } = QmpTimeouts.Default;
 
@@ -37,6 +49,11 @@ public sealed class ShutdownOptions
         Check(CooperativeTimeout, nameof(CooperativeTimeout));
         Check(TermTimeout, nameof(TermTimeout));
         Check(KillTimeout, nameof(KillTimeout));
+        if (AcpiResendInterval <= TimeSpan.Zero || AgentProbeTimeout <= TimeSpan.Zero)
+        {
+            throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, "AcpiResendInterval and AgentProbeTimeout must be positive.");
+        }
+
         if (ThrottleLimit < 0)
         {
             throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, $"ThrottleLimit must be 0 (no limit) or positive, not {ThrottleLimit}.");

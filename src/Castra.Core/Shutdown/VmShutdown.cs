@@ -211,90 +211,15 @@ internal sealed class VmShutdown
         private async Task<bool> CooperateAsync(TrackedProcess process, CancellationToken cancellationToken)
         {
             Enter(ShutdownPhase.Cooperative);
-            if (Options.Force)
-            {
-                _recorder.Emit(new CooperativeAttemptedEvent { Method = ContractNames.Of(CooperativeChannel.None), TimeoutMs = 0 });
-                _recorder.Emit(new CooperativeTimedOutEvent
-                {
-                    TimeoutMs = 0,
-                    Reason = ContractNames.Of(CooperativeFailureReason.Skipped),
-                    Detail = "the cooperative step was skipped (force): going straight to SIGTERM",
-                });
-                return false;
-            }
-
-            if (!File.Exists(Vm.QmpSocket))
-            {
-                _recorder.Emit(new CooperativeAttemptedEvent { Method = ContractNames.Of(CooperativeChannel.Unavailable), TimeoutMs = 0 });
-                _recorder.Emit(new CooperativeTimedOutEvent
-                {
-                    TimeoutMs = 0,
-                    Reason = ContractNames.Of(CooperativeFailureReason.ChannelUnavailable),
-                    Detail = $"no QMP socket at {Vm.QmpSocket}",
-                    Hint = Remediation.NoQmpSocket(Vm),
-                });
-                return false;
-            }
-
-            var window = _timeouts.Cooperative;
-            var windowMs = Ms(window);
-            var method = ContractNames.Of(CooperativeChannel.Acpi);
-            _recorder.Emit(new CooperativeAttemptedEvent { Method = method, TimeoutMs = windowMs });
-            var attemptStart = Stopwatch.GetTimestamp();
-
-            QmpClient qmp;
+            var step = new CooperativeStep(Vm, Options, _timeouts.Cooperative, _recorder);
             try
             {
-                qmp = await QmpClient.ConnectAsync(Vm.QmpSocket, Options.Qmp.CappedTo(window), cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    var replyBound = Options.Qmp.CappedTo(window - Stopwatch.GetElapsedTime(attemptStart)).Reply;
-                    using var reply = await qmp.ExecuteAsync("system_powerdown", replyBound, cancellationToken).ConfigureAwait(false);
-                    _changed = true;
-                }
-                catch
-                {
-                    await qmp.DisposeAsync().ConfigureAwait(false);
-                    throw;
-                }
+                return await step.RunAsync(process, cancellationToken).ConfigureAwait(false);
             }
-            catch (QmpException ex)
+            finally
             {
-                if (process.HasExited)
-                {
-                    // It went down while we were knocking (e.g. the guest was already powering off): no signal needed.
-                    _recorder.Emit(new CooperativeSucceededEvent { Method = method, DurationMs = Ms(Stopwatch.GetElapsedTime(attemptStart)) });
-                    return true;
-                }
-
-                _recorder.Emit(new CooperativeTimedOutEvent
-                {
-                    TimeoutMs = windowMs,
-                    Reason = ContractNames.Of(CooperativeFailureReason.ChannelError),
-                    Detail = ex.Message,
-                    Hint = Remediation.For(ex.Kind, Vm),
-                });
-                return false;
+                _changed |= step.Delivered;
             }
-
-            await using (qmp.ConfigureAwait(false))
-            {
-                var exited = await process.WaitForExitAsync(Remaining(window, attemptStart), cancellationToken).ConfigureAwait(false);
-                if (exited)
-                {
-                    _recorder.Emit(new CooperativeSucceededEvent { Method = method, DurationMs = Ms(Stopwatch.GetElapsedTime(attemptStart)) });
-                    return true;
-                }
-            }
-
-            _recorder.Emit(new CooperativeTimedOutEvent
-            {
-                TimeoutMs = windowMs,
-                Reason = ContractNames.Of(CooperativeFailureReason.TimeoutExpired),
-                Detail = $"the guest did not power off within {Seconds(window)} of the ACPI power button",
-                Hint = Remediation.GuestIgnoredPowerButton("the cooperative timeout"),
-            });
-            return false;
         }
 
         /// <summary>True when the process is gone within <paramref name="wait"/> after the signal.</summary>

@@ -1,0 +1,34 @@
+using System.Net.Sockets;
+
+namespace Castra.Qmp;
+
+/// <summary>Runs one socket step under its own timeout and turns socket failures into classified errors.</summary>
+internal static class SocketSteps
+{
+    public static async Task<T> WithTimeout<T>(Func<CancellationToken, Task<T>> step, TimeSpan timeout, QmpErrorKind timeoutKind, string timeoutMessage, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            return await step(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new QmpException(timeoutKind, timeoutMessage);
+        }
+        catch (SocketException ex)
+        {
+            throw Classify(ex);
+        }
+    }
+
+    public static QmpException Classify(SocketException ex) => ex.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused or SocketError.ConnectionReset =>
+            new QmpException(QmpErrorKind.ConnectionRefused, $"nothing is listening on the socket ({ex.Message}): QEMU has exited or was killed", ex),
+        SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported =>
+            new QmpException(QmpErrorKind.SocketMissing, $"the socket cannot be reached ({ex.Message})", ex),
+        _ => new QmpException(QmpErrorKind.SocketError, $"socket error: {ex.Message}", ex),
+    };
+}

@@ -1,0 +1,321 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Castra.Events;
+using Castra.Processes;
+using Castra.Qmp;
+using Castra.State;
+
+namespace Castra.Shutdown;
+
+/// <summary>
+/// Asks the guest to power itself off and waits, all inside one window (pre-flight, delivery and waiting):
+/// pre-flight through QMP (a paused guest cannot cooperate), then the guest agent (Auto: only if it answers a
+/// sync within a second) or the ACPI power button, pressed again every <see cref="ShutdownOptions.AcpiResendInterval"/>.
+/// An agent that fails mid-way hands over to ACPI within the same window. Emits CooperativeAttempted (twice on
+/// such a hand-over) then CooperativeSucceeded or CooperativeTimedOut.
+/// </summary>
+internal sealed class CooperativeStep
+{
+    private static readonly TimeSpan AgentCloseGrace = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan EventDrainGrace = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan TimerTolerance = TimeSpan.FromMilliseconds(20);
+
+    private readonly VmPaths _vm;
+    private readonly ShutdownOptions _options;
+    private readonly TimeSpan _window;
+    private readonly EventRecorder _recorder;
+    private readonly long _start = Stopwatch.GetTimestamp();
+
+    public CooperativeStep(VmPaths vm, ShutdownOptions options, TimeSpan window, EventRecorder recorder)
+    {
+        _vm = vm;
+        _options = options;
+        _window = window;
+        _recorder = recorder;
+    }
+
+    /// <summary>A request reached the guest (so the shutdown changed something even if it then timed out).</summary>
+    public bool Delivered { get; private set; }
+
+    private long WindowMs => Ms(_window);
+
+    private TimeSpan Remaining
+    {
+        get
+        {
+            var left = _window - Stopwatch.GetElapsedTime(_start);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>True when the guest powered off within the window.</summary>
+    public async Task<bool> RunAsync(TrackedProcess process, CancellationToken cancellationToken)
+    {
+        if (_options.Force)
+        {
+            Attempted(CooperativeChannel.None, 0);
+            return TimedOut(0, CooperativeFailureReason.Skipped, "the cooperative step was skipped (force): going straight to SIGTERM", null);
+        }
+
+        QmpClient? qmp = null;
+        GuestAgentClient? agent = null;
+        try
+        {
+            // Pre-flight through QMP: it is the ACPI channel, tells whether the guest can act at all, and reports
+            // the SHUTDOWN event whichever channel asked.
+            QmpException? qmpError = null;
+            var qmpPresent = File.Exists(_vm.QmpSocket);
+            if (qmpPresent)
+            {
+                try
+                {
+                    qmp = await QmpClient.ConnectAsync(_vm.QmpSocket, _options.Qmp.CappedTo(Remaining), cancellationToken).ConfigureAwait(false);
+                    var status = await qmp.QueryStatusAsync(_options.Qmp.CappedTo(Remaining).Reply, cancellationToken).ConfigureAwait(false);
+                    if (status != "running")
+                    {
+                        var detail = $"guest is {status}";
+                        Attempted(CooperativeChannel.Unavailable, 0, detail);
+                        return TimedOut(0, CooperativeFailureReason.ChannelUnavailable, detail,
+                            $"a {status} guest cannot react: resume it (QMP 'cont') before shutting down to let it stop cleanly; Castra escalates to signals");
+                    }
+                }
+                catch (QmpException ex)
+                {
+                    qmpError = ex;
+                    if (qmp is not null)
+                    {
+                        await qmp.DisposeAsync().ConfigureAwait(false);
+                        qmp = null;
+                    }
+                }
+            }
+
+            string? agentProblem = null;
+            var agentPresent = File.Exists(_vm.AgentSocket);
+            if (_options.Method != CooperativeMethod.Acpi && agentPresent)
+            {
+                try
+                {
+                    var probe = _options.AgentProbeTimeout < Remaining ? _options.AgentProbeTimeout : Remaining;
+                    agent = await GuestAgentClient.ConnectAndSyncAsync(_vm.AgentSocket, probe, cancellationToken).ConfigureAwait(false);
+                }
+                catch (QmpException ex)
+                {
+                    agentProblem = ex.Message;
+                }
+            }
+
+            if (_options.Method == CooperativeMethod.Agent && agent is null)
+            {
+                if (!agentPresent)
+                {
+                    Attempted(CooperativeChannel.Unavailable, 0);
+                    return TimedOut(0, CooperativeFailureReason.ChannelUnavailable, $"no guest agent socket at {_vm.AgentSocket}", Remediation.NoAgentSocket(_vm));
+                }
+
+                Attempted(CooperativeChannel.Agent, WindowMs);
+                return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, agentProblem, Remediation.AgentNotAnswering);
+            }
+
+            if (agent is not null)
+            {
+                var handover = qmp is not null && _options.Method == CooperativeMethod.Auto;
+                var outcome = await AgentAsync(agent, qmp, process, handover, cancellationToken).ConfigureAwait(false);
+                if (outcome is not null)
+                {
+                    return outcome.Value;
+                }
+
+                // The agent failed mid-way: ACPI within what is left of the window (already announced).
+                return await AcpiAsync(qmp!, process, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (qmp is null)
+            {
+                if (!qmpPresent)
+                {
+                    Attempted(CooperativeChannel.Unavailable, 0, agentProblem is null ? null : $"guest agent unusable: {agentProblem}");
+                    return TimedOut(0, CooperativeFailureReason.ChannelUnavailable, $"no QMP socket at {_vm.QmpSocket}", Remediation.NoQmpSocket(_vm));
+                }
+
+                if (process.HasExited)
+                {
+                    return Succeeded(CooperativeChannel.Acpi, null);
+                }
+
+                Attempted(CooperativeChannel.Acpi, WindowMs);
+                return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, qmpError!.Message, Remediation.For(qmpError.Kind, _vm));
+            }
+
+            Attempted(CooperativeChannel.Acpi, WindowMs, agentProblem is null ? null : $"guest agent unusable ({agentProblem}); using ACPI");
+            return await AcpiAsync(qmp, process, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                await agent.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (qmp is not null)
+            {
+                await qmp.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>True/false when decided; null when the agent failed and ACPI should take over (already announced).</summary>
+    private async Task<bool?> AgentAsync(GuestAgentClient agent, QmpClient? qmp, TrackedProcess process, bool handover, CancellationToken cancellationToken)
+    {
+        Attempted(CooperativeChannel.Agent, WindowMs);
+        string? failure = null;
+        try
+        {
+            await agent.RequestShutdownAsync(cancellationToken).ConfigureAwait(false);
+            Delivered = true;
+        }
+        catch (QmpException ex)
+        {
+            failure = ex.Message;
+        }
+
+        if (failure is null)
+        {
+            using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var exit = process.WaitForExitAsync(Remaining, watchStop.Token);
+            var agentFailure = agent.WatchForFailureAsync(watchStop.Token);
+            var first = await Task.WhenAny(exit, agentFailure).ConfigureAwait(false);
+            if (first == agentFailure && !agentFailure.IsCanceled && !agentFailure.IsFaulted)
+            {
+                // The channel closes as the guest powers off too: give QEMU a moment to exit before calling it a failure.
+                failure = await agentFailure.ConfigureAwait(false);
+                if (await process.WaitForExitAsync(AgentCloseGrace < Remaining ? AgentCloseGrace : Remaining, cancellationToken).ConfigureAwait(false))
+                {
+                    await watchStop.CancelAsync().ConfigureAwait(false);
+                    return await SucceededAsync(CooperativeChannel.Agent, qmp).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                var exited = await exit.ConfigureAwait(false);
+                await watchStop.CancelAsync().ConfigureAwait(false);
+                return exited
+                    ? await SucceededAsync(CooperativeChannel.Agent, qmp).ConfigureAwait(false)
+                    : TimedOut(WindowMs, CooperativeFailureReason.TimeoutExpired,
+                        $"the guest did not power off within {Seconds(_window)} of guest-shutdown", Remediation.GuestIgnoredAgent);
+            }
+
+            await watchStop.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (handover && Remaining > TimeSpan.Zero)
+        {
+            Attempted(CooperativeChannel.Acpi, Ms(Remaining), $"{failure}; falling back to the ACPI power button within the same window");
+            return null;
+        }
+
+        return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, failure, Remediation.AgentNotAnswering);
+    }
+
+    private async Task<bool> AcpiAsync(QmpClient qmp, TrackedProcess process, CancellationToken cancellationToken)
+    {
+        var presses = 0;
+        while (true)
+        {
+            try
+            {
+                using var reply = await qmp.ExecuteAsync("system_powerdown", _options.Qmp.CappedTo(Remaining).Reply, cancellationToken).ConfigureAwait(false);
+                presses++;
+                Delivered = true;
+            }
+            catch (QmpException ex)
+            {
+                if (process.HasExited || await process.WaitForExitAsync(EventDrainGrace, cancellationToken).ConfigureAwait(false))
+                {
+                    return await SucceededAsync(CooperativeChannel.Acpi, qmp).ConfigureAwait(false);
+                }
+
+                if (presses == 0)
+                {
+                    return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, ex.Message, Remediation.For(ex.Kind, _vm));
+                }
+
+                // A re-press failed after one got through: keep waiting for the guest within the window.
+            }
+
+            // Wait until the next press is due or the window ends. Timers may fire a little early, so slivers
+            // below the tolerance count as "time is up" rather than causing an extra press.
+            var lastPress = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                var untilNextPress = _options.AcpiResendInterval - Stopwatch.GetElapsedTime(lastPress);
+                var wait = untilNextPress < Remaining ? untilNextPress : Remaining;
+                if (wait > TimeSpan.Zero && await process.WaitForExitAsync(wait, cancellationToken).ConfigureAwait(false))
+                {
+                    return await SucceededAsync(CooperativeChannel.Acpi, qmp).ConfigureAwait(false);
+                }
+
+                if (process.HasExited)
+                {
+                    return await SucceededAsync(CooperativeChannel.Acpi, qmp).ConfigureAwait(false);
+                }
+
+                if (Remaining <= TimerTolerance)
+                {
+                    var times = presses == 1 ? "once" : $"{presses.ToString(CultureInfo.InvariantCulture)} times";
+                    return TimedOut(WindowMs, CooperativeFailureReason.TimeoutExpired,
+                        $"the guest did not power off within {Seconds(_window)} of the ACPI power button (pressed {times})",
+                        Remediation.GuestIgnoredPowerButton("the cooperative timeout"));
+                }
+
+                if (Stopwatch.GetElapsedTime(lastPress) >= _options.AcpiResendInterval - TimerTolerance)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    private async Task<bool> SucceededAsync(CooperativeChannel channel, QmpClient? qmp)
+    {
+        bool? guestInitiated = null;
+        if (qmp is not null)
+        {
+            // QEMU sends SHUTDOWN just before it exits; the reader may still be delivering it.
+            await Task.WhenAny(qmp.Closed, Task.Delay(EventDrainGrace)).ConfigureAwait(false);
+            var shutdown = qmp.Events.LastOrDefault(e => e.Name == "SHUTDOWN");
+            if (shutdown is not null && shutdown.Data.ValueKind == JsonValueKind.Object && shutdown.Data.TryGetProperty("guest", out var guest)
+                && guest.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                guestInitiated = guest.GetBoolean();
+            }
+        }
+
+        return Succeeded(channel, guestInitiated);
+    }
+
+    private bool Succeeded(CooperativeChannel channel, bool? guestInitiated)
+    {
+        _recorder.Emit(new CooperativeSucceededEvent
+        {
+            Method = ContractNames.Of(channel),
+            DurationMs = Ms(Stopwatch.GetElapsedTime(_start)),
+            GuestInitiated = guestInitiated,
+        });
+        return true;
+    }
+
+    private void Attempted(CooperativeChannel channel, long timeoutMs, string? detail = null) =>
+        _recorder.Emit(new CooperativeAttemptedEvent { Method = ContractNames.Of(channel), TimeoutMs = timeoutMs, Detail = detail });
+
+    private bool TimedOut(long timeoutMs, CooperativeFailureReason reason, string? detail, string? hint)
+    {
+        _recorder.Emit(new CooperativeTimedOutEvent { TimeoutMs = timeoutMs, Reason = ContractNames.Of(reason), Detail = detail, Hint = hint });
+        return false;
+    }
+
+    private static long Ms(TimeSpan span) => (long)Math.Round(span.TotalMilliseconds);
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+}
