@@ -3,6 +3,7 @@ using Castra.Cli;
 
 var root = new RootCommand("castra: shut QEMU VMs down gracefully, observably and within bounds")
 {
+    UpCommand.Create(),
     DownCommand.Create(),
     StatusCommand.Create(),
     PsCommand.Create(),

@@ -16,5 +16,12 @@ public static class ErrorIds
     public const string LockBusy = "CastraShutdownLockBusy";
     public const string FollowTimeout = "CastraShutdownFollowTimeout";
     public const string StatusUnreadable = "CastraStatusUnreadable";
+    public const string InvalidLaunchOptions = "CastraInvalidLaunchOptions";
+    public const string VmAlreadyRunning = "CastraVmAlreadyRunning";
+    public const string VmShuttingDown = "CastraVmShuttingDown";
+    public const string VmBusy = "CastraVmBusy";
+    public const string QemuNotInstalled = "CastraQemuNotInstalled";
+    public const string LaunchFileNotFound = "CastraLaunchFileNotFound";
+    public const string LaunchFailed = "CastraLaunchFailed";
     public const string Unexpected = "CastraUnexpectedError";
 }

@@ -31,15 +31,17 @@ internal sealed class ExitWatcher
 
     public static ExitWatcher Shared => SharedInstance.Value;
 
-    /// <summary>Completes with true when the process behind <paramref name="pidfd"/> exits, false when the timeout passes first.</summary>
-    public async Task<bool> WaitAsync(SafeHandle pidfd, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Watches one pidfd until disposed; <see cref="ExitRegistration.Exited"/> completes when the process exits.
+    /// One registration per process: epoll accepts a given fd only once, so every wait shares it.
+    /// </summary>
+    public ExitRegistration Register(SafeHandle pidfd)
     {
         var id = (ulong)Interlocked.Increment(ref _nextId);
         var registration = new Registration(pidfd);
         var addedRef = false;
         pidfd.DangerousAddRef(ref addedRef);
         _registrations[id] = registration;
-
         if (!Add(pidfd, id))
         {
             var errno = Libc.LastError;
@@ -48,19 +50,7 @@ internal sealed class ExitWatcher
             throw new IOException($"epoll_ctl(ADD, pidfd) failed: {Libc.ErrorText(errno)}");
         }
 
-        try
-        {
-            await registration.Exited.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-        finally
-        {
-            Unregister(id);
-        }
+        return new ExitRegistration(registration.Exited.Task, () => Unregister(id));
     }
 
     private unsafe bool Add(SafeHandle pidfd, ulong id)
@@ -104,7 +94,7 @@ internal sealed class ExitWatcher
                 var id = *(ulong*)(buffer + (i * size) + Libc.EpollDataOffset);
                 if (_registrations.TryGetValue(id, out var registration))
                 {
-                    // The waiter unregisters (DEL + release) in its finally block.
+                    // The owner unregisters (DEL + release) when it disposes its registration.
                     registration.Exited.TrySetResult();
                 }
             }

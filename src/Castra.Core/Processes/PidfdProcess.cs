@@ -5,6 +5,8 @@ namespace Castra.Processes;
 internal sealed class PidfdProcess : TrackedProcess
 {
     private readonly PidfdHandle _pidfd;
+    private readonly object _gate = new();
+    private ExitRegistration? _registration;
 
     public PidfdProcess(int pid, ulong? startTime, PidfdHandle pidfd)
         : base(pid, startTime) => _pidfd = pidfd;
@@ -40,11 +42,32 @@ internal sealed class PidfdProcess : TrackedProcess
             return true;
         }
 
-        return await ExitWatcher.Shared.WaitAsync(_pidfd, timeout, cancellationToken).ConfigureAwait(false) || HasExited;
+        ExitRegistration registration;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_pidfd.IsClosed, this);
+            registration = _registration ??= ExitWatcher.Shared.Register(_pidfd);
+        }
+
+        try
+        {
+            await registration.Exited.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return HasExited;
+        }
     }
 
     public override void Dispose()
     {
+        lock (_gate)
+        {
+            _registration?.Dispose();
+            _registration = null;
+        }
+
         _pidfd.Dispose();
         base.Dispose();
     }

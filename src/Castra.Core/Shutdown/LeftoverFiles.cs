@@ -38,6 +38,21 @@ internal static class LeftoverFiles
         return removed;
     }
 
+    /// <summary>castra up --ephemeral: the throwaway overlay goes once the VM is known to be stopped.</summary>
+    public static void RemoveEphemeralOverlay(VmPaths vm, VmDefinition? definition)
+    {
+        if (definition?.EphemeralOverlay is { } overlay && Path.GetDirectoryName(Path.GetFullPath(overlay)) == vm.Directory)
+        {
+            try
+            {
+                File.Delete(overlay);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
     public static bool PidFileNames(VmPaths vm, int pid)
     {
         try

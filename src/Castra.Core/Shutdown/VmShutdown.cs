@@ -64,6 +64,7 @@ internal sealed class VmShutdown
         private EventRecorder _recorder = null!;
         private ShutdownTimeouts _timeouts = ShutdownTimeouts.Defaults;
         private bool _changed;
+        private bool _identityUncertain;
         private ShutdownPhase _phase = ShutdownPhase.Requested;
 
         public Run(VmShutdown owner) => _owner = owner;
@@ -93,6 +94,7 @@ internal sealed class VmShutdown
                         var detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
                         _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {detail}");
                         LeftoverFiles.RemovePidFile(Vm);
+                        _identityUncertain = true;
                         return Finish(ShutdownOutcome.Graceful, detail);
                 }
 
@@ -263,6 +265,12 @@ internal sealed class VmShutdown
 
         private VmShutdownResult Finish(ShutdownOutcome outcome, string? detail, string? errorId = null)
         {
+            // Not when the pidfile named a process we could not prove is ours: that might still be the VM, using its disk.
+            if (outcome is ShutdownOutcome.Graceful or ShutdownOutcome.Forced && !_identityUncertain)
+            {
+                LeftoverFiles.RemoveEphemeralOverlay(Vm, _definition);
+            }
+
             var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
             _recorder.Emit(new ShutdownCompleteEvent { Outcome = ContractNames.Of(outcome), TotalMs = totalMs, Changed = _changed, Detail = detail });
             _status.Complete(outcome, _changed, totalMs, detail);

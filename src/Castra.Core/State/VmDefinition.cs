@@ -24,6 +24,12 @@ public sealed class VmDefinition
     /// <summary>/proc/sys/kernel/random/boot_id when <see cref="ProcessStartTime"/> was recorded (start times restart at boot).</summary>
     public string? BootId { get; set; }
 
+    /// <summary>When the overlay must be deleted after the VM stops (castra up --ephemeral).</summary>
+    public string? EphemeralOverlay { get; set; }
+
+    /// <summary>How the VM was launched by Castra (informational; absent for bring-your-own QEMU).</summary>
+    public LaunchRecord? Launch { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Castra.Errors;
+using Castra.Launch;
+using Castra.Serialization;
+using Castra.State;
+
+namespace Castra.Cli;
+
+/// <summary><c>castra up</c>: start QEMU wired for a clean shutdown (pidfile, QMP, serial log, optional guest agent).</summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var name = new Argument<string>("NAME") { Description = "The VM's name (letters, digits, '-', '_', '.')" };
+        var kernel = new Option<string?>("--kernel") { Description = "Boot this kernel", HelpName = "FILE" };
+        var initrd = new Option<string?>("--initrd") { Description = "Initial ramdisk for --kernel", HelpName = "FILE" };
+        var append = new Option<string?>("--append") { Description = "Kernel command line for --kernel", HelpName = "TEXT" };
+        var disk = new Option<string?>("--disk") { Description = "Boot this disk image", HelpName = "IMAGE" };
+        var ephemeral = new Option<bool>("--ephemeral") { Description = "Run on a throwaway qcow2 overlay of --disk, deleted after the VM stops" };
+        var memory = new Option<int>("--memory") { Description = "Memory in MiB (default 512)", DefaultValueFactory = _ => 512, HelpName = "MIB" };
+        var cpus = new Option<int>("--cpus") { Description = "Virtual CPUs (default 1)", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var agent = new Option<bool>("--agent") { Description = "Add the guest agent channel (qga.sock)" };
+        var cooperative = new Option<double?>("--cooperative-timeout") { Description = "This VM's cooperative window, stored in vm.json", HelpName = "SECONDS" };
+        var term = new Option<double?>("--term-timeout") { Description = "This VM's wait after SIGTERM, stored in vm.json", HelpName = "SECONDS" };
+        var kill = new Option<double?>("--kill-timeout") { Description = "This VM's wait after SIGKILL, stored in vm.json", HelpName = "SECONDS" };
+        var qemu = new Option<string?>("--qemu") { Description = $"QEMU binary (default {VmLauncher.DefaultQemu})", HelpName = "PATH" };
+        var accel = new Option<string>("--accel") { Description = "auto (KVM if usable, else TCG), kvm or tcg", DefaultValueFactory = _ => "auto" };
+        accel.AcceptOnlyFromAmong("auto", "kvm", "tcg");
+        var extra = new Argument<string[]>("QEMU-ARGS") { Description = "Extra QEMU arguments, after --", Arity = ArgumentArity.ZeroOrMore };
+        var json = CommonOptions.Json();
+        var home = CommonOptions.Home();
+
+        var command = new Command("up", "Start a VM under the state root, ready to be shut down cleanly")
+        {
+            name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, qemu, accel, json, home,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var options = new LaunchOptions
+                {
+                    Kernel = parse.GetValue(kernel),
+                    Initrd = parse.GetValue(initrd),
+                    Append = parse.GetValue(append),
+                    Disk = parse.GetValue(disk),
+                    Ephemeral = parse.GetValue(ephemeral),
+                    MemoryMB = parse.GetValue(memory),
+                    CpuCount = parse.GetValue(cpus),
+                    GuestAgent = parse.GetValue(agent),
+                    CooperativeTimeoutSeconds = parse.GetValue(cooperative),
+                    TermTimeoutSeconds = parse.GetValue(term),
+                    KillTimeoutSeconds = parse.GetValue(kill),
+                    QemuPath = parse.GetValue(qemu),
+                    Accelerator = parse.GetValue(accel) ?? "auto",
+                    ExtraArguments = parse.GetValue(extra) ?? [],
+                };
+                var launcher = new VmLauncher(StateRoot.Resolve(parse.GetValue(home)));
+                var vm = await launcher.StartAsync(parse.GetValue(name)!, options, cancellationToken).ConfigureAwait(false);
+                Console.Out.WriteLine(parse.GetValue(json)
+                    ? CastraJson.Serialize(vm)
+                    : $"{vm.Name}: {vm.State}, PID {vm.Pid}, QMP {(vm.Qmp ? "yes" : "no")}, agent {(vm.Agent ? "yes" : "no")} ({vm.Directory})");
+                return ExitCodes.Success;
+            }
+            catch (CastraException ex)
+            {
+                await Console.Error.WriteLineAsync($"castra up: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
+                return ex.ErrorId is ErrorIds.InvalidLaunchOptions or ErrorIds.InvalidVmName or ErrorIds.SocketPathTooLong ? ExitCodes.Usage : ExitCodes.NotStopped;
+            }
+        });
+
+        return command;
+    }
+}

@@ -1,0 +1,85 @@
+using Castra.Errors;
+using Castra.Shutdown;
+
+namespace Castra.Launch;
+
+/// <summary>How to start a VM (castra up / Start-CastraVm): boot a kernel (+initrd, optionally with a disk attached) or a disk image.</summary>
+public sealed class LaunchOptions
+{
+    public string? Kernel { get; init; }
+
+    public string? Initrd { get; init; }
+
+    /// <summary>Kernel command line (only with <see cref="Kernel"/>).</summary>
+    public string? Append { get; init; }
+
+    public string? Disk { get; init; }
+
+    /// <summary>Run on a throwaway qcow2 overlay of <see cref="Disk"/>, deleted once the VM has stopped.</summary>
+    public bool Ephemeral { get; init; }
+
+    public int MemoryMB { get; init; } = 512;
+
+    public int CpuCount { get; init; } = 1;
+
+    /// <summary>Add the virtio-serial guest agent channel on qga.sock.</summary>
+    public bool GuestAgent { get; init; }
+
+    /// <summary>Stored in vm.json: this VM's shutdown budgets (seconds).</summary>
+    public double? CooperativeTimeoutSeconds { get; init; }
+
+    public double? TermTimeoutSeconds { get; init; }
+
+    public double? KillTimeoutSeconds { get; init; }
+
+    /// <summary>QEMU binary; default qemu-system-x86_64 from PATH.</summary>
+    public string? QemuPath { get; init; }
+
+    /// <summary>auto (KVM when /dev/kvm is usable, falling back to TCG), kvm, or tcg.</summary>
+    public string Accelerator { get; init; } = "auto";
+
+    /// <summary>Appended verbatim to QEMU's command line.</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>How long to wait for QEMU's QMP greeting after it daemonized.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <exception cref="CastraException">CastraInvalidLaunchOptions.</exception>
+    public void Validate()
+    {
+        string? problem = null;
+        if (Kernel is null && Disk is null)
+        {
+            problem = "give a kernel (--kernel) or a disk image (--disk) to boot";
+        }
+        else if (Kernel is null && (Initrd is not null || Append is not null))
+        {
+            problem = "--initrd and --append need --kernel";
+        }
+        else if (Ephemeral && Disk is null)
+        {
+            problem = "--ephemeral needs --disk";
+        }
+        else if (MemoryMB is < 16 or > 1_048_576)
+        {
+            problem = $"memory must be between 16 and 1048576 MiB, not {MemoryMB}";
+        }
+        else if (CpuCount is < 1 or > 1024)
+        {
+            problem = $"CPU count must be between 1 and 1024, not {CpuCount}";
+        }
+        else if (Accelerator is not ("auto" or "kvm" or "tcg"))
+        {
+            problem = $"accelerator must be auto, kvm or tcg, not '{Accelerator}'";
+        }
+        else if (new[] { CooperativeTimeoutSeconds, TermTimeoutSeconds, KillTimeoutSeconds }.Any(s => s is { } v && !ShutdownTimeouts.IsValidSeconds(v)))
+        {
+            problem = $"timeouts must be more than 0 and at most {ShutdownTimeouts.MaxSeconds} seconds";
+        }
+
+        if (problem is not null)
+        {
+            throw new CastraException(ErrorIds.InvalidLaunchOptions, CastraErrorCategory.InvalidArgument, problem);
+        }
+    }
+}

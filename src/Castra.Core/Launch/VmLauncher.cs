@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Text.Json;
+using Castra.Errors;
+using Castra.Processes;
+using Castra.Qmp;
+using Castra.Shutdown;
+using Castra.State;
+
+namespace Castra.Launch;
+
+/// <summary>
+/// Starts QEMU wired the way a shutdown needs it: daemonized with its pidfile, QMP socket and serial log in the
+/// VM's directory (docs/state-layout.md), optionally a guest agent channel, then waits for the QMP greeting and
+/// records the process start time in vm.json (which proves identity later, whatever the command line says).
+/// </summary>
+public sealed class VmLauncher
+{
+    public const string DefaultQemu = "qemu-system-x86_64";
+
+    public VmLauncher(StateRoot root) => Root = root;
+
+    public StateRoot Root { get; }
+
+    /// <exception cref="CastraException">Invalid input, VM running or shutting down, QEMU missing or failing.</exception>
+    public async Task<VmInfo> StartAsync(string name, LaunchOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var vm = Root.Vm(name);
+        vm.EnsureSocketPathsFit();
+        var qemu = ExternalCommand.Which(options.QemuPath ?? DefaultQemu) ?? throw new CastraException(
+            ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
+            $"QEMU ({options.QemuPath ?? DefaultQemu}) was not found. On Debian: apt-get install qemu-system-x86 qemu-utils; or pass --qemu PATH.")
+        { Target = name };
+        var files = new[] { options.Kernel, options.Initrd, options.Disk }.Where(f => f is not null).Select(f => Path.GetFullPath(f!)).ToList();
+        if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
+        {
+            throw new CastraException(ErrorIds.LaunchFileNotFound, CastraErrorCategory.ObjectNotFound, $"{missing} does not exist.") { Target = name };
+        }
+
+        Directory.CreateDirectory(vm.Directory);
+
+        // Hold the VM's lock while starting: a shutdown cannot begin half-way through a launch, and a launch cannot
+        // slip in while a shutdown runs (nothing respawns during an intentional shutdown).
+        using var vmLock = VmLock.TryAcquire(vm) ?? throw Busy(vm);
+        await RefuseIfRunningAsync(vm, cancellationToken).ConfigureAwait(false);
+        LeftoverFiles.RemoveFor(vm, null);
+        File.Delete(Path.Combine(vm.Directory, "serial.log"));
+
+        string? overlay = null;
+        if (options.Ephemeral)
+        {
+            overlay = await CreateOverlayAsync(vm, Path.GetFullPath(options.Disk!), cancellationToken).ConfigureAwait(false);
+        }
+
+        var diskFormat = options.Disk is null ? null : overlay is not null ? "qcow2" : await ProbeFormatAsync(Path.GetFullPath(options.Disk), cancellationToken).ConfigureAwait(false);
+        var arguments = BuildArguments(vm, options, overlay, diskFormat);
+        var result = await ExternalCommand.RunAsync(qemu, arguments, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            DeleteQuietly(overlay);
+            throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, Explain(result.Stderr, result.ExitCode, options)) { Target = name };
+        }
+
+        var pid = int.Parse((await File.ReadAllTextAsync(vm.PidFile, cancellationToken).ConfigureAwait(false)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+        await WaitForGreetingAsync(vm, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+
+        var definition = ReadDefinitionQuietly(vm) ?? new VmDefinition();
+        definition.Name = name;
+        definition.CooperativeTimeoutSeconds = options.CooperativeTimeoutSeconds ?? definition.CooperativeTimeoutSeconds;
+        definition.TermTimeoutSeconds = options.TermTimeoutSeconds ?? definition.TermTimeoutSeconds;
+        definition.KillTimeoutSeconds = options.KillTimeoutSeconds ?? definition.KillTimeoutSeconds;
+        definition.ProcessStartTime = ProcStat.TryRead(pid)?.StartTime;
+        definition.BootId = HostClock.BootId;
+        definition.EphemeralOverlay = overlay;
+        definition.Launch = new LaunchRecord
+        {
+            Kernel = options.Kernel is null ? null : Path.GetFullPath(options.Kernel),
+            Initrd = options.Initrd is null ? null : Path.GetFullPath(options.Initrd),
+            Append = options.Append,
+            Disk = options.Disk is null ? null : Path.GetFullPath(options.Disk),
+            Ephemeral = options.Ephemeral,
+            MemoryMB = options.MemoryMB,
+            CpuCount = options.CpuCount,
+            GuestAgent = options.GuestAgent,
+            Accelerator = options.Accelerator,
+            Qemu = qemu,
+            LaunchedAt = DateTimeOffset.UtcNow,
+            Arguments = [.. arguments],
+        };
+        VmDefinitionStore.Write(vm, definition);
+
+        return await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>QEMU's command line for this VM (exposed for tests and --dry-run style inspection).</summary>
+    public static IReadOnlyList<string> BuildArguments(VmPaths vm, LaunchOptions options, string? overlay, string? diskFormat)
+    {
+        var args = new List<string>
+        {
+            "-name", vm.Name,
+            "-daemonize",
+            "-pidfile", vm.PidFile,
+            "-qmp", $"unix:{vm.QmpSocket},server=on,wait=off",
+            "-serial", $"file:{Path.Combine(vm.Directory, "serial.log")}",
+            "-display", "none",
+            "-nodefaults",
+            "-no-reboot",
+            "-m", options.MemoryMB.ToString(CultureInfo.InvariantCulture),
+            "-smp", options.CpuCount.ToString(CultureInfo.InvariantCulture),
+        };
+
+        args.AddRange(options.Accelerator switch
+        {
+            "kvm" => ["-accel", "kvm"],
+            "tcg" => ["-accel", "tcg"],
+            _ => KvmUsable() ? ["-accel", "kvm", "-accel", "tcg"] : ["-accel", "tcg"],
+        });
+
+        if (options.Kernel is not null)
+        {
+            args.AddRange(["-kernel", Path.GetFullPath(options.Kernel)]);
+            if (options.Initrd is not null)
+            {
+                args.AddRange(["-initrd", Path.GetFullPath(options.Initrd)]);
+            }
+
+            if (options.Append is not null)
+            {
+                args.AddRange(["-append", options.Append]);
+            }
+        }
+
+        if (options.Disk is not null)
+        {
+            var file = overlay ?? Path.GetFullPath(options.Disk);
+            args.AddRange(["-drive", diskFormat is null ? $"file={file},if=virtio" : $"file={file},if=virtio,format={diskFormat}"]);
+        }
+
+        if (options.GuestAgent)
+        {
+            args.AddRange([
+                "-device", "virtio-serial",
+                "-chardev", $"socket,path={vm.AgentSocket},server=on,wait=off,id=qga0",
+                "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+            ]);
+        }
+
+        args.AddRange(options.ExtraArguments);
+        return args;
+    }
+
+    private static bool KvmUsable()
+    {
+        try
+        {
+            using var kvm = new FileStream("/dev/kvm", FileMode.Open, FileAccess.ReadWrite);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task RefuseIfRunningAsync(VmPaths vm, CancellationToken cancellationToken)
+    {
+        var located = await ProcessLocator.LocateAsync(vm, ReadDefinitionQuietly(vm), usePidfd: true, cancellationToken).ConfigureAwait(false);
+        using var process = located.Process;
+        if (located.Verdict == IdentityVerdict.Verified)
+        {
+            throw new CastraException(ErrorIds.VmAlreadyRunning, CastraErrorCategory.InvalidOperation,
+                $"VM '{vm.Name}' is already running (PID {located.Pid}); stop it first with castra down {vm.Name}.") { Target = vm.Name };
+        }
+    }
+
+    private static CastraException Busy(VmPaths vm)
+    {
+        StatusDocument? status = null;
+        try
+        {
+            status = StatusStore.TryRead(vm);
+        }
+        catch (InvalidDataException)
+        {
+        }
+
+        return status is not null && status.Phase != ContractNames.Of(ShutdownPhase.Complete) && OwnerProcess.IsAlive(status.OwnerPid, status.OwnerStartTime)
+            ? new CastraException(ErrorIds.VmShuttingDown, CastraErrorCategory.ResourceBusy,
+                $"VM '{vm.Name}' is being shut down (phase {status.Phase}, by PID {status.OwnerPid}); it cannot be started until that completes.") { Target = vm.Name }
+            : new CastraException(ErrorIds.VmBusy, CastraErrorCategory.ResourceBusy,
+                $"VM '{vm.Name}' is being started or stopped by another process; try again when it has finished.") { Target = vm.Name };
+    }
+
+    private static async Task<string> CreateOverlayAsync(VmPaths vm, string disk, CancellationToken cancellationToken)
+    {
+        var qemuImg = ExternalCommand.Which("qemu-img") ?? throw new CastraException(ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
+            "qemu-img was not found (needed for --ephemeral). On Debian: apt-get install qemu-utils.") { Target = vm.Name };
+        var format = await ProbeFormatAsync(disk, cancellationToken).ConfigureAwait(false) ?? "raw";
+        var overlay = Path.Combine(vm.Directory, "ephemeral.qcow2");
+        DeleteQuietly(overlay);
+        var result = await ExternalCommand.RunAsync(qemuImg, ["create", "-q", "-f", "qcow2", "-b", disk, "-F", format, overlay], TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, $"qemu-img could not create the ephemeral overlay: {result.Stderr.Trim()}") { Target = vm.Name };
+        }
+
+        return overlay;
+    }
+
+    private static async Task<string?> ProbeFormatAsync(string disk, CancellationToken cancellationToken)
+    {
+        if (ExternalCommand.Which("qemu-img") is not { } qemuImg)
+        {
+            return null;
+        }
+
+        var result = await ExternalCommand.RunAsync(qemuImg, ["info", "--output=json", "-U", disk], TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            return null;
+        }
+
+        using var info = JsonDocument.Parse(result.Stdout);
+        return info.RootElement.TryGetProperty("format", out var format) ? format.GetString() : null;
+    }
+
+    private static async Task WaitForGreetingAsync(VmPaths vm, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        QmpException? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await using var qmp = await QmpClient.ConnectAsync(vm.QmpSocket, QmpTimeouts.Default, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (QmpException ex) when (ex.Kind is QmpErrorKind.SocketMissing or QmpErrorKind.ConnectionRefused)
+            {
+                last = ex;
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.OperationTimeout,
+            $"QEMU started but its QMP socket did not answer within {timeout.TotalSeconds:0} s ({last?.Message}).") { Target = vm.Name };
+    }
+
+    private static string Explain(string stderr, int exitCode, LaunchOptions options)
+    {
+        var text = stderr.Trim();
+        if (text.Contains("KVM", StringComparison.OrdinalIgnoreCase) && options.Accelerator != "tcg")
+        {
+            return $"QEMU could not use KVM ({text}). Use --accel tcg for software emulation, or give this user access to /dev/kvm.";
+        }
+
+        return $"QEMU exited with code {exitCode} before the VM was up: {(text.Length > 0 ? text : "(no message)")}";
+    }
+
+    private static VmDefinition? ReadDefinitionQuietly(VmPaths vm)
+    {
+        try
+        {
+            return VmDefinitionStore.TryRead(vm);
+        }
+        catch (CastraException)
+        {
+            return null;
+        }
+    }
+
+    private static void DeleteQuietly(string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
