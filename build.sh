@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 CONFIG=${CONFIG:-Release}
-PACKAGES=(gcc libc6-dev util-linux)
+# gcc: the fake QEMU test fixture; the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
+PACKAGES=(gcc libc6-dev util-linux qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -20,6 +21,7 @@ setup() {
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  tests/fixtures/guest/build.sh
   command -v dotnet >/dev/null || { echo "build.sh: the .NET SDK (8 or later) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 }
 

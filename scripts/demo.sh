@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Starts three VMs and shuts them down concurrently with the castra CLI, showing each event as it happens.
+# The main job: boot three real VMs (a guest that honours the ACPI power button, one that ignores it, one running
+# the QEMU guest agent), shut them all down in one concurrent call, and show every event and a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${CONFIG:-Release}
-CASTRA="dotnet src/Castra.Cli/bin/$CONFIG/net8.0/castra.dll"
-HOME_DIR=$(mktemp -d /tmp/castra-demo.XXXXXX)
-trap 'rm -rf "$HOME_DIR"' EXIT
+castra() { dotnet "src/Castra.Cli/bin/$CONFIG/net8.0/castra.dll" "$@"; }
+GUEST=tests/fixtures/guest/out
+tests/fixtures/guest/build.sh "$GUEST" >/dev/null
 
-FAKE="$HOME_DIR/fake-qemu"
-cc -O2 -o "$FAKE" tests/fixtures/fake-qemu/fake-qemu.c
-launch() { # name behavior [qmp]
-  local dir="$HOME_DIR/vms/$1"; mkdir -p "$dir"
-  local qmp=(-qmp "unix:$dir/qmp.sock,server=on,wait=off"); [ "${3:-qmp}" = qmp ] || qmp=()
-  "$FAKE" -name "$1" -daemonize -pidfile "$dir/qemu.pid" "${qmp[@]}" --fake-behavior "$2" --fake-exit-delay-ms 300
+export CASTRA_HOME=$(mktemp -d /tmp/castra-demo.XXXXXX)
+cleanup() { for p in "$CASTRA_HOME"/vms/*/qemu.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done; rm -rf "$CASTRA_HOME"; }
+trap cleanup EXIT
+
+up() { # name mode [--agent]
+  castra up "$1" --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" --append "console=ttyS0 quiet castra.mode=$2" \
+    --memory 128 --accel tcg "${@:3}"
 }
-launch cooperative graceful
-launch unresponsive ignore-acpi
-launch no-channel graceful noqmp
+echo "== booting three VMs (software emulation: ~3 s each)"
+up cooperative acpi
+up unresponsive noacpi --cooperative-timeout 5
+up agent agent --agent
+for vm in cooperative unresponsive agent; do
+  for _ in $(seq 600); do grep -q CASTRA-READY "$CASTRA_HOME/vms/$vm/serial.log" 2>/dev/null && break; sleep 0.1; done
+done
+echo; echo "== castra ps"; castra ps
 
-echo "== castra ps"; $CASTRA ps --home "$HOME_DIR"
-echo; echo "== castra down --all --cooperative-timeout 3"
-$CASTRA down --all --home "$HOME_DIR" --cooperative-timeout 3 || true
-echo; echo "== castra status"; $CASTRA status --home "$HOME_DIR"
+echo; echo "== castra down --all   (concurrent; 'unresponsive' has a 5 s cooperative window in its vm.json)"
+castra down --all
+
+echo; echo "== summary: castra status"
+castra status
+echo; echo "What the guests printed on their serial consoles before powering off:"
+grep -H CASTRA-POWEROFF "$CASTRA_HOME"/vms/*/serial.log | sed "s|$CASTRA_HOME/vms/||" || true

@@ -17,8 +17,9 @@ internal static class DownCommand
         var cooperative = Seconds("--cooperative-timeout", "How long the guest gets to power off by itself (default: vm.json, else 60)");
         var term = Seconds("--term-timeout", "How long to wait after SIGTERM (default: vm.json, else 10)");
         var kill = Seconds("--kill-timeout", "How long to wait after SIGKILL (default: vm.json, else 5)");
+        var method = new Option<CooperativeMethod>("--method") { Description = "Auto (guest agent if it answers, else ACPI), Acpi or Agent", DefaultValueFactory = _ => CooperativeMethod.Auto };
         var force = new Option<bool>("--force") { Description = "Skip the cooperative step: SIGTERM, then SIGKILL" };
-        var reason = new Option<ShutdownReason>("--reason") { Description = "Why (recorded in ShutdownRequested)", DefaultValueFactory = _ => ShutdownReason.UserRequested };
+        var reason = new Option<ShutdownReason>("--reason") { Description = "Why, recorded in ShutdownRequested: UserRequested (default), SystemShutdown, Administrative, Maintenance, Unhealthy, IdleTimeout, ResourceLimitExceeded, Replaced", DefaultValueFactory = _ => ShutdownReason.UserRequested, HelpName = "REASON" };
         var message = new Option<string?>("--message") { Description = "Free text recorded in ShutdownRequested" };
         var throttle = new Option<int>("--throttle") { Description = "At most N VMs at once (0: no limit)", HelpName = "N" };
         throttle.Validators.Add(r =>
@@ -33,7 +34,7 @@ internal static class DownCommand
 
         var command = new Command("down", "Shut VMs down: ACPI power button, then SIGTERM, then SIGKILL, each bounded")
         {
-            names, all, cooperative, term, kill, force, reason, message, throttle, json, home,
+            names, all, cooperative, term, kill, method, force, reason, message, throttle, json, home,
         };
 
         command.SetAction(async (parse, _) =>
@@ -63,6 +64,7 @@ internal static class DownCommand
                 CooperativeTimeout = ToSpan(parse.GetValue(cooperative)),
                 TermTimeout = ToSpan(parse.GetValue(term)),
                 KillTimeout = ToSpan(parse.GetValue(kill)),
+                Method = parse.GetValue(method),
                 Force = parse.GetValue(force),
                 Reason = parse.GetValue(reason),
                 Message = parse.GetValue(message),

@@ -109,6 +109,21 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Up_explains_bad_input_and_missing_qemu()
+    {
+        var (usage, _, usageErr) = await CliRunner.RunAsync("up", "web", "--home", _root.Path);
+        Assert.Equal(2, usage);
+        Assert.Contains("CastraInvalidLaunchOptions", usageErr);
+
+        var (missing, _, missingErr) = await CliRunner.RunAsync("up", "web", "--kernel", "/bin/sh", "--qemu", "/nonexistent/qemu", "--home", _root.Path);
+        Assert.Equal(1, missing);
+        Assert.Contains("apt-get install qemu-system-x86", missingErr);
+
+        var (badName, _, _) = await CliRunner.RunAsync("up", "../evil", "--kernel", "/bin/sh", "--home", _root.Path);
+        Assert.Equal(2, badName);
+    }
+
+    [Fact]
     public async Task Ps_lists_states()
     {
         _root.Launch("up", "graceful");
