@@ -58,111 +58,35 @@ internal sealed class CooperativeStep
             return TimedOut(0, CooperativeFailureReason.Skipped, "the cooperative step was skipped (force): going straight to SIGTERM", null);
         }
 
-        QmpClient? qmp = null;
-        GuestAgentClient? agent = null;
-        try
+        await using var probe = await ChannelProbe.RunAsync(_vm, _options, () => Remaining, cancellationToken).ConfigureAwait(false);
+        var decision = probe.Decide(_options.Method);
+        if (!decision.Proceeds)
         {
-            // Pre-flight through QMP: it is the ACPI channel, tells whether the guest can act at all, and reports
-            // the SHUTDOWN event whichever channel asked.
-            QmpException? qmpError = null;
-            var qmpPresent = File.Exists(_vm.QmpSocket);
-            if (qmpPresent)
+            if (decision.Failure == CooperativeFailureReason.ChannelError && decision.Channel == CooperativeChannel.Acpi && process.HasExited)
             {
-                try
-                {
-                    qmp = await QmpClient.ConnectAsync(_vm.QmpSocket, _options.Qmp.CappedTo(Remaining), cancellationToken).ConfigureAwait(false);
-                    var status = await qmp.QueryStatusAsync(_options.Qmp.CappedTo(Remaining).Reply, cancellationToken).ConfigureAwait(false);
-                    if (status != "running")
-                    {
-                        var detail = $"guest is {status}";
-                        Attempted(CooperativeChannel.Unavailable, 0, detail);
-                        return TimedOut(0, CooperativeFailureReason.ChannelUnavailable, detail,
-                            $"a {status} guest cannot react: resume it (QMP 'cont') before shutting down to let it stop cleanly; Castra escalates to signals");
-                    }
-                }
-                catch (QmpException ex)
-                {
-                    qmpError = ex;
-                    if (qmp is not null)
-                    {
-                        await qmp.DisposeAsync().ConfigureAwait(false);
-                        qmp = null;
-                    }
-                }
+                // It went down while we were knocking (e.g. it was already powering off): no signal needed.
+                return Succeeded(CooperativeChannel.Acpi, null);
             }
 
-            string? agentProblem = null;
-            var agentPresent = File.Exists(_vm.AgentSocket);
-            if (_options.Method != CooperativeMethod.Acpi && agentPresent)
-            {
-                try
-                {
-                    var probe = _options.AgentProbeTimeout < Remaining ? _options.AgentProbeTimeout : Remaining;
-                    agent = await GuestAgentClient.ConnectAndSyncAsync(_vm.AgentSocket, probe, cancellationToken).ConfigureAwait(false);
-                }
-                catch (QmpException ex)
-                {
-                    agentProblem = ex.Message;
-                }
-            }
-
-            if (_options.Method == CooperativeMethod.Agent && agent is null)
-            {
-                if (!agentPresent)
-                {
-                    Attempted(CooperativeChannel.Unavailable, 0);
-                    return TimedOut(0, CooperativeFailureReason.ChannelUnavailable, $"no guest agent socket at {_vm.AgentSocket}", Remediation.NoAgentSocket(_vm));
-                }
-
-                Attempted(CooperativeChannel.Agent, WindowMs);
-                return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, agentProblem, Remediation.AgentNotAnswering);
-            }
-
-            if (agent is not null)
-            {
-                var handover = qmp is not null && _options.Method == CooperativeMethod.Auto;
-                var outcome = await AgentAsync(agent, qmp, process, handover, cancellationToken).ConfigureAwait(false);
-                if (outcome is not null)
-                {
-                    return outcome.Value;
-                }
-
-                // The agent failed mid-way: ACPI within what is left of the window (already announced).
-                return await AcpiAsync(qmp!, process, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (qmp is null)
-            {
-                if (!qmpPresent)
-                {
-                    Attempted(CooperativeChannel.Unavailable, 0, agentProblem is null ? null : $"guest agent unusable: {agentProblem}");
-                    return TimedOut(0, CooperativeFailureReason.ChannelUnavailable, $"no QMP socket at {_vm.QmpSocket}", Remediation.NoQmpSocket(_vm));
-                }
-
-                if (process.HasExited)
-                {
-                    return Succeeded(CooperativeChannel.Acpi, null);
-                }
-
-                Attempted(CooperativeChannel.Acpi, WindowMs);
-                return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, qmpError!.Message, Remediation.For(qmpError.Kind, _vm));
-            }
-
-            Attempted(CooperativeChannel.Acpi, WindowMs, agentProblem is null ? null : $"guest agent unusable ({agentProblem}); using ACPI");
-            return await AcpiAsync(qmp, process, cancellationToken).ConfigureAwait(false);
+            var announced = decision.Channel == CooperativeChannel.Unavailable ? 0 : WindowMs;
+            Attempted(decision.Channel, announced, decision.AttemptDetail);
+            return TimedOut(announced, decision.Failure!.Value, decision.FailureDetail, decision.Hint);
         }
-        finally
+
+        if (decision.Channel == CooperativeChannel.Agent)
         {
-            if (agent is not null)
+            var outcome = await AgentAsync(probe.Agent!, probe.Qmp, process, decision.AgentMayHandOverToAcpi, cancellationToken).ConfigureAwait(false);
+            if (outcome is not null)
             {
-                await agent.DisposeAsync().ConfigureAwait(false);
+                return outcome.Value;
             }
 
-            if (qmp is not null)
-            {
-                await qmp.DisposeAsync().ConfigureAwait(false);
-            }
+            // The agent failed mid-way: ACPI within what is left of the window (already announced).
+            return await AcpiAsync(probe.Qmp!, process, cancellationToken).ConfigureAwait(false);
         }
+
+        Attempted(CooperativeChannel.Acpi, WindowMs, decision.AttemptDetail);
+        return await AcpiAsync(probe.Qmp!, process, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>True/false when decided; null when the agent failed and ACPI should take over (already announced).</summary>

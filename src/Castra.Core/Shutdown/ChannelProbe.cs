@@ -1,0 +1,127 @@
+using Castra.Qmp;
+using Castra.State;
+
+namespace Castra.Shutdown;
+
+/// <summary>
+/// The pre-flight look at a VM's cooperative channels, shared by the shutdown itself and by its plan (-WhatIf,
+/// --dry-run): QMP (reachable? guest running?) and the guest agent (answering a sync within the probe timeout?).
+/// Read-only: it sends query-status and guest-sync, nothing that changes the guest. Owns the clients it opened.
+/// </summary>
+internal sealed class ChannelProbe : IAsyncDisposable
+{
+    private ChannelProbe(VmPaths vm) => Vm = vm;
+
+    public VmPaths Vm { get; }
+
+    public bool QmpPresent { get; private set; }
+
+    public QmpClient? Qmp { get; private set; }
+
+    public QmpException? QmpError { get; private set; }
+
+    /// <summary>query-status's answer (running, paused, …), when QMP answered.</summary>
+    public string? GuestStatus { get; private set; }
+
+    public bool AgentPresent { get; private set; }
+
+    public GuestAgentClient? Agent { get; private set; }
+
+    public string? AgentProblem { get; private set; }
+
+    /// <param name="remaining">What is left of the cooperative window; every step is capped by it.</param>
+    public static async Task<ChannelProbe> RunAsync(VmPaths vm, ShutdownOptions options, Func<TimeSpan> remaining, CancellationToken cancellationToken)
+    {
+        var probe = new ChannelProbe(vm) { QmpPresent = File.Exists(vm.QmpSocket), AgentPresent = File.Exists(vm.AgentSocket) };
+        try
+        {
+            if (probe.QmpPresent)
+            {
+                try
+                {
+                    probe.Qmp = await QmpClient.ConnectAsync(vm.QmpSocket, options.Qmp.CappedTo(remaining()), cancellationToken).ConfigureAwait(false);
+                    probe.GuestStatus = await probe.Qmp.QueryStatusAsync(options.Qmp.CappedTo(remaining()).Reply, cancellationToken).ConfigureAwait(false);
+                }
+                catch (QmpException ex)
+                {
+                    probe.QmpError = ex;
+                    await probe.DisposeQmpAsync().ConfigureAwait(false);
+                }
+            }
+
+            var guestCanAct = probe.GuestStatus is null or "running";
+            if (options.Method != CooperativeMethod.Acpi && probe.AgentPresent && guestCanAct)
+            {
+                try
+                {
+                    var left = remaining();
+                    probe.Agent = await GuestAgentClient.ConnectAndSyncAsync(vm.AgentSocket, options.AgentProbeTimeout < left ? options.AgentProbeTimeout : left, cancellationToken).ConfigureAwait(false);
+                }
+                catch (QmpException ex)
+                {
+                    probe.AgentProblem = ex.Message;
+                }
+            }
+
+            return probe;
+        }
+        catch
+        {
+            await probe.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public ChannelDecision Decide(CooperativeMethod method)
+    {
+        if (GuestStatus is { } status && status != "running")
+        {
+            var detail = $"guest is {status}";
+            return new ChannelDecision(CooperativeChannel.Unavailable, CooperativeFailureReason.ChannelUnavailable, detail,
+                $"a {status} guest cannot react: resume it (QMP 'cont') before shutting down to let it stop cleanly; Castra escalates to signals",
+                AttemptDetail: detail);
+        }
+
+        if (method == CooperativeMethod.Agent && Agent is null)
+        {
+            return AgentPresent
+                ? new ChannelDecision(CooperativeChannel.Agent, CooperativeFailureReason.ChannelError, AgentProblem, Remediation.AgentNotAnswering)
+                : new ChannelDecision(CooperativeChannel.Unavailable, CooperativeFailureReason.ChannelUnavailable, $"no guest agent socket at {Vm.AgentSocket}", Remediation.NoAgentSocket(Vm));
+        }
+
+        if (Agent is not null)
+        {
+            return new ChannelDecision(CooperativeChannel.Agent, AgentMayHandOverToAcpi: Qmp is not null && method == CooperativeMethod.Auto);
+        }
+
+        if (Qmp is null)
+        {
+            return QmpPresent
+                ? new ChannelDecision(CooperativeChannel.Acpi, CooperativeFailureReason.ChannelError, QmpError!.Message, Remediation.For(QmpError.Kind, Vm))
+                : new ChannelDecision(CooperativeChannel.Unavailable, CooperativeFailureReason.ChannelUnavailable, $"no QMP socket at {Vm.QmpSocket}", Remediation.NoQmpSocket(Vm),
+                    AttemptDetail: AgentProblem is null ? null : $"guest agent unusable: {AgentProblem}");
+        }
+
+        return new ChannelDecision(CooperativeChannel.Acpi, AttemptDetail: AgentProblem is null ? null : $"guest agent unusable ({AgentProblem}); using ACPI");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Agent is not null)
+        {
+            await Agent.DisposeAsync().ConfigureAwait(false);
+            Agent = null;
+        }
+
+        await DisposeQmpAsync().ConfigureAwait(false);
+    }
+
+    private async Task DisposeQmpAsync()
+    {
+        if (Qmp is not null)
+        {
+            await Qmp.DisposeAsync().ConfigureAwait(false);
+            Qmp = null;
+        }
+    }
+}
