@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Castra.Errors;
 using Castra.Events;
+using Castra.Serialization;
 using Castra.Shutdown;
 using Castra.State;
 
@@ -29,12 +30,14 @@ internal static class DownCommand
                 r.AddError("--throttle must be 0 or more");
             }
         });
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (channel per VM after a read-only pre-flight look, budgets, worst case) and change nothing" };
+        var deadline = Seconds("--deadline", "Refuse to start (exit 4) if any VM's worst case exceeds this many seconds");
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
         var command = new Command("down", "Shut VMs down: ACPI power button, then SIGTERM, then SIGKILL, each bounded")
         {
-            names, all, cooperative, term, kill, method, force, reason, message, throttle, json, home,
+            names, all, cooperative, term, kill, method, force, reason, message, throttle, dryRun, deadline, json, home,
         };
 
         command.SetAction(async (parse, _) =>
@@ -69,6 +72,7 @@ internal static class DownCommand
                 Reason = parse.GetValue(reason),
                 Message = parse.GetValue(message),
                 ThrottleLimit = parse.GetValue(throttle),
+                Deadline = ToSpan(parse.GetValue(deadline)),
             };
 
             StateRoot root;
@@ -84,10 +88,31 @@ internal static class DownCommand
             }
 
             var vms = everything ? root.ListVmNames() : targets;
-            return await RunAsync(root, vms, options, parse.GetValue(json)).ConfigureAwait(false);
+            return parse.GetValue(dryRun)
+                ? await PlanAsync(root, vms, options, parse.GetValue(json)).ConfigureAwait(false)
+                : await RunAsync(root, vms, options, parse.GetValue(json)).ConfigureAwait(false);
         });
 
         return command;
+    }
+
+    private static async Task<int> PlanAsync(StateRoot root, IReadOnlyList<string> vms, ShutdownOptions options, bool json)
+    {
+        using var terminal = new Terminal();
+        var plans = await new ShutdownPlanner(root).PlanAsync(vms, options, options.Deadline, terminal.Token).ConfigureAwait(false);
+        foreach (var plan in plans)
+        {
+            Console.Out.WriteLine(json
+                ? CastraJson.Serialize(plan)
+                : $"{plan.VmName}: {plan.State}; {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}{(plan.ExceedsDeadline ? " (EXCEEDS the deadline)" : "")} — {plan.Detail}");
+        }
+
+        if (plans.Any(p => p.ExceedsDeadline))
+        {
+            return ExitCodes.DeadlineExceeded;
+        }
+
+        return plans.Any(p => p.State == "NotFound") ? ExitCodes.UnknownVm : ExitCodes.Success;
     }
 
     private static async Task<int> RunAsync(StateRoot root, IReadOnlyList<string> vms, ShutdownOptions options, bool json)
@@ -96,7 +121,7 @@ internal static class DownCommand
         var feed = new ShutdownFeed();
         var engine = new ShutdownEngine(root);
         var work = engine.StopAsync(vms, options, feed, terminal.Token);
-        _ = work.ContinueWith(t => feed.Complete(t.Exception), TaskScheduler.Default);
+        _ = work.ContinueWith(t => feed.Complete(), TaskScheduler.Default);
 
         // The only writer to the console: events from every VM's task arrive through the feed.
         await foreach (var message in feed.Reader.ReadAllAsync().ConfigureAwait(false))
@@ -112,7 +137,18 @@ internal static class DownCommand
             }
         }
 
-        var results = await work.ConfigureAwait(false);
+        IReadOnlyList<VmShutdownResult> results;
+        try
+        {
+            results = await work.ConfigureAwait(false);
+        }
+        catch (CastraException ex) when (ex.ErrorId == ErrorIds.DeadlineExceeded)
+        {
+            // Refused before anything started.
+            await Console.Error.WriteLineAsync($"castra down: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
+            return ExitCodes.DeadlineExceeded;
+        }
+
         if (terminal.Token.IsCancellationRequested)
         {
             return ExitCodes.Interrupted;

@@ -15,6 +15,9 @@ internal static class ExitCodes
     /// <summary>At least one named VM does not exist or has an invalid name; every other VM was handled.</summary>
     public const int UnknownVm = 3;
 
+    /// <summary>--deadline: some VM's worst case exceeds it; nothing was started.</summary>
+    public const int DeadlineExceeded = 4;
+
     /// <summary>Interrupted (Ctrl+C / SIGINT / SIGTERM): waiting stopped and no further signal was sent.</summary>
     public const int Interrupted = 130;
 }

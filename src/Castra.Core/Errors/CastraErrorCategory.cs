@@ -20,4 +20,5 @@ public enum CastraErrorCategory
     WriteError,
     PermissionDenied,
     ConnectionError,
+    LimitsExceeded,
 }

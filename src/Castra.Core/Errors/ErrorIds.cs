@@ -23,5 +23,6 @@ public static class ErrorIds
     public const string QemuNotInstalled = "CastraQemuNotInstalled";
     public const string LaunchFileNotFound = "CastraLaunchFileNotFound";
     public const string LaunchFailed = "CastraLaunchFailed";
+    public const string DeadlineExceeded = "CastraDeadlineExceeded";
     public const string Unexpected = "CastraUnexpectedError";
 }

@@ -11,5 +11,7 @@ public static class CastraJson
 
     public static string Serialize(ShutdownStatus status) => JsonSerializer.Serialize(status, CastraJsonContext.Default.ShutdownStatus);
 
+    public static string Serialize(Castra.Shutdown.VmShutdownPlan plan) => JsonSerializer.Serialize(plan, CastraJsonContext.Default.VmShutdownPlan);
+
     public static string Serialize(VmInfo vm) => JsonSerializer.Serialize(vm, CastraJsonContext.Default.VmInfo);
 }

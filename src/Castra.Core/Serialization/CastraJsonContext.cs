@@ -22,6 +22,7 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(VmDefinition))]
 [JsonSerializable(typeof(ShutdownStatus))]
 [JsonSerializable(typeof(VmInfo))]
+[JsonSerializable(typeof(Castra.Shutdown.VmShutdownPlan))]
 internal sealed partial class CastraJsonContext : JsonSerializerContext
 {
 }

@@ -17,7 +17,7 @@ public sealed class ShutdownEngine
     /// Stops the named VMs (duplicates ignored). Events and diagnostics go to <paramref name="observer"/> as they
     /// happen; the task completes when every VM is done. Cancelling stops all waiting and sends no further signal.
     /// </summary>
-    /// <exception cref="CastraException">Invalid options (nothing was started).</exception>
+    /// <exception cref="CastraException">Invalid options, or a worst case over <see cref="ShutdownOptions.Deadline"/> (nothing was started).</exception>
     public async Task<IReadOnlyList<VmShutdownResult>> StopAsync(
         IEnumerable<string> vmNames,
         ShutdownOptions options,
@@ -30,6 +30,12 @@ public sealed class ShutdownEngine
         options.Validate();
 
         var names = vmNames.Distinct(StringComparer.Ordinal).ToList();
+        if (options.Deadline is { } deadline)
+        {
+            var plans = await new ShutdownPlanner(Root).PlanAsync(names, options, deadline, cancellationToken).ConfigureAwait(false);
+            ShutdownPlanner.EnsureWithinDeadline(plans, deadline);
+        }
+
         using var gate = options.ThrottleLimit > 0 ? new SemaphoreSlim(options.ThrottleLimit) : null;
 
         // Task.Run: the synchronous start of each VM's run (lock, status file, pidfile) proceeds in parallel too.

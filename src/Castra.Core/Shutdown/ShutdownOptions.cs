@@ -25,6 +25,12 @@ public sealed class ShutdownOptions
     /// <summary>At most this many VMs are worked on at once; 0 means no limit.</summary>
     public int ThrottleLimit { get; init; }
 
+    /// <summary>
+    /// Refuse to start (CastraDeadlineExceeded, naming the VMs) when any VM's worst case, from the same pre-flight
+    /// look as the plan, exceeds this. Null: no check.
+    /// </summary>
+    public TimeSpan? Deadline { get; init; }
+
     /// <summary>Which cooperative channel to use (default Auto: agent if alive, else ACPI).</summary>
     public CooperativeMethod Method { get; init; } = CooperativeMethod.Auto;
 
@@ -49,6 +55,11 @@ public sealed class ShutdownOptions
         Check(CooperativeTimeout, nameof(CooperativeTimeout));
         Check(TermTimeout, nameof(TermTimeout));
         Check(KillTimeout, nameof(KillTimeout));
+        if (Deadline is { } deadline && deadline <= TimeSpan.Zero)
+        {
+            throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, $"Deadline must be positive, not {deadline.TotalSeconds} s.");
+        }
+
         if (AcpiResendInterval <= TimeSpan.Zero || AgentProbeTimeout <= TimeSpan.Zero)
         {
             throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, "AcpiResendInterval and AgentProbeTimeout must be positive.");

@@ -1,0 +1,154 @@
+using Castra.Errors;
+using Castra.Events;
+using Castra.Processes;
+using Castra.State;
+
+namespace Castra.Shutdown;
+
+/// <summary>
+/// Computes, without changing anything, what a shutdown would do: the same pre-flight look as the real
+/// cooperative step (<see cref="ChannelProbe"/>), the resolved budgets, and the worst-case duration, so an
+/// operator can fit a shutdown into an outer budget (systemd, a UPS, Kubernetes) before starting it.
+/// </summary>
+public sealed class ShutdownPlanner
+{
+    public ShutdownPlanner(StateRoot root) => Root = root;
+
+    public StateRoot Root { get; }
+
+    /// <param name="deadline">When given, each plan says whether its worst case exceeds it.</param>
+    public async Task<IReadOnlyList<VmShutdownPlan>> PlanAsync(IEnumerable<string> vmNames, ShutdownOptions options, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(vmNames);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var plans = vmNames.Distinct(StringComparer.Ordinal).Select(name => PlanOneAsync(name, options, deadline, cancellationToken));
+        return await Task.WhenAll(plans).ConfigureAwait(false);
+    }
+
+    /// <summary>Refuses, naming the VMs, when any worst case exceeds the deadline.</summary>
+    /// <exception cref="CastraException">ErrorId CastraDeadlineExceeded.</exception>
+    public static void EnsureWithinDeadline(IReadOnlyList<VmShutdownPlan> plans, TimeSpan deadline)
+    {
+        var over = plans.Where(p => p.ExceedsDeadline).ToList();
+        if (over.Count > 0)
+        {
+            var list = string.Join(", ", over.Select(p => $"{p.VmName} ({EventText.Seconds(p.WorstCaseMs)})"));
+            throw new CastraException(ErrorIds.DeadlineExceeded, CastraErrorCategory.LimitsExceeded,
+                $"The worst case of {list} exceeds the deadline of {EventText.Seconds((long)deadline.TotalMilliseconds)}; nothing was started. " +
+                "Lower the cooperative, TERM or KILL timeouts, or raise the deadline.")
+            {
+                Target = string.Join(",", over.Select(p => p.VmName)),
+            };
+        }
+    }
+
+    private async Task<VmShutdownPlan> PlanOneAsync(string name, ShutdownOptions options, TimeSpan? deadline, CancellationToken cancellationToken)
+    {
+        VmPaths vm;
+        try
+        {
+            vm = Root.Vm(name);
+        }
+        catch (CastraException ex)
+        {
+            return new VmShutdownPlan { VmName = name, State = "NotFound", Detail = ex.Message };
+        }
+
+        if (!vm.Exists)
+        {
+            return new VmShutdownPlan { VmName = name, State = "NotFound", Detail = $"no VM named '{name}' under {Root.Path}" };
+        }
+
+        VmDefinition? definition = null;
+        try
+        {
+            definition = VmDefinitionStore.TryRead(vm);
+        }
+        catch (CastraException)
+        {
+            // The shutdown itself would warn and use defaults; so does the plan.
+        }
+
+        var timeouts = ShutdownTimeouts.Resolve(options, definition);
+        var info = await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
+        var basePlan = new VmShutdownPlan
+        {
+            VmName = name,
+            State = info.State,
+            Pid = info.Pid,
+            CooperativeTimeoutMs = Ms(timeouts.Cooperative),
+            TermTimeoutMs = Ms(timeouts.Term),
+            KillTimeoutMs = Ms(timeouts.Kill),
+        };
+
+        if (info.State == nameof(VmState.ShuttingDown))
+        {
+            var status = ShutdownStatusReader.Read(vm);
+            return Finish(basePlan with
+            {
+                Detail = $"already being shut down by PID {status?.OwnerPid} (phase {status?.Phase}): a new call would follow it",
+                WorstCaseMs = status?.RemainingMs ?? 0,
+                Steps = "follow the running shutdown",
+            }, deadline);
+        }
+
+        if (info.State != nameof(VmState.Running))
+        {
+            return Finish(basePlan with
+            {
+                Detail = info.State == nameof(VmState.Stale) ? $"{info.Detail}; the stale pidfile would be removed, nothing signalled" : "not running: nothing to do",
+                Steps = "none",
+            }, deadline);
+        }
+
+        var signals = $"SIGTERM (≤{EventText.Seconds(Ms(timeouts.Term))}) → SIGKILL (≤{EventText.Seconds(Ms(timeouts.Kill))})";
+        if (options.Force)
+        {
+            return Finish(basePlan with
+            {
+                Method = ContractNames.Of(CooperativeChannel.None),
+                Detail = "force: the cooperative step is skipped",
+                WorstCaseMs = Ms(timeouts.WorstCase(force: true)),
+                Steps = signals,
+            }, deadline);
+        }
+
+        var window = timeouts.Cooperative;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await using var probe = await ChannelProbe.RunAsync(vm, options, () => window - System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
+        var decision = probe.Decide(options.Method);
+        var channel = ContractNames.Of(decision.Channel);
+        string detail;
+        long worst;
+        string steps;
+        if (!decision.Proceeds && decision.Channel == CooperativeChannel.Unavailable)
+        {
+            detail = decision.FailureDetail ?? "no cooperative channel";
+            worst = Ms(timeouts.Term + timeouts.Kill);
+            steps = signals;
+        }
+        else if (!decision.Proceeds)
+        {
+            detail = $"the {channel} channel is broken: {decision.FailureDetail}";
+            worst = Ms(window + timeouts.Term + timeouts.Kill);
+            steps = $"{channel} fails at once → {signals}";
+        }
+        else
+        {
+            detail = decision.Channel == CooperativeChannel.Agent
+                ? "the guest agent answered" + (decision.AgentMayHandOverToAcpi ? "; ACPI is the fallback" : "")
+                : $"QMP answers, guest {probe.GuestStatus}" + (decision.AttemptDetail is null ? "" : $"; {decision.AttemptDetail}");
+            worst = Ms(timeouts.WorstCase(force: false));
+            var cooperative = decision.Channel == CooperativeChannel.Agent ? "guest agent shutdown" : "ACPI power button";
+            steps = $"{cooperative} (≤{EventText.Seconds(Ms(window))}) → {signals}";
+        }
+
+        return Finish(basePlan with { Method = channel, Detail = detail, GuestStatus = probe.GuestStatus, WorstCaseMs = worst, Steps = steps }, deadline);
+    }
+
+    private static VmShutdownPlan Finish(VmShutdownPlan plan, TimeSpan? deadline) =>
+        deadline is { } d ? plan with { ExceedsDeadline = plan.WorstCaseMs > d.TotalMilliseconds } : plan;
+
+    private static long Ms(TimeSpan span) => (long)Math.Round(span.TotalMilliseconds);
+}

@@ -1,0 +1,42 @@
+namespace Castra.Shutdown;
+
+/// <summary>
+/// What a shutdown of one VM would do, from a read-only pre-flight look (Stop-CastraVm -WhatIf, castra down
+/// --dry-run): the channel it would use and why, the stage budgets and the worst-case duration. Flat and JSON-friendly.
+/// </summary>
+public sealed record VmShutdownPlan
+{
+    public string VmName { get; init; } = "";
+
+    /// <summary>Running, Stopped, Stale, ShuttingDown or NotFound.</summary>
+    public string State { get; init; } = "";
+
+    public int? Pid { get; init; }
+
+    /// <summary>The cooperative channel it would use: ACPI, Agent, Unavailable or None (force); empty when nothing would be done.</summary>
+    public string Method { get; init; } = "";
+
+    /// <summary>Why: what the pre-flight saw (QMP answering, guest status, agent answering).</summary>
+    public string Detail { get; init; } = "";
+
+    /// <summary>query-status's answer when QMP answered (running, paused, …).</summary>
+    public string? GuestStatus { get; init; }
+
+    public long CooperativeTimeoutMs { get; init; }
+
+    public long TermTimeoutMs { get; init; }
+
+    public long KillTimeoutMs { get; init; }
+
+    /// <summary>The longest the shutdown can take: the budgets of the stages it may go through.</summary>
+    public long WorstCaseMs { get; init; }
+
+    /// <summary>The stages in order, e.g. "ACPI power button (≤60s) → SIGTERM (≤10s) → SIGKILL (≤5s)".</summary>
+    public string Steps { get; init; } = "";
+
+    /// <summary>Cleanup hooks that would run (none until hooks exist).</summary>
+    public string Hooks { get; init; } = "";
+
+    /// <summary>True when a deadline was given and <see cref="WorstCaseMs"/> exceeds it.</summary>
+    public bool ExceedsDeadline { get; init; }
+}

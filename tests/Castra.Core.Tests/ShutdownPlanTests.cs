@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Castra.Errors;
+using Castra.Shutdown;
+using Castra.Tests.Support;
+
+namespace Castra.Tests;
+
+/// <summary>The plan (-WhatIf / --dry-run) and the deadline refusal: computed by the engine, read-only.</summary>
+public sealed class ShutdownPlanTests : IDisposable
+{
+    private readonly TestStateRoot _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    private Task<IReadOnlyList<VmShutdownPlan>> PlanAsync(ShutdownOptions options, TimeSpan? deadline, params string[] names) =>
+        new ShutdownPlanner(_root.Root).PlanAsync(names, options, deadline);
+
+    [Fact]
+    public async Task Each_vm_gets_its_channel_budgets_and_worst_case_and_nothing_is_touched()
+    {
+        var acpi = _root.Launch("acpi", "graceful");
+        _root.Launch("nochannel", "graceful", qmp: false);
+        Directory.CreateDirectory(_root.Vm("off").Directory);
+
+        var plans = (await PlanAsync(new ShutdownOptions { TermTimeout = TimeSpan.FromSeconds(4) }, null, "acpi", "nochannel", "off", "ghost")).ToDictionary(p => p.VmName);
+
+        Assert.Equal("Running", plans["acpi"].State);
+        Assert.Equal("ACPI", plans["acpi"].Method);
+        Assert.Equal("running", plans["acpi"].GuestStatus);
+        Assert.Equal(60_000 + 4_000 + 5_000, plans["acpi"].WorstCaseMs);
+        Assert.StartsWith("ACPI power button (≤60s) → SIGTERM (≤4s) → SIGKILL (≤5s)", plans["acpi"].Steps);
+        Assert.Equal("Unavailable", plans["nochannel"].Method);
+        Assert.Equal(4_000 + 5_000, plans["nochannel"].WorstCaseMs);
+        Assert.Equal("Stopped", plans["off"].State);
+        Assert.Equal(0, plans["off"].WorstCaseMs);
+        Assert.Equal("NotFound", plans["ghost"].State);
+
+        Assert.True(acpi.IsAlive);
+        Assert.Equal(0, acpi.Count("cmd:system_powerdown"));
+        Assert.False(File.Exists(_root.Vm("acpi").Status), "a plan writes no status");
+    }
+
+    [Fact]
+    public async Task A_paused_guest_and_force_shorten_the_worst_case()
+    {
+        var vm = _root.Launch("paused", "graceful");
+        await using (var qmp = await Castra.Qmp.QmpClient.ConnectAsync(vm.Paths.QmpSocket, Castra.Qmp.QmpTimeouts.Default, CancellationToken.None))
+        {
+            using var _ = await qmp.ExecuteAsync("stop", TimeSpan.FromSeconds(2), CancellationToken.None);
+        }
+
+        var paused = (await PlanAsync(new ShutdownOptions(), null, "paused")).Single();
+        Assert.Equal("Unavailable", paused.Method);
+        Assert.Contains("guest is paused", paused.Detail);
+        Assert.Equal(15_000, paused.WorstCaseMs);
+
+        var forced = (await PlanAsync(new ShutdownOptions { Force = true }, null, "paused")).Single();
+        Assert.Equal("None", forced.Method);
+        Assert.Equal(15_000, forced.WorstCaseMs);
+    }
+
+    [Fact]
+    public async Task A_deadline_refuses_before_anything_starts_and_names_the_vms()
+    {
+        var slow = _root.Launch("slow", "graceful");
+        var fast = _root.Launch("fast", "graceful");
+        Castra.State.VmDefinitionStore.Write(_root.Vm("fast"), new Castra.State.VmDefinition { CooperativeTimeoutSeconds = 5 });
+        var observer = new RecordingObserver();
+
+        var ex = await Assert.ThrowsAsync<CastraException>(() =>
+            new ShutdownEngine(_root.Root).StopAsync(["slow", "fast"], new ShutdownOptions { Deadline = TimeSpan.FromSeconds(30) }, observer));
+
+        Assert.Equal("CastraDeadlineExceeded", ex.ErrorId);
+        Assert.Equal(CastraErrorCategory.LimitsExceeded, ex.Category);
+        Assert.Contains("slow (75s)", ex.Message);
+        Assert.DoesNotContain("fast", ex.Message);
+        Assert.Empty(observer.Events);
+        Assert.True(slow.IsAlive && fast.IsAlive);
+
+        var results = await new ShutdownEngine(_root.Root).StopAsync(["fast"], new ShutdownOptions { Deadline = TimeSpan.FromSeconds(30) }, observer);
+        Assert.Equal(ShutdownOutcome.Graceful, results.Single().Outcome);
+    }
+
+    [Fact]
+    public async Task Cli_dry_run_prints_the_plan_as_json_and_deadline_exits_4()
+    {
+        _root.Launch("web", "graceful");
+
+        var (exit, stdout, _) = await CliRunner.RunAsync("down", "web", "--dry-run", "--json", "--home", _root.Path);
+        Assert.Equal(0, exit);
+        using (var plan = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("ACPI", plan.RootElement.GetProperty("Method").GetString());
+            Assert.Equal(75_000, plan.RootElement.GetProperty("WorstCaseMs").GetInt64());
+        }
+
+        var (refused, _, stderr) = await CliRunner.RunAsync("down", "web", "--deadline", "10", "--home", _root.Path);
+        Assert.Equal(4, refused);
+        Assert.Contains("CastraDeadlineExceeded", stderr);
+        Assert.Equal("Running", (await Castra.State.VmInventory.DescribeAsync(_root.Vm("web"))).State);
+    }
+}
