@@ -23,19 +23,12 @@ internal static class DownCommand
         var reason = new Option<ShutdownReason>("--reason") { Description = "Why, recorded in ShutdownRequested: UserRequested (default), SystemShutdown, Administrative, Maintenance, Unhealthy, IdleTimeout, ResourceLimitExceeded, Replaced", DefaultValueFactory = _ => ShutdownReason.UserRequested, HelpName = "REASON" };
         var message = new Option<string?>("--message") { Description = "Free text recorded in ShutdownRequested" };
         var throttle = new Option<int>("--throttle") { Description = "At most N VMs at once (0: no limit)", HelpName = "N" };
-        throttle.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0)
-            {
-                r.AddError("--throttle must be 0 or more");
-            }
-        });
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (channel per VM after a read-only pre-flight look, budgets, worst case) and change nothing" };
         var deadline = Seconds("--deadline", "Refuse to start (exit 4) if any VM's worst case exceeds this many seconds");
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
-        var command = new Command("down", "Shut VMs down: ACPI power button, then SIGTERM, then SIGKILL, each bounded")
+        var command = new Command("down", "Shut VMs down: the guest is asked (guest agent or ACPI power button), then SIGTERM, then SIGKILL, each bounded")
         {
             names, all, cooperative, term, kill, method, force, reason, message, throttle, dryRun, deadline, json, home,
         };
@@ -170,15 +163,8 @@ internal static class DownCommand
 
     private static Option<double?> Seconds(string name, string description)
     {
-        var option = new Option<double?>(name) { Description = description, HelpName = "SECONDS" };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is { } s && !ShutdownTimeouts.IsValidSeconds(s))
-            {
-                r.AddError($"{name} must be more than 0 and at most {ShutdownTimeouts.MaxSeconds} seconds");
-            }
-        });
-        return option;
+        // Ranges are checked by ShutdownOptions.Validate (one rule for every face); parse errors are usage errors.
+        return new Option<double?>(name) { Description = description, HelpName = "SECONDS" };
     }
 
     private static TimeSpan? ToSpan(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;

@@ -29,6 +29,12 @@ internal static class StatusCommand
             }
 
             var requested = parse.GetValue(names) ?? [];
+            if (requested.FirstOrDefault(t => t.StartsWith('-')) is { } unknown)
+            {
+                Console.Error.WriteLine($"castra status: unknown option '{unknown}' (see castra status --help)");
+                return ExitCodes.Usage;
+            }
+
             var vms = requested.Length > 0 ? requested : root.ListVmNames();
             var exit = ExitCodes.Success;
             foreach (var name in vms)

@@ -77,6 +77,10 @@ public sealed class CliTests : IDisposable
     [InlineData("down", "a", "--term-timeout", "-1")]
     [InlineData("down", "a", "--cooperative-timeout", "0")]
     [InlineData("down", "a", "--reason", "Whim")]
+    [InlineData("down", "a", "--kill-timeout", "abc")]
+    [InlineData("down", "a", "--throttle", "-3")]
+    [InlineData("down", "a", "--deadline", "x")]
+    [InlineData("status", "--bogus")]
     [InlineData("frobnicate")]
     public async Task Usage_errors_give_exit_code_2(params string[] args)
     {
@@ -121,6 +125,14 @@ public sealed class CliTests : IDisposable
 
         var (badName, _, _) = await CliRunner.RunAsync("up", "../evil", "--kernel", "/bin/sh", "--home", _root.Path);
         Assert.Equal(2, badName);
+    }
+
+    [Fact]
+    public async Task An_empty_home_is_an_error_not_the_default_root()
+    {
+        var (exit, _, stderr) = await CliRunner.RunAsync("down", "--all", "--home", "");
+        Assert.Equal(2, exit);
+        Assert.Contains("state root", stderr);
     }
 
     [Fact]

@@ -172,4 +172,35 @@ public sealed class ProcessIdentityTests : IDisposable
         Assert.True(await tracked.WaitForExitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
         Assert.True(tracked.HasExited);
     }
+
+    [Fact]
+    public async Task A_stale_pidfile_does_not_hide_the_qemu_serving_the_vm_socket()
+    {
+        var vm = _root.Launch("hidden", "graceful");
+        using var bystander = StartSleeper();
+        File.WriteAllText(vm.Paths.PidFile, $"{bystander.Id}\n");
+
+        var observer = await StopAsync("hidden");
+
+        Assert.Equal(["ShutdownRequested", "CooperativeAttempted", "CooperativeSucceeded", "ShutdownComplete"], observer.TypesFor("hidden"));
+        Assert.Contains(observer.Diagnostics, d => d.ErrorId == "CastraStalePidFile" && d.Message.Contains($"PID {vm.Pid}"));
+        Assert.False(vm.IsAlive);
+        await Task.Delay(200);
+        Assert.False(bystander.HasExited, "the process the stale pidfile named is never signalled");
+    }
+
+    [Fact]
+    public async Task Socket_paths_over_the_unix_limit_do_not_crash_inspection_or_shutdown()
+    {
+        var longRoot = new Castra.State.StateRoot(Path.Combine(_root.Path, new string('d', 90)));
+        var vm = longRoot.Vm("long");
+        Directory.CreateDirectory(vm.Directory);
+        File.WriteAllText(vm.QmpSocket, "not a socket");
+        File.WriteAllText(vm.AgentSocket, "not a socket");
+
+        Assert.Equal("Stopped", (await VmInventory.DescribeAsync(vm)).State);
+        var observer = new RecordingObserver();
+        var results = await new ShutdownEngine(longRoot).StopAsync(["long"], new ShutdownOptions(), observer);
+        Assert.True(results.Single().Stopped);
+    }
 }

@@ -3,7 +3,7 @@ namespace Castra.Events;
 /// <summary>The cooperative step did not stop the VM; escalation follows.</summary>
 public sealed record CooperativeTimedOutEvent() : ShutdownEvent(EventTypes.CooperativeTimedOut)
 {
-    /// <summary>The window that applied (0 on the Unavailable, ChannelError and Skipped paths, which do not wait).</summary>
+    /// <summary>The cooperative window (0 on the Unavailable and Skipped paths, which announce and wait nothing; ChannelError repeats the window but does not wait it out).</summary>
     public long TimeoutMs { get; init; }
 
     /// <summary>TimeoutExpired, ChannelUnavailable, ChannelError or Skipped.</summary>

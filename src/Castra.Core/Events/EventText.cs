@@ -8,12 +8,16 @@ namespace Castra.Events;
 /// </summary>
 public static class EventText
 {
-    public static string Describe(ShutdownEvent evt) => evt switch
+    public static string Describe(ShutdownEvent evt) => evt is CooperativeAttemptedEvent { Detail: { } why } && !Core(evt).Contains(why, StringComparison.Ordinal)
+        ? $"{Core(evt)} ({why})"
+        : Core(evt);
+
+    private static string Core(ShutdownEvent evt) => evt switch
     {
         ShutdownRequestedEvent e => e.Message is null ? $"shutdown requested ({e.Reason})" : $"shutdown requested ({e.Reason}: {e.Message})",
         CooperativeAttemptedEvent { Method: "ACPI" } e => $"sent ACPI power button, waiting up to {Seconds(e.TimeoutMs)}",
         CooperativeAttemptedEvent { Method: "Agent" } e => $"asked the guest agent to shut down, waiting up to {Seconds(e.TimeoutMs)}",
-        CooperativeAttemptedEvent { Method: "Unavailable" } => "no cooperative channel to the guest",
+        CooperativeAttemptedEvent { Method: "Unavailable" } => "no usable cooperative channel to the guest",
         CooperativeAttemptedEvent { Method: "None" } => "cooperative step skipped (force)",
         CooperativeAttemptedEvent e => $"cooperative attempt via {e.Method}",
         CooperativeSucceededEvent e => $"guest powered off after {e.DurationMs} ms ({e.Method}), no signal needed",

@@ -6,7 +6,7 @@ public sealed record ShutdownCompleteEvent() : ShutdownEvent(EventTypes.Shutdown
     /// <summary>Graceful, Forced, Failed or Cancelled.</summary>
     public string Outcome { get; init; } = "";
 
-    /// <summary>From ShutdownRequested to this event.</summary>
+    /// <summary>From the start of this VM's run (lock taken, just before ShutdownRequested) to this event.</summary>
     public long TotalMs { get; init; }
 
     /// <summary>False when there was nothing to do (already stopped, stale pidfile).</summary>

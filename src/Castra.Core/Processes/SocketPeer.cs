@@ -13,7 +13,7 @@ internal static class SocketPeer
 
     public static async Task<int?> TryGetPidAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!OperatingSystem.IsLinux() || !File.Exists(socketPath))
+        if (!OperatingSystem.IsLinux() || !File.Exists(socketPath) || System.Text.Encoding.UTF8.GetByteCount(socketPath) > State.VmPaths.MaxSocketPathBytes)
         {
             return null;
         }

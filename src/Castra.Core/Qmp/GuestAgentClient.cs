@@ -26,6 +26,11 @@ internal sealed class GuestAgentClient : IAsyncDisposable
     /// <exception cref="QmpException">The agent is absent, not answering, or answered wrongly.</exception>
     public static async Task<GuestAgentClient> ConnectAndSyncAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (Encoding.UTF8.GetByteCount(socketPath) > State.VmPaths.MaxSocketPathBytes)
+        {
+            throw new QmpException(QmpErrorKind.SocketPathTooLong, $"socket path {socketPath} exceeds the {State.VmPaths.MaxSocketPathBytes}-byte Unix socket limit");
+        }
+
         if (!File.Exists(socketPath))
         {
             throw new QmpException(QmpErrorKind.SocketMissing, $"no guest agent socket at {socketPath}");

@@ -11,6 +11,7 @@ namespace Castra.Serialization;
 [JsonSourceGenerationOptions(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+    PropertyNameCaseInsensitive = true,
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ShutdownRequestedEvent))]
 [JsonSerializable(typeof(CooperativeAttemptedEvent))]
@@ -32,6 +33,7 @@ internal sealed partial class CastraJsonContext : JsonSerializerContext
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+    PropertyNameCaseInsensitive = true,
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(VmDefinition))]

@@ -33,6 +33,12 @@ internal sealed class ChannelProbe : IAsyncDisposable
     public static async Task<ChannelProbe> RunAsync(VmPaths vm, ShutdownOptions options, Func<TimeSpan> remaining, CancellationToken cancellationToken)
     {
         var probe = new ChannelProbe(vm) { QmpPresent = File.Exists(vm.QmpSocket), AgentPresent = File.Exists(vm.AgentSocket) };
+
+        // Each step has its own bound; the window bounds them all together, so a slow handshake cannot overrun it.
+        var outer = cancellationToken;
+        using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        window.CancelAfter(remaining());
+        cancellationToken = window.Token;
         try
         {
             if (probe.QmpPresent)
@@ -42,9 +48,9 @@ internal sealed class ChannelProbe : IAsyncDisposable
                     probe.Qmp = await QmpClient.ConnectAsync(vm.QmpSocket, options.Qmp.CappedTo(remaining()), cancellationToken).ConfigureAwait(false);
                     probe.GuestStatus = await probe.Qmp.QueryStatusAsync(options.Qmp.CappedTo(remaining()).Reply, cancellationToken).ConfigureAwait(false);
                 }
-                catch (QmpException ex)
+                catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !outer.IsCancellationRequested))
                 {
-                    probe.QmpError = ex;
+                    probe.QmpError = ex as QmpException ?? new QmpException(QmpErrorKind.ReplyTimeout, "the cooperative window ran out during the QMP handshake");
                     await probe.DisposeQmpAsync().ConfigureAwait(false);
                 }
             }
@@ -57,9 +63,9 @@ internal sealed class ChannelProbe : IAsyncDisposable
                     var left = remaining();
                     probe.Agent = await GuestAgentClient.ConnectAndSyncAsync(vm.AgentSocket, options.AgentProbeTimeout < left ? options.AgentProbeTimeout : left, cancellationToken).ConfigureAwait(false);
                 }
-                catch (QmpException ex)
+                catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !outer.IsCancellationRequested))
                 {
-                    probe.AgentProblem = ex.Message;
+                    probe.AgentProblem = ex is QmpException ? ex.Message : "the cooperative window ran out while probing the guest agent";
                 }
             }
 

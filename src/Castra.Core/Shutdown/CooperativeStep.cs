@@ -65,6 +65,7 @@ internal sealed class CooperativeStep
             if (decision.Failure == CooperativeFailureReason.ChannelError && decision.Channel == CooperativeChannel.Acpi && process.HasExited)
             {
                 // It went down while we were knocking (e.g. it was already powering off): no signal needed.
+                Attempted(CooperativeChannel.Acpi, WindowMs, $"QEMU exited during the QMP exchange ({decision.FailureDetail})");
                 return Succeeded(CooperativeChannel.Acpi, null);
             }
 

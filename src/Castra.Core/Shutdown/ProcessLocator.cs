@@ -5,7 +5,11 @@ using Castra.State;
 namespace Castra.Shutdown;
 
 /// <summary>What the pidfile leads to.</summary>
-internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? Process, int? Pid, string Detail);
+internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? Process, int? Pid, string Detail)
+{
+    /// <summary>Set when the pidfile was stale but the VM's QEMU was found through its socket.</summary>
+    public string? StalePidFile { get; init; }
+}
 
 /// <summary>
 /// Reads the VM's pidfile, opens a handle on that process and proves it is the VM's QEMU. The handle is opened
@@ -50,6 +54,15 @@ internal static class ProcessLocator
         if (identity.Verdict != IdentityVerdict.Verified)
         {
             process.Dispose();
+
+            // The pidfile is stale, but the VM may still run under another PID (pidfile overwritten, QEMU restarted
+            // by hand): whoever serves the VM's own qmp.sock is its QEMU.
+            if (await SocketPeer.TryGetPidAsync(vm.QmpSocket, PeerTimeout, cancellationToken).ConfigureAwait(false) is { } peer && peer != pid
+                && TrackedProcess.Open(peer, usePidfd) is { } served)
+            {
+                return new LocatedProcess(IdentityVerdict.Verified, served, peer, $"the pidfile named PID {pid}, but {vm.QmpSocket} is served by PID {peer}") { StalePidFile = identity.Detail };
+            }
+
             return new LocatedProcess(identity.Verdict, null, pid, identity.Detail);
         }
 

@@ -4,7 +4,7 @@ using Castra.Qmp;
 namespace Castra.Shutdown;
 
 /// <summary>What the caller asks of one shutdown call (all VMs in it).</summary>
-public sealed class ShutdownOptions
+public sealed record ShutdownOptions
 {
     /// <summary>Null: the VM's vm.json value, else 60 s.</summary>
     public TimeSpan? CooperativeTimeout { get; init; }

@@ -65,6 +65,7 @@ internal sealed class VmShutdown
         private ShutdownTimeouts _timeouts = ShutdownTimeouts.Defaults;
         private bool _changed;
         private bool _identityUncertain;
+        private string? _signalFailure;
         private ShutdownPhase _phase = ShutdownPhase.Requested;
 
         public Run(VmShutdown owner) => _owner = owner;
@@ -99,6 +100,12 @@ internal sealed class VmShutdown
                 }
 
                 process = located.Process!;
+                if (located.StalePidFile is { } stale)
+                {
+                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData,
+                        $"{Vm.Name}: {stale}; {located.Detail}, which is stopped instead");
+                }
+
                 if (await CooperateAsync(process, cancellationToken).ConfigureAwait(false))
                 {
                     LeftoverFiles.RemoveFor(Vm, process.Pid);
@@ -237,9 +244,10 @@ internal sealed class VmShutdown
                 case SignalResult.IdentityChanged:
                     return true;
                 case SignalResult.Failed:
-                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StopFailed, CastraErrorCategory.PermissionDenied,
-                        $"{Vm.Name}: could not send {signalName} to PID {process.Pid}: {Libc.ErrorText(errno)}");
-                    break;
+                    // Waiting would only burn the budget: nothing was delivered.
+                    _signalFailure = $"could not send {signalName} to PID {process.Pid}: {Libc.ErrorText(errno)} (run Castra as the user that owns QEMU, or as root)";
+                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StopFailed, CastraErrorCategory.PermissionDenied, $"{Vm.Name}: {_signalFailure}");
+                    return process.HasExited;
             }
 
             return await process.WaitForExitAsync(wait, cancellationToken).ConfigureAwait(false);
@@ -254,7 +262,9 @@ internal sealed class VmShutdown
                 'T' or 't' => $"{stat.State}: stopped or traced by a debugger",
                 _ => stat.State.ToString(),
             };
-            return $"QEMU (PID {process.Pid}) was still running {Seconds(_timeouts.Kill)} after SIGKILL (state {state})";
+            return _signalFailure is not null
+                ? $"QEMU (PID {process.Pid}) is still running: {_signalFailure}"
+                : $"QEMU (PID {process.Pid}) was still running {Seconds(_timeouts.Kill)} after SIGKILL (state {state})";
         }
 
         private void Enter(ShutdownPhase phase)

@@ -24,11 +24,13 @@ public sealed class StateRoot
 
     public string VmsDirectory => System.IO.Path.Combine(Path, "vms");
 
-    /// <summary>Explicit path, else $CASTRA_HOME, else ~/.castra.</summary>
+    /// <summary>Explicit path, else $CASTRA_HOME, else ~/.castra. An explicit but empty path is an error, never the default.</summary>
+    /// <exception cref="CastraException">CastraInvalidStateRoot.</exception>
     public static StateRoot Resolve(string? explicitPath = null)
     {
-        if (!string.IsNullOrWhiteSpace(explicitPath))
+        if (explicitPath is not null)
         {
+            // "--home $UNSET" must not silently act on the default root's VMs.
             return new StateRoot(ExpandHome(explicitPath));
         }
 

@@ -1,0 +1,59 @@
+using Castra.Events;
+
+namespace Castra.Faces;
+
+/// <summary>
+/// Per-VM progress for a face to display (Write-Progress): the stage a VM is in and the seconds left of its current
+/// wait, derived from the events alone. Not thread-safe: feed it and read it from the one output thread.
+/// </summary>
+public sealed class ShutdownProgress
+{
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>Updates the VM's entry; returns it (Completed once the VM's ShutdownComplete arrived).</summary>
+    public ProgressSnapshot Observe(ShutdownEvent evt)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        if (!_entries.TryGetValue(evt.VmName, out var entry))
+        {
+            entry = new Entry(_entries.Count + 1);
+            _entries[evt.VmName] = entry;
+        }
+
+        (entry.Stage, entry.WaitEnds, entry.Completed) = evt switch
+        {
+            ShutdownRequestedEvent => ("Requested", (DateTimeOffset?)null, false),
+            CooperativeAttemptedEvent { TimeoutMs: > 0 } a => ($"Waiting for the guest ({a.Method})", a.Timestamp.AddMilliseconds(a.TimeoutMs), false),
+            CooperativeAttemptedEvent a => ($"Cooperative step: {a.Method}", null, false),
+            EscalationEvent e => ($"Waiting after {e.Signal}", e.Timestamp.AddMilliseconds(e.WaitMs), false),
+            ShutdownCompleteEvent c => ($"Complete: {c.Outcome}", null, true),
+            _ => (entry.Stage, entry.WaitEnds, entry.Completed),
+        };
+        return Snapshot(evt.VmName, entry, evt.Timestamp);
+    }
+
+    /// <summary>Current snapshots of the VMs still in progress, seconds remaining computed at <paramref name="now"/>.</summary>
+    public IReadOnlyList<ProgressSnapshot> Active(DateTimeOffset now) =>
+        _entries.Where(e => !e.Value.Completed).Select(e => Snapshot(e.Key, e.Value, now)).ToList();
+
+    private static ProgressSnapshot Snapshot(string vm, Entry entry, DateTimeOffset now) => new(
+        vm,
+        entry.ActivityId,
+        entry.Stage,
+        entry.WaitEnds is { } end ? (int)Math.Max(0, Math.Ceiling((end - now).TotalSeconds)) : -1,
+        entry.Completed);
+
+    private sealed class Entry(int activityId)
+    {
+        public int ActivityId { get; } = activityId;
+
+        public string Stage { get; set; } = "";
+
+        public DateTimeOffset? WaitEnds { get; set; }
+
+        public bool Completed { get; set; }
+    }
+}
+
+/// <summary>One VM's progress: SecondsRemaining is -1 when no wait is running.</summary>
+public sealed record ProgressSnapshot(string VmName, int ActivityId, string Stage, int SecondsRemaining, bool Completed);

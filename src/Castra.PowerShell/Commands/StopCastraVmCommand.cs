@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Management.Automation;
+using Castra.Errors;
+using Castra.Events;
+using Castra.Faces;
+using Castra.PowerShell.Jobs;
+using Castra.PowerShell.Output;
+using Castra.Shutdown;
+using Castra.State;
+
+namespace Castra.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Shuts QEMU VMs down: cooperative step (ACPI power button or guest agent), then SIGTERM, then SIGKILL, each bounded.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Stop, "CastraVm", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(ShutdownRequestedEvent), typeof(CooperativeAttemptedEvent), typeof(CooperativeSucceededEvent), typeof(CooperativeTimedOutEvent),
+    typeof(EscalationEvent), typeof(ShutdownCompleteEvent))]
+[OutputType(typeof(CastraShutdownJob))]
+public sealed class StopCastraVmCommand : CastraCmdletBase
+{
+    private const string NameSet = "Name";
+    private const string InputObjectSet = "InputObject";
+    private const string AllSet = "All";
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly List<string> _patterns = [];
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("VmName")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public VmInfo[] InputObject { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = AllSet)]
+    public SwitchParameter All { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double CooperativeTimeout { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double TermTimeout { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double KillTimeout { get; set; }
+
+    [Parameter]
+    public CooperativeMethod Method { get; set; } = CooperativeMethod.Auto;
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 10000)]
+    public int ThrottleLimit { get; set; }
+
+    [Parameter]
+    public ShutdownReason Reason { get; set; } = ShutdownReason.UserRequested;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Message { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double Deadline { get; set; }
+
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        switch (ParameterSetName)
+        {
+            case NameSet:
+                _patterns.AddRange(Name);
+                break;
+            case InputObjectSet:
+                _patterns.AddRange(InputObject.Select(vm => WildcardEscape(vm.Name)));
+                break;
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var root = ResolveStateRoot();
+        var names = All ? root.ListVmNames() : VmNameSelector.Resolve(root, _patterns);
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        ShutdownOptions options;
+        try
+        {
+            options = Request().ToOptions();
+        }
+        catch (CastraException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex));
+            return;
+        }
+
+        var approved = Approve(root, names, options);
+        if (approved.Count == 0)
+        {
+            return;
+        }
+
+        // The deadline was checked against the plan above; the engine need not plan again.
+        var engine = new ShutdownEngine(root);
+        var run = options with { Deadline = null };
+        if (AsJob)
+        {
+            var job = new CastraShutdownJob(MyInvocation.Line, approved);
+            JobRepository.Add(job);
+            WriteObject(job);
+            job.Start(engine, run);
+            return;
+        }
+
+        RunHere(engine, approved, run);
+    }
+
+    /// <summary>Asks ShouldProcess per VM (with the engine's plan as the description under -WhatIf or -Deadline).</summary>
+    private List<string> Approve(StateRoot root, IReadOnlyList<string> names, ShutdownOptions options)
+    {
+        var whatIf = (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent)
+            || SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
+        Dictionary<string, VmShutdownPlan>? plans = null;
+        if (whatIf || options.Deadline is not null)
+        {
+            var planned = new ShutdownPlanner(root).PlanAsync(names, options, options.Deadline, CancellationToken).GetAwaiter().GetResult();
+            if (options.Deadline is { } deadline)
+            {
+                try
+                {
+                    ShutdownPlanner.EnsureWithinDeadline(planned, deadline);
+                }
+                catch (CastraException ex)
+                {
+                    ThrowTerminatingError(ErrorRecords.From(ex));
+                }
+            }
+
+            plans = planned.ToDictionary(p => p.VmName, StringComparer.Ordinal);
+        }
+
+        var approved = new List<string>();
+        foreach (var name in names)
+        {
+            var description = plans is not null && plans.TryGetValue(name, out var plan)
+                ? $"Stop VM '{name}' ({plan.State}): {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}. {plan.Detail}."
+                : $"Stop VM '{name}': {(Force ? "SIGTERM, then SIGKILL (force)" : "cooperative step, then SIGTERM, then SIGKILL")}.";
+            if (ShouldProcess(description, $"Stop VM '{name}'?", "Stop-CastraVm") && ConfirmForce(name))
+            {
+                approved.Add(name);
+            }
+        }
+
+        return approved;
+    }
+
+    /// <summary>
+    /// -Force skips the guest's own shutdown, so it is confirmed as a high-impact action unless the caller said
+    /// -Confirm:$false or lowered $ConfirmPreference to None (scheduled tasks: pass -Confirm:$false).
+    /// </summary>
+    private bool ConfirmForce(string name)
+    {
+        if (!Force)
+        {
+            return true;
+        }
+
+        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm))
+        {
+            return true; // -Confirm (already prompted by ShouldProcess) or -Confirm:$false.
+        }
+
+        var preference = SessionState.PSVariable.GetValue("ConfirmPreference");
+        if (preference is ConfirmImpact.None || (preference is ConfirmImpact impact && impact > ConfirmImpact.High))
+        {
+            return true;
+        }
+
+        return ShouldContinue(
+            $"Force-stop VM '{name}'? The guest is not asked to shut down: it gets SIGTERM, then SIGKILL, and may lose unsaved data.",
+            "Confirm forced stop");
+    }
+
+    private void RunHere(ShutdownEngine engine, IReadOnlyList<string> names, ShutdownOptions options)
+    {
+        var feed = new ShutdownFeed();
+        var reporter = new ShutdownReporter(new CmdletSink(this));
+        var work = engine.StopAsync(names, options, feed, CancellationToken);
+        _ = work.ContinueWith(_ => feed.Complete(), TaskScheduler.Default);
+
+        // Drain on the pipeline thread: workers only enqueue. Wake at least every ProgressInterval for the countdown.
+        while (true)
+        {
+            while (feed.Reader.TryRead(out var message))
+            {
+                reporter.Report(message);
+            }
+
+            if (feed.Reader.Completion.IsCompleted)
+            {
+                break;
+            }
+
+            var more = feed.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            if (!more.Wait(ProgressInterval))
+            {
+                reporter.RefreshProgress();
+            }
+        }
+
+        try
+        {
+            work.GetAwaiter().GetResult();
+        }
+        catch (CastraException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex));
+        }
+    }
+
+    private ShutdownRequest Request() => new()
+    {
+        CooperativeTimeoutSeconds = Bound(nameof(CooperativeTimeout), CooperativeTimeout),
+        TermTimeoutSeconds = Bound(nameof(TermTimeout), TermTimeout),
+        KillTimeoutSeconds = Bound(nameof(KillTimeout), KillTimeout),
+        DeadlineSeconds = Bound(nameof(Deadline), Deadline),
+        Method = Method,
+        Force = Force,
+        ThrottleLimit = ThrottleLimit,
+        Reason = Reason,
+        Message = Message,
+    };
+
+    private double? Bound(string parameter, double value) => MyInvocation.BoundParameters.ContainsKey(parameter) ? value : null;
+
+    private static string WildcardEscape(string name) =>
+        string.Concat(name.Select(c => c is '*' or '?' or '[' or ']' or '`' ? "`" + c.ToString(CultureInfo.InvariantCulture) : c.ToString(CultureInfo.InvariantCulture)));
+}

@@ -1,0 +1,58 @@
+using System.Management.Automation;
+using Castra.Faces;
+using Castra.Shutdown;
+
+namespace Castra.PowerShell.Output;
+
+/// <summary>
+/// Renders what the engine reports into PowerShell's streams: each event as an output object plus a [SHD] verbose
+/// line, warnings with the remediation hint, non-terminating errors per VM, and per-VM progress with a countdown.
+/// </summary>
+internal sealed class ShutdownReporter
+{
+    private readonly IRecordSink _sink;
+    private readonly ShutdownProgress _progress = new();
+
+    public ShutdownReporter(IRecordSink sink) => _sink = sink;
+
+    public void Report(ShutdownMessage message)
+    {
+        if (message.Event is { } evt)
+        {
+            _sink.Output(evt);
+            _sink.Verbose(EventPresentation.VerboseLine(evt));
+            if (EventPresentation.Warning(evt) is { } warning)
+            {
+                _sink.Warning(warning);
+            }
+
+            _sink.Progress(ToRecord(_progress.Observe(evt)));
+        }
+        else if (message.Diagnostic is { } diagnostic)
+        {
+            if (diagnostic.Severity == DiagnosticSeverity.Error)
+            {
+                _sink.Error(ErrorRecords.From(diagnostic));
+            }
+            else
+            {
+                _sink.Warning(diagnostic.Message);
+            }
+        }
+    }
+
+    /// <summary>Re-sends the progress of VMs still waiting, so the countdown moves between events.</summary>
+    public void RefreshProgress()
+    {
+        foreach (var snapshot in _progress.Active(DateTimeOffset.UtcNow))
+        {
+            _sink.Progress(ToRecord(snapshot));
+        }
+    }
+
+    private static ProgressRecord ToRecord(ProgressSnapshot snapshot) => new(snapshot.ActivityId, $"Stopping VM {snapshot.VmName}", snapshot.Stage)
+    {
+        SecondsRemaining = snapshot.SecondsRemaining,
+        RecordType = snapshot.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+    };
+}
