@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Castra's build for machines without PowerShell (build.ps1 is the same for machines with pwsh).
 #   ./build.sh setup   install what the build and the tests need (Debian packages; needs root or sudo)
-#   ./build.sh build   build everything (Release)
+#   ./build.sh build   build everything (Release) and assemble the PowerShell module in out/Castra
 #   ./build.sh test    setup + build + the whole xUnit suite (what CI runs)
 #   ./build.sh demo    setup + build + start three VMs and shut them down concurrently with the castra CLI
 set -euo pipefail
@@ -25,7 +25,22 @@ setup() {
   command -v dotnet >/dev/null || { echo "build.sh: the .NET SDK (8 or later) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 }
 
-build() { dotnet build Castra.sln -c "$CONFIG" -v q -nologo; }
+build() {
+  dotnet build Castra.sln -c "$CONFIG" -v q -nologo
+  module
+}
+
+# out/Castra: the PowerShell module as build.ps1 -Task Build assembles it (Import-Module ./out/Castra).
+module() {
+  local out=out/Castra version
+  rm -rf "$out"
+  dotnet publish src/Castra.PowerShell/Castra.PowerShell.csproj -c "$CONFIG" -o "$out" -v q -nologo >/dev/null
+  find "$out" -maxdepth 1 -type f ! -name Castra.dll ! -name Castra.Core.dll ! -name Castra.deps.json -delete
+  version=$(sed -n 's|.*<VersionPrefix>\(.*\)</VersionPrefix>.*|\1|p' Directory.Build.props)
+  sed "s|ModuleVersion *= *'[^']*'|ModuleVersion        = '$version'|" Castra.psd1 > "$out/Castra.psd1"
+  cp Castra.Format.ps1xml "$out/"
+  cp -r en-US "$out/"
+}
 
 test_all() {
   setup

@@ -1,0 +1,125 @@
+using System.Management.Automation;
+using Castra.Errors;
+using Castra.Launch;
+using Castra.State;
+
+namespace Castra.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Starts QEMU for a VM under the state root, wired for a clean shutdown (pidfile, QMP, serial log, optional guest agent).</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "CastraVm", DefaultParameterSetName = KernelSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(VmInfo))]
+public sealed class StartCastraVmCommand : CastraCmdletBase
+{
+    private const string KernelSet = "Kernel";
+    private const string DiskSet = "Disk";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = KernelSet)]
+    [ValidateNotNullOrEmpty]
+    public string Kernel { get; set; } = "";
+
+    [Parameter(ParameterSetName = KernelSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Initrd { get; set; }
+
+    [Parameter(ParameterSetName = KernelSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Append { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = DiskSet)]
+    [Parameter(ParameterSetName = KernelSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Disk { get; set; }
+
+    [Parameter(ParameterSetName = DiskSet)]
+    [Parameter(ParameterSetName = KernelSet)]
+    public SwitchParameter Ephemeral { get; set; }
+
+    [Parameter]
+    [ValidateRange(16, 1048576)]
+    public int MemoryMB { get; set; } = 512;
+
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int CpuCount { get; set; } = 1;
+
+    [Parameter]
+    public SwitchParameter GuestAgent { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double CooperativeTimeout { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double TermTimeout { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double KillTimeout { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? QemuPath { get; set; }
+
+    [Parameter]
+    [ValidateSet("auto", "kvm", "tcg")]
+    public string Accelerator { get; set; } = "auto";
+
+    [Parameter]
+    public string[] ArgumentList { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var root = ResolveStateRoot();
+        if (!ShouldProcess($"Start VM '{Name}' under {root.Path}", $"Start VM '{Name}'?", "Start-CastraVm"))
+        {
+            return;
+        }
+
+        var options = new LaunchOptions
+        {
+            Kernel = Path(Kernel),
+            Initrd = Path(Initrd),
+            Append = Append,
+            Disk = Path(Disk),
+            Ephemeral = Ephemeral,
+            MemoryMB = MemoryMB,
+            CpuCount = CpuCount,
+            GuestAgent = GuestAgent,
+            CooperativeTimeoutSeconds = Bound(nameof(CooperativeTimeout), CooperativeTimeout),
+            TermTimeoutSeconds = Bound(nameof(TermTimeout), TermTimeout),
+            KillTimeoutSeconds = Bound(nameof(KillTimeout), KillTimeout),
+            QemuPath = QemuPath,
+            Accelerator = Accelerator,
+            ExtraArguments = ArgumentList,
+        };
+
+        try
+        {
+            var vm = new VmLauncher(root).StartAsync(Name, options, CancellationToken).GetAwaiter().GetResult();
+            if (PassThru)
+            {
+                WriteObject(vm);
+            }
+        }
+        catch (CastraException ex)
+        {
+            WriteError(ErrorRecords.From(ex));
+        }
+    }
+
+    private string? Path(string? path) =>
+        string.IsNullOrEmpty(path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    private double? Bound(string parameter, double value) => MyInvocation.BoundParameters.ContainsKey(parameter) ? value : null;
+}
