@@ -203,7 +203,9 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         var work = engine.StopAsync(names, options, feed, CancellationToken);
         _ = work.ContinueWith(_ => feed.Complete(), TaskScheduler.Default);
 
-        // Drain on the pipeline thread: workers only enqueue. Wake at least every ProgressInterval for the countdown.
+        // Drain on the pipeline thread: workers only enqueue. Wake at least every ProgressInterval for the countdown;
+        // one read-wait stays pending across wake-ups (the feed has a single reader).
+        Task<bool>? pending = null;
         while (true)
         {
             while (feed.Reader.TryRead(out var message))
@@ -216,8 +218,12 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
                 break;
             }
 
-            var more = feed.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
-            if (!more.Wait(ProgressInterval))
+            pending ??= feed.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            if (pending.Wait(ProgressInterval))
+            {
+                pending = null;
+            }
+            else
             {
                 reporter.RefreshProgress();
             }
