@@ -18,6 +18,40 @@ public sealed class ShutdownFeed : IShutdownObserver
 
     public void OnDiagnostic(ShutdownDiagnostic diagnostic) => _channel.Writer.TryWrite(new ShutdownMessage(null, diagnostic));
 
+    /// <summary>
+    /// Drains the feed on the calling thread until it is completed (a cmdlet's pipeline thread: PowerShell allows
+    /// output only there). <paramref name="onIdle"/> runs whenever <paramref name="idleInterval"/> passes without a
+    /// message (progress countdowns). One read-wait stays pending across wake-ups: the feed has a single reader.
+    /// </summary>
+    public void DrainBlocking(Action<ShutdownMessage> onMessage, Action onIdle, TimeSpan idleInterval)
+    {
+        ArgumentNullException.ThrowIfNull(onMessage);
+        ArgumentNullException.ThrowIfNull(onIdle);
+        Task<bool>? pending = null;
+        while (true)
+        {
+            while (Reader.TryRead(out var message))
+            {
+                onMessage(message);
+            }
+
+            if (Reader.Completion.IsCompleted)
+            {
+                return;
+            }
+
+            pending ??= Reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            if (pending.Wait(idleInterval))
+            {
+                pending = null;
+            }
+            else
+            {
+                onIdle();
+            }
+        }
+    }
+
     /// <summary>Ends the feed; call when the engine's task finishes (pass its exception, if any).</summary>
     public void Complete(Exception? error = null) => _channel.Writer.TryComplete(error);
 }

@@ -203,31 +203,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         var work = engine.StopAsync(names, options, feed, CancellationToken);
         _ = work.ContinueWith(_ => feed.Complete(), TaskScheduler.Default);
 
-        // Drain on the pipeline thread: workers only enqueue. Wake at least every ProgressInterval for the countdown;
-        // one read-wait stays pending across wake-ups (the feed has a single reader).
-        Task<bool>? pending = null;
-        while (true)
-        {
-            while (feed.Reader.TryRead(out var message))
-            {
-                reporter.Report(message);
-            }
-
-            if (feed.Reader.Completion.IsCompleted)
-            {
-                break;
-            }
-
-            pending ??= feed.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
-            if (pending.Wait(ProgressInterval))
-            {
-                pending = null;
-            }
-            else
-            {
-                reporter.RefreshProgress();
-            }
-        }
+        // Workers only enqueue; output happens here, on the pipeline thread.
+        feed.DrainBlocking(reporter.Report, reporter.RefreshProgress, ProgressInterval);
 
         try
         {
