@@ -35,6 +35,9 @@ public abstract class CastraCmdletBase : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>The value when the caller gave the parameter, else null (so vm.json and defaults apply).</summary>
+    protected double? BoundOrNull(string parameter, double value) => MyInvocation.BoundParameters.ContainsKey(parameter) ? value : null;
+
     protected override void StopProcessing()
     {
         // Runs on another thread: only signal here.

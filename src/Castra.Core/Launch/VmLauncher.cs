@@ -185,7 +185,7 @@ public sealed class VmLauncher
         {
         }
 
-        return status is not null && status.Phase != ContractNames.Of(ShutdownPhase.Complete) && OwnerProcess.IsAlive(status.OwnerPid, status.OwnerStartTime)
+        return status?.IsInProgress() == true
             ? new CastraException(ErrorIds.VmShuttingDown, CastraErrorCategory.ResourceBusy,
                 $"VM '{vm.Name}' is being shut down (phase {status.Phase}, by PID {status.OwnerPid}); it cannot be started until that completes.") { Target = vm.Name }
             : new CastraException(ErrorIds.VmBusy, CastraErrorCategory.ResourceBusy,

@@ -45,7 +45,7 @@ internal static class ShutdownFollower
                 // Being replaced right now, or damaged; look again shortly.
             }
 
-            if (status is not null && status.Phase != ContractNames.Of(ShutdownPhase.Complete) && OwnerProcess.IsAlive(status.OwnerPid, status.OwnerStartTime))
+            if (status?.IsInProgress() == true)
             {
                 var followed = await FollowAsync(vm, status, observer, cancellationToken).ConfigureAwait(false);
                 if (followed is not null)

@@ -184,7 +184,7 @@ internal sealed class VmShutdown
 
             var shutdownId = NewShutdownId();
             var now = DateTimeOffset.UtcNow;
-            var takeover = previous is not null && previous.Phase != ContractNames.Of(ShutdownPhase.Complete) ? previous : null;
+            var takeover = previous?.IsIncomplete() == true ? previous : null;
             var document = new StatusDocument
             {
                 VmName = Vm.Name,

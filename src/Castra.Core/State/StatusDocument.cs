@@ -57,4 +57,10 @@ public sealed class StatusDocument
 
     /// <summary>The id of an interrupted shutdown this one took over, if any.</summary>
     public string? TakeoverOf { get; set; }
+
+    /// <summary>Not yet complete (it may have been interrupted: see <see cref="IsInProgress"/>).</summary>
+    internal bool IsIncomplete() => Phase != Shutdown.ContractNames.Of(Shutdown.ShutdownPhase.Complete);
+
+    /// <summary>Incomplete and its owner is still alive: a shutdown is running right now.</summary>
+    internal bool IsInProgress() => IsIncomplete() && Processes.OwnerProcess.IsAlive(OwnerPid, OwnerStartTime);
 }

@@ -43,7 +43,7 @@ public static class VmInventory
         var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
         using var process = located.Process;
 
-        var shuttingDown = last is not null && last.Phase != ContractNames.Of(ShutdownPhase.Complete) && OwnerProcess.IsAlive(last.OwnerPid, last.OwnerStartTime);
+        var shuttingDown = last?.IsInProgress() == true;
         var state = located.Verdict switch
         {
             _ when shuttingDown && located.Verdict == Processes.IdentityVerdict.Verified => VmState.ShuttingDown,

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Castra.Errors;
-using Castra.Faces;
 using Castra.State;
 
 namespace Castra.PowerShell.Commands;
@@ -10,41 +9,23 @@ namespace Castra.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "CastraShutdownStatus")]
 [OutputType(typeof(ShutdownStatus))]
-public sealed class GetCastraShutdownStatusCommand : CastraCmdletBase
+public sealed class GetCastraShutdownStatusCommand : VmSelectionCmdletBase
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("VmName")]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(VmNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = ["*"];
-
-    protected override void ProcessRecord()
+    protected override void ProcessVm(StateRoot root, string name)
     {
-        var root = ResolveStateRoot();
-        foreach (var name in VmNameSelector.Resolve(root, Name))
+        var vm = root.Vm(name);
+        if (!vm.Exists)
         {
-            try
-            {
-                var vm = root.Vm(name);
-                if (!vm.Exists)
-                {
-                    throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, $"No VM named '{name}' under {root.Path}.") { Target = name };
-                }
+            throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, $"No VM named '{name}' under {root.Path}.") { Target = name };
+        }
 
-                if (ShutdownStatusReader.Read(vm) is { } status)
-                {
-                    WriteObject(status);
-                }
-                else
-                {
-                    WriteVerbose($"{name}: never shut down by Castra");
-                }
-            }
-            catch (CastraException ex)
-            {
-                WriteError(ErrorRecords.From(ex));
-            }
+        if (ShutdownStatusReader.Read(vm) is { } status)
+        {
+            WriteObject(status);
+        }
+        else
+        {
+            WriteVerbose($"{name}: never shut down by Castra");
         }
     }
 }

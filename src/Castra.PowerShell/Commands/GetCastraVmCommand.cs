@@ -1,6 +1,4 @@
 using System.Management.Automation;
-using Castra.Errors;
-using Castra.Faces;
 using Castra.State;
 
 namespace Castra.PowerShell.Commands;
@@ -10,28 +8,8 @@ namespace Castra.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "CastraVm")]
 [OutputType(typeof(VmInfo))]
-public sealed class GetCastraVmCommand : CastraCmdletBase
+public sealed class GetCastraVmCommand : VmSelectionCmdletBase
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("VmName")]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(VmNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = ["*"];
-
-    protected override void ProcessRecord()
-    {
-        var root = ResolveStateRoot();
-        foreach (var name in VmNameSelector.Resolve(root, Name))
-        {
-            try
-            {
-                WriteObject(VmInventory.DescribeAsync(root.Vm(name), CancellationToken).GetAwaiter().GetResult());
-            }
-            catch (CastraException ex)
-            {
-                WriteError(ErrorRecords.From(ex));
-            }
-        }
-    }
+    protected override void ProcessVm(StateRoot root, string name) =>
+        WriteObject(VmInventory.DescribeAsync(root.Vm(name), CancellationToken).GetAwaiter().GetResult());
 }

@@ -96,9 +96,9 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             MemoryMB = MemoryMB,
             CpuCount = CpuCount,
             GuestAgent = GuestAgent,
-            CooperativeTimeoutSeconds = Bound(nameof(CooperativeTimeout), CooperativeTimeout),
-            TermTimeoutSeconds = Bound(nameof(TermTimeout), TermTimeout),
-            KillTimeoutSeconds = Bound(nameof(KillTimeout), KillTimeout),
+            CooperativeTimeoutSeconds = BoundOrNull(nameof(CooperativeTimeout), CooperativeTimeout),
+            TermTimeoutSeconds = BoundOrNull(nameof(TermTimeout), TermTimeout),
+            KillTimeoutSeconds = BoundOrNull(nameof(KillTimeout), KillTimeout),
             QemuPath = QemuPath,
             Accelerator = Accelerator,
             ExtraArguments = ArgumentList,
@@ -121,5 +121,4 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
     private string? Path(string? path) =>
         string.IsNullOrEmpty(path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
-    private double? Bound(string parameter, double value) => MyInvocation.BoundParameters.ContainsKey(parameter) ? value : null;
 }

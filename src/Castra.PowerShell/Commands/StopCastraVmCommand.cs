@@ -218,10 +218,10 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     private ShutdownRequest Request() => new()
     {
-        CooperativeTimeoutSeconds = Bound(nameof(CooperativeTimeout), CooperativeTimeout),
-        TermTimeoutSeconds = Bound(nameof(TermTimeout), TermTimeout),
-        KillTimeoutSeconds = Bound(nameof(KillTimeout), KillTimeout),
-        DeadlineSeconds = Bound(nameof(Deadline), Deadline),
+        CooperativeTimeoutSeconds = BoundOrNull(nameof(CooperativeTimeout), CooperativeTimeout),
+        TermTimeoutSeconds = BoundOrNull(nameof(TermTimeout), TermTimeout),
+        KillTimeoutSeconds = BoundOrNull(nameof(KillTimeout), KillTimeout),
+        DeadlineSeconds = BoundOrNull(nameof(Deadline), Deadline),
         Method = Method,
         Force = Force,
         ThrottleLimit = ThrottleLimit,
@@ -229,7 +229,6 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         Message = Message,
     };
 
-    private double? Bound(string parameter, double value) => MyInvocation.BoundParameters.ContainsKey(parameter) ? value : null;
 
     private static string WildcardEscape(string name) =>
         string.Concat(name.Select(c => c is '*' or '?' or '[' or ']' or '`' ? "`" + c.ToString(CultureInfo.InvariantCulture) : c.ToString(CultureInfo.InvariantCulture)));

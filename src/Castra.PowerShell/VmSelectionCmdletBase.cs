@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using Castra.Faces;
+using Castra.State;
+
+namespace Castra.PowerShell;
+
+/// <summary>Cmdlets that read VMs selected by name (wildcards; default all): Get-CastraVm, Get-CastraShutdownStatus.</summary>
+public abstract class VmSelectionCmdletBase : CastraCmdletBase
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("VmName")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = ["*"];
+
+    protected override void ProcessRecord()
+    {
+        var root = ResolveStateRoot();
+        foreach (var name in VmNameSelector.Resolve(root, Name))
+        {
+            try
+            {
+                ProcessVm(root, name);
+            }
+            catch (Errors.CastraException ex)
+            {
+                // One VM's trouble is that VM's non-terminating error.
+                WriteError(ErrorRecords.From(ex));
+            }
+        }
+    }
+
+    /// <summary>Writes what the cmdlet shows for one selected VM (literal names may not exist: throw CastraVmNotFound).</summary>
+    protected abstract void ProcessVm(StateRoot root, string name);
+}
