@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Management.Automation.Runspaces;
 using Castra.State;
 
 namespace Castra.PowerShell;
@@ -14,7 +15,15 @@ public sealed class VmNameCompleter : IArgumentCompleter
         StateRoot root;
         try
         {
-            root = StateRoot.Resolve(fakeBoundParameters.Contains("StateRoot") ? fakeBoundParameters["StateRoot"]?.ToString() : null);
+            var typed = fakeBoundParameters.Contains("StateRoot") ? fakeBoundParameters["StateRoot"]?.ToString() : null;
+            if (typed is not null && !Path.IsPathRooted(typed) && !typed.StartsWith('~')
+                && Runspace.DefaultRunspace?.SessionStateProxy.Path.CurrentFileSystemLocation.ProviderPath is { } here)
+            {
+                // Relative to PowerShell's location, as the cmdlets resolve it, not the process's directory.
+                typed = Path.Combine(here, typed);
+            }
+
+            root = StateRoot.Resolve(typed);
         }
         catch (Errors.CastraException)
         {

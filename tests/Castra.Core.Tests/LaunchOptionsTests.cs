@@ -41,4 +41,44 @@ public sealed class LaunchOptionsTests
         Assert.Equal("CastraQemuNotInstalled", ex.ErrorId);
         Assert.Contains("apt-get install qemu-system-x86", ex.Message);
     }
+
+    [Theory]
+    [InlineData("/bin/true", "no usable pidfile")]
+    [InlineData("/bin/false", "exited with code 1")]
+    public async Task A_qemu_that_fails_or_is_not_qemu_is_a_launch_failure_not_a_crash(string qemu, string message)
+    {
+        var root = new StateRoot("/tmp/castra-t-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var ex = await Assert.ThrowsAsync<CastraException>(() => new VmLauncher(root).StartAsync("x", new LaunchOptions { Kernel = "/bin/sh", QemuPath = qemu, Accelerator = "tcg" }));
+            Assert.Equal("CastraLaunchFailed", ex.ErrorId);
+            Assert.Contains(message, ex.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(root.Path))
+            {
+                Directory.Delete(root.Path, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_fake_qemu_launches_and_is_recorded_like_a_real_one()
+    {
+        var root = new StateRoot("/tmp/castra-t-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var vm = await new VmLauncher(root).StartAsync("fake", new LaunchOptions { Kernel = "/bin/sh", QemuPath = Support.FakeQemuBinary.Path, Accelerator = "tcg" });
+            Assert.Equal("Running", vm.State);
+            var definition = VmDefinitionStore.TryRead(root.Vm("fake"))!;
+            Assert.Equal(Castra.Processes.ProcStat.TryRead(vm.Pid!.Value)!.StartTime, definition.ProcessStartTime);
+            var results = await new Castra.Shutdown.ShutdownEngine(root).StopAsync(["fake"], new Castra.Shutdown.ShutdownOptions(), new Support.RecordingObserver());
+            Assert.Equal(Castra.Shutdown.ShutdownOutcome.Graceful, results.Single().Outcome);
+        }
+        finally
+        {
+            Directory.Delete(root.Path, recursive: true);
+        }
+    }
 }

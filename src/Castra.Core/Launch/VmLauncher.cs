@@ -55,14 +55,24 @@ public sealed class VmLauncher
 
         var diskFormat = options.Disk is null ? null : overlay is not null ? "qcow2" : await ProbeFormatAsync(Path.GetFullPath(options.Disk), cancellationToken).ConfigureAwait(false);
         var arguments = BuildArguments(vm, options, overlay, diskFormat);
-        var result = await ExternalCommand.RunAsync(qemu, arguments, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+        ExternalCommand.Result result;
+        try
+        {
+            result = await ExternalCommand.RunAsync(qemu, arguments, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or System.ComponentModel.Win32Exception)
+        {
+            DeleteQuietly(overlay);
+            throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.OperationTimeout, $"QEMU did not start: {ex.Message}", ex) { Target = name };
+        }
+
         if (result.ExitCode != 0)
         {
             DeleteQuietly(overlay);
             throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, Explain(result.Stderr, result.ExitCode, options)) { Target = name };
         }
 
-        var pid = int.Parse((await File.ReadAllTextAsync(vm.PidFile, cancellationToken).ConfigureAwait(false)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+        var pid = await ReadLaunchedPidAsync(vm, cancellationToken).ConfigureAwait(false);
         await WaitForGreetingAsync(vm, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
 
         var definition = ReadDefinitionQuietly(vm) ?? new VmDefinition();
@@ -225,6 +235,24 @@ public sealed class VmLauncher
         return info.RootElement.TryGetProperty("format", out var format) ? format.GetString() : null;
     }
 
+    private static async Task<int> ReadLaunchedPidAsync(VmPaths vm, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = (await File.ReadAllTextAsync(vm.PidFile, cancellationToken).ConfigureAwait(false)).Trim();
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 1)
+            {
+                return pid;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation,
+            $"QEMU reported success but left no usable pidfile at {vm.PidFile}; is --qemu really QEMU?") { Target = vm.Name };
+    }
+
     private static async Task WaitForGreetingAsync(VmPaths vm, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -236,8 +264,9 @@ public sealed class VmLauncher
                 await using var qmp = await QmpClient.ConnectAsync(vm.QmpSocket, QmpTimeouts.Default, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (QmpException ex) when (ex.Kind is QmpErrorKind.SocketMissing or QmpErrorKind.ConnectionRefused)
+            catch (QmpException ex)
             {
+                // Not up yet (no socket, refused) or not answering yet: retry until the launch's own deadline.
                 last = ex;
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
             }

@@ -120,10 +120,11 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         var run = options with { Deadline = null };
         if (AsJob)
         {
+            // Started before it is written: a later pipeline stage (Stop-Job, Remove-Job) must get a live job.
             var job = new CastraShutdownJob(MyInvocation.Line, approved);
             JobRepository.Add(job);
-            WriteObject(job);
             job.Start(engine, run);
+            WriteObject(job);
             return;
         }
 
@@ -180,13 +181,13 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             return true;
         }
 
-        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm))
+        if (MyInvocation.BoundParameters.ContainsKey("Confirm"))
         {
             return true; // -Confirm (already prompted by ShouldProcess) or -Confirm:$false.
         }
 
-        var preference = SessionState.PSVariable.GetValue("ConfirmPreference");
-        if (preference is ConfirmImpact.None || (preference is ConfirmImpact impact && impact > ConfirmImpact.High))
+        // A High-impact action prompts at every $ConfirmPreference except None.
+        if (SessionState.PSVariable.GetValue("ConfirmPreference") is ConfirmImpact.None)
         {
             return true;
         }

@@ -45,6 +45,8 @@ public sealed class CastraShutdownJob : Job, IShutdownObserver
             child.Begin();
         }
 
+        // This task never faults: whatever happens, every child and the parent reach a final state,
+        // so Wait-Job and Receive-Job -Wait always return.
         _work = Task.Run(async () =>
         {
             IReadOnlyList<VmShutdownResult>? results = null;
@@ -52,18 +54,24 @@ public sealed class CastraShutdownJob : Job, IShutdownObserver
             {
                 results = await engine.StopAsync(_children.Keys, options, this, _cancellation.Token).ConfigureAwait(false);
             }
-            catch (Errors.CastraException ex)
+            catch (Exception ex)
             {
+                var record = ex is Errors.CastraException castra
+                    ? ErrorRecords.From(castra)
+                    : ErrorRecords.Create(ex, Errors.ErrorIds.Unexpected, Errors.CastraErrorCategory.NotSpecified, null);
                 foreach (var child in _children.Values)
                 {
-                    child.Error.Add(ErrorRecords.From(ex));
+                    child.Error.Add(record);
                 }
             }
-
-            Finish(results);
+            finally
+            {
+                Finish(results);
+            }
         });
     }
 
+    /// <summary>Stop-Job on this job or on any of its children: the VMs share one engine call, so all are cancelled.</summary>
     public override void StopJob()
     {
         _cancellation.Cancel();
