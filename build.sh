@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 CONFIG=${CONFIG:-Release}
-# gcc: the fake QEMU test fixture; the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
-PACKAGES=(gcc libc6-dev util-linux qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
+# gcc: the fake QEMU test fixture; python3: the help check (scripts/md2maml.py); the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
+PACKAGES=(gcc libc6-dev util-linux python3 qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -45,6 +45,8 @@ module() {
 test_all() {
   setup
   build
+  # The committed MAML must be what docs/*.md generate, and the docs must match the cmdlets' parameters.
+  python3 scripts/md2maml.py --check
   local log; log=$(mktemp)
   set +e
   dotnet test Castra.sln -c "$CONFIG" --no-build -nologo 2>&1 | tee "$log"

@@ -12,9 +12,10 @@ public abstract class CastraCmdletBase : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private bool _disposed;
+    private Task? _work;
 
-    /// <summary>The state root; default $env:CASTRA_HOME, else ~/.castra.</summary>
-    [Parameter]
+    /// <summary>The state root; default $env:CASTRA_HOME, else ~/.castra. Objects from Get-CastraVm bring theirs.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? StateRoot { get; set; }
 
@@ -34,6 +35,9 @@ public abstract class CastraCmdletBase : PSCmdlet, IDisposable
             throw; // Unreachable: ThrowTerminatingError throws.
         }
     }
+
+    /// <summary>Work that may outlive a stopped pipeline (Ctrl+C); Dispose waits for it before releasing the token.</summary>
+    protected void Track(Task work) => _work = work;
 
     /// <summary>The value when the caller gave the parameter, else null (so vm.json and defaults apply).</summary>
     protected double? BoundOrNull(string parameter, double value) => MyInvocation.BoundParameters.ContainsKey(parameter) ? value : null;
@@ -55,6 +59,18 @@ public abstract class CastraCmdletBase : PSCmdlet, IDisposable
     {
         if (!_disposed && disposing)
         {
+            // After Ctrl+C the pipeline unwinds while engine tasks finish their cancellation (promptly: every wait
+            // observes the token); let them, then release the token source they use.
+            _cancellation.Cancel();
+            try
+            {
+                _work?.Wait(TimeSpan.FromSeconds(30));
+            }
+            catch (AggregateException)
+            {
+                // Already reported, or the pipeline is gone.
+            }
+
             _cancellation.Dispose();
         }
 

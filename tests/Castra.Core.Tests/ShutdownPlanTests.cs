@@ -99,4 +99,19 @@ public sealed class ShutdownPlanTests : IDisposable
         Assert.Contains("CastraDeadlineExceeded", stderr);
         Assert.Equal("Running", (await Castra.State.VmInventory.DescribeAsync(_root.Vm("web"))).State);
     }
+
+    [Fact]
+    public void With_a_throttle_the_queue_counts_against_the_deadline()
+    {
+        var plans = Enumerable.Range(1, 4).Select(i => new VmShutdownPlan { VmName = $"vm{i}", State = "Running", WorstCaseMs = 20_000 })
+            .Append(new VmShutdownPlan { VmName = "off", State = "Stopped", WorstCaseMs = 0 })
+            .ToList();
+
+        ShutdownPlanner.EnsureWithinDeadline(plans, TimeSpan.FromSeconds(30));
+        ShutdownPlanner.EnsureWithinDeadline(plans, TimeSpan.FromSeconds(40), throttleLimit: 2);
+        var ex = Assert.Throws<CastraException>(() => ShutdownPlanner.EnsureWithinDeadline(plans, TimeSpan.FromSeconds(30), throttleLimit: 2));
+        Assert.Equal("CastraDeadlineExceeded", ex.ErrorId);
+        Assert.Contains("throttle of 2", ex.Message);
+        Assert.DoesNotContain("off", ex.Target);
+    }
 }

@@ -33,7 +33,7 @@ public sealed class ShutdownEngine
         if (options.Deadline is { } deadline)
         {
             var plans = await new ShutdownPlanner(Root).PlanAsync(names, options, deadline, cancellationToken).ConfigureAwait(false);
-            ShutdownPlanner.EnsureWithinDeadline(plans, deadline);
+            ShutdownPlanner.EnsureWithinDeadline(plans, deadline, options.ThrottleLimit);
         }
 
         using var gate = options.ThrottleLimit > 0 ? new SemaphoreSlim(options.ThrottleLimit) : null;

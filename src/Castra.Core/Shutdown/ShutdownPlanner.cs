@@ -26,10 +26,30 @@ public sealed class ShutdownPlanner
         return await Task.WhenAll(plans).ConfigureAwait(false);
     }
 
-    /// <summary>Refuses, naming the VMs, when any worst case exceeds the deadline.</summary>
+    /// <summary>
+    /// Refuses, naming the VMs, when any worst case exceeds the deadline; with a throttle, also when the VMs that
+    /// have work to do could queue past it (conservatively: batches of the throttle size, each as long as the longest).
+    /// </summary>
     /// <exception cref="CastraException">ErrorId CastraDeadlineExceeded.</exception>
-    public static void EnsureWithinDeadline(IReadOnlyList<VmShutdownPlan> plans, TimeSpan deadline)
+    public static void EnsureWithinDeadline(IReadOnlyList<VmShutdownPlan> plans, TimeSpan deadline, int throttleLimit = 0)
     {
+        ArgumentNullException.ThrowIfNull(plans);
+        var busy = plans.Where(p => p.WorstCaseMs > 0).ToList();
+        if (throttleLimit > 0 && busy.Count > throttleLimit)
+        {
+            var batches = (busy.Count + throttleLimit - 1) / throttleLimit;
+            var total = batches * busy.Max(p => p.WorstCaseMs);
+            if (total > deadline.TotalMilliseconds)
+            {
+                throw new CastraException(ErrorIds.DeadlineExceeded, CastraErrorCategory.LimitsExceeded,
+                    $"With a throttle of {throttleLimit}, {busy.Count} VMs may take up to {EventText.Seconds(total)}, past the deadline of " +
+                    $"{EventText.Seconds((long)deadline.TotalMilliseconds)}; nothing was started. Raise the throttle, lower the timeouts, or raise the deadline.")
+                {
+                    Target = string.Join(",", busy.Select(p => p.VmName)),
+                };
+            }
+        }
+
         var over = plans.Where(p => p.ExceedsDeadline).ToList();
         if (over.Count > 0)
         {

@@ -27,6 +27,9 @@ public sealed record VmInfo
 
     public string Directory { get; init; } = "";
 
+    /// <summary>The state root the VM lives under (binds -StateRoot by property name when piped).</summary>
+    public string StateRoot { get; init; } = "";
+
     /// <summary>Why the VM is Stale, when it is.</summary>
     public string? Detail { get; init; }
 }

@@ -73,6 +73,7 @@ public static class VmInventory
             LastOutcome = completed ? last!.Outcome : null,
             LastShutdownAt = completed ? last!.CompletedAt : null,
             Directory = vm.Directory,
+            StateRoot = vm.Root.Path,
             Detail = state == VmState.Stale ? located.Detail : null,
         };
     }

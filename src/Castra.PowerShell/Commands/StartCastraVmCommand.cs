@@ -99,8 +99,8 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             CooperativeTimeoutSeconds = BoundOrNull(nameof(CooperativeTimeout), CooperativeTimeout),
             TermTimeoutSeconds = BoundOrNull(nameof(TermTimeout), TermTimeout),
             KillTimeoutSeconds = BoundOrNull(nameof(KillTimeout), KillTimeout),
-            QemuPath = QemuPath,
-            Accelerator = Accelerator,
+            QemuPath = QemuPath is not null && QemuPath.Contains('/', StringComparison.Ordinal) ? Path(QemuPath) : QemuPath,
+            Accelerator = Accelerator.ToLowerInvariant(), // ValidateSet binds case-insensitively
             ExtraArguments = ArgumentList,
         };
 

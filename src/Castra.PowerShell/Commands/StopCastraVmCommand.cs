@@ -25,6 +25,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly List<string> _patterns = [];
+    private readonly HashSet<string> _roots = new(StringComparer.Ordinal);
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("VmName")]
@@ -78,6 +79,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     protected override void ProcessRecord()
     {
+        // -StateRoot may arrive per pipeline object (Get-CastraVm -StateRoot X | Stop-CastraVm).
+        _roots.Add(ResolveStateRoot().Path);
         switch (ParameterSetName)
         {
             case NameSet:
@@ -91,7 +94,13 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     protected override void EndProcessing()
     {
-        var root = ResolveStateRoot();
+        if (_roots.Count > 1)
+        {
+            ThrowTerminatingError(ErrorRecords.From(new CastraException(ErrorIds.InvalidStateRoot, CastraErrorCategory.InvalidArgument,
+                $"The VMs come from {_roots.Count} state roots ({string.Join(", ", _roots)}); stop one state root's VMs per call.")));
+        }
+
+        var root = _roots.Count == 1 ? new StateRoot(_roots.First()) : ResolveStateRoot();
         var names = All ? root.ListVmNames() : VmNameSelector.Resolve(root, _patterns);
         if (names.Count == 0)
         {
@@ -144,7 +153,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             {
                 try
                 {
-                    ShutdownPlanner.EnsureWithinDeadline(planned, deadline);
+                    ShutdownPlanner.EnsureWithinDeadline(planned, deadline, options.ThrottleLimit);
                 }
                 catch (CastraException ex)
                 {
@@ -158,6 +167,12 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         var approved = new List<string>();
         foreach (var name in names)
         {
+            if (plans is not null && plans.TryGetValue(name, out var missing) && missing.State == "NotFound")
+            {
+                WriteError(ErrorRecords.From(new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, missing.Detail) { Target = name }));
+                continue;
+            }
+
             var description = plans is not null && plans.TryGetValue(name, out var plan)
                 ? $"Stop VM '{name}' ({plan.State}): {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}. {plan.Detail}."
                 : $"Stop VM '{name}': {(Force ? "SIGTERM, then SIGKILL (force)" : "cooperative step, then SIGTERM, then SIGKILL")}.";
@@ -202,6 +217,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         var feed = new ShutdownFeed();
         var reporter = new ShutdownReporter(new CmdletSink(this));
         var work = engine.StopAsync(names, options, feed, CancellationToken);
+        Track(work);
         _ = work.ContinueWith(_ => feed.Complete(), TaskScheduler.Default);
 
         // Workers only enqueue; output happens here, on the pipeline thread.

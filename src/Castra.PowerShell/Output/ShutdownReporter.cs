@@ -36,7 +36,7 @@ internal sealed class ShutdownReporter
             }
             else
             {
-                _sink.Warning(diagnostic.Message);
+                _sink.Warning($"{diagnostic.Message} [{diagnostic.ErrorId}]");
             }
         }
     }
