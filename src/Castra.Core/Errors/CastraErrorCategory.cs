@@ -21,4 +21,5 @@ public enum CastraErrorCategory
     PermissionDenied,
     ConnectionError,
     LimitsExceeded,
+    ResourceExists,
 }

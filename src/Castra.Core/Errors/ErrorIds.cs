@@ -24,5 +24,14 @@ public static class ErrorIds
     public const string LaunchFileNotFound = "CastraLaunchFileNotFound";
     public const string LaunchFailed = "CastraLaunchFailed";
     public const string DeadlineExceeded = "CastraDeadlineExceeded";
+    public const string InvalidHook = "CastraInvalidHook";
+    public const string HookExecutableNotFound = "CastraHookExecutableNotFound";
+    public const string HookExists = "CastraHookExists";
+    public const string HookNotFound = "CastraHookNotFound";
+    public const string HookAmbiguous = "CastraHookAmbiguous";
+    public const string HookFailed = "CastraHookFailed";
+    public const string VmNotRunning = "CastraVmNotRunning";
+    public const string SessionStartFailed = "CastraSessionStartFailed";
+    public const string InvalidSessionCommand = "CastraInvalidSessionCommand";
     public const string Unexpected = "CastraUnexpectedError";
 }

@@ -51,6 +51,8 @@ public static class EventJson
         EventTypes.CooperativeSucceeded => CastraJsonContext.Default.CooperativeSucceededEvent,
         EventTypes.CooperativeTimedOut => CastraJsonContext.Default.CooperativeTimedOutEvent,
         EventTypes.Escalation => CastraJsonContext.Default.EscalationEvent,
+        EventTypes.HookStarted => CastraJsonContext.Default.HookStartedEvent,
+        EventTypes.HookCompleted => CastraJsonContext.Default.HookCompletedEvent,
         EventTypes.ShutdownComplete => CastraJsonContext.Default.ShutdownCompleteEvent,
         _ => throw new FormatException($"unknown event type '{type}'"),
     };

@@ -25,6 +25,9 @@ public static class EventText
         CooperativeTimedOutEvent { Reason: "Skipped" } => "cooperative step skipped",
         CooperativeTimedOutEvent e => e.Detail is null ? $"cooperative step failed: {e.Reason}" : $"cooperative step failed: {e.Reason}: {e.Detail}",
         EscalationEvent e => $"sent {e.Signal}, waiting up to {Seconds(e.WaitMs)}",
+        HookStartedEvent e => $"{e.Stage} hook {e.HookName} started (priority {e.Priority}, up to {Seconds(e.TimeoutMs)})",
+        HookCompletedEvent { Status: "Succeeded" } e => e.Message is null ? $"{e.Stage} hook {e.HookName} succeeded in {e.DurationMs} ms" : $"{e.Stage} hook {e.HookName} succeeded in {e.DurationMs} ms: {e.Message}",
+        HookCompletedEvent e => $"{e.Stage} hook {e.HookName} {(e.Status == "TimedOut" ? "timed out" : "failed")} after {e.DurationMs} ms: {e.Message}",
         ShutdownCompleteEvent e => Complete(e),
         _ => evt.Type,
     };
@@ -38,6 +41,17 @@ public static class EventText
     private static string Complete(ShutdownCompleteEvent e)
     {
         var text = $"{e.Outcome} in {e.TotalMs} ms" + (e.Changed ? "" : " (nothing to do)");
+        var hooks = e.HooksSucceeded + e.HooksFailed + e.HooksTimedOut;
+        if (hooks > 0)
+        {
+            text += $"; hooks: {e.HooksSucceeded} succeeded, {e.HooksFailed} failed, {e.HooksTimedOut} timed out";
+        }
+
+        if (e.SessionsInterrupted > 0)
+        {
+            text += $"; {e.SessionsInterrupted} session(s) interrupted";
+        }
+
         return e.Detail is null ? text : $"{text}: {e.Detail}";
     }
 }

@@ -12,6 +12,19 @@ public sealed record ShutdownCompleteEvent() : ShutdownEvent(EventTypes.Shutdown
     /// <summary>False when there was nothing to do (already stopped, stale pidfile).</summary>
     public bool Changed { get; init; }
 
+    /// <summary>Registered hooks (not Castra's own steps) that exited 0.</summary>
+    public int HooksSucceeded { get; init; }
+
+    public int HooksFailed { get; init; }
+
+    public int HooksTimedOut { get; init; }
+
+    /// <summary>Guest sessions of this VM that were interrupted (SIGINT, then SIGTERM/SIGKILL for survivors).</summary>
+    public int SessionsInterrupted { get; init; }
+
+    /// <summary>The debug snapshot written with -SaveState (--save-state), if any.</summary>
+    public string? SaveStatePath { get; init; }
+
     /// <summary>Why it failed, or what was found (e.g. a stale pidfile that was removed).</summary>
     public string? Detail { get; init; }
 }

@@ -42,7 +42,7 @@ public sealed class VmLauncher
 
         // Hold the VM's lock while starting: a shutdown cannot begin half-way through a launch, and a launch cannot
         // slip in while a shutdown runs (nothing respawns during an intentional shutdown).
-        using var vmLock = VmLock.TryAcquire(vm) ?? throw Busy(vm);
+        using var vmLock = VmLock.TryAcquire(vm) ?? throw VmBusy.Refusal(vm, "it cannot be started");
         await RefuseIfRunningAsync(vm, cancellationToken).ConfigureAwait(false);
         LeftoverFiles.RemoveFor(vm, null);
         File.Delete(Path.Combine(vm.Directory, "serial.log"));
@@ -182,24 +182,6 @@ public sealed class VmLauncher
             throw new CastraException(ErrorIds.VmAlreadyRunning, CastraErrorCategory.InvalidOperation,
                 $"VM '{vm.Name}' is already running (PID {located.Pid}); stop it first with castra down {vm.Name}.") { Target = vm.Name };
         }
-    }
-
-    private static CastraException Busy(VmPaths vm)
-    {
-        StatusDocument? status = null;
-        try
-        {
-            status = StatusStore.TryRead(vm);
-        }
-        catch (InvalidDataException)
-        {
-        }
-
-        return status?.IsInProgress() == true
-            ? new CastraException(ErrorIds.VmShuttingDown, CastraErrorCategory.ResourceBusy,
-                $"VM '{vm.Name}' is being shut down (phase {status.Phase}, by PID {status.OwnerPid}); it cannot be started until that completes.") { Target = vm.Name }
-            : new CastraException(ErrorIds.VmBusy, CastraErrorCategory.ResourceBusy,
-                $"VM '{vm.Name}' is being started or stopped by another process; try again when it has finished.") { Target = vm.Name };
     }
 
     private static async Task<string> CreateOverlayAsync(VmPaths vm, string disk, CancellationToken cancellationToken)

@@ -24,6 +24,11 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(ShutdownStatus))]
 [JsonSerializable(typeof(VmInfo))]
 [JsonSerializable(typeof(Castra.Shutdown.VmShutdownPlan))]
+[JsonSerializable(typeof(Castra.Hooks.CleanupHook))]
+[JsonSerializable(typeof(Castra.Events.HookStartedEvent))]
+[JsonSerializable(typeof(Castra.Events.HookCompletedEvent))]
+[JsonSerializable(typeof(Castra.Sessions.VmSession))]
+[JsonSerializable(typeof(Castra.Shutdown.AuditRecord))]
 internal sealed partial class CastraJsonContext : JsonSerializerContext
 {
 }
@@ -37,6 +42,7 @@ internal sealed partial class CastraJsonContext : JsonSerializerContext
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(VmDefinition))]
+[JsonSerializable(typeof(Castra.Hooks.HookFile))]
 internal sealed partial class CastraIndentedJsonContext : JsonSerializerContext
 {
 }

@@ -14,6 +14,8 @@ internal sealed class EventRecorder : IDisposable
     private readonly string _shutdownId;
     private readonly EventJournal? _journal;
     private readonly IShutdownObserver _observer;
+    private readonly object _gate = new();
+    private readonly List<ShutdownEvent> _history = [];
     private int _sequence;
     private bool _journalFailed;
 
@@ -25,7 +27,32 @@ internal sealed class EventRecorder : IDisposable
         _observer = observer;
     }
 
+    /// <summary>Every event emitted so far, in order (for the -SaveState snapshot and the audit path).</summary>
+    public IReadOnlyList<ShutdownEvent> History
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _history.ToList();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Thread-safe: concurrent hooks report from their own tasks. The lock spans numbering, journaling and handing
+    /// over, so the sequence, the journal and the observer all see one order.
+    /// </summary>
     public T Emit<T>(T evt)
+        where T : ShutdownEvent
+    {
+        lock (_gate)
+        {
+            return EmitLocked(evt);
+        }
+    }
+
+    private T EmitLocked<T>(T evt)
         where T : ShutdownEvent
     {
         ShutdownEvent stamped = evt with
@@ -54,6 +81,7 @@ internal sealed class EventRecorder : IDisposable
             }
         }
 
+        _history.Add(stamped);
         _observer.OnEvent(stamped);
         return (T)stamped;
     }

@@ -1,4 +1,5 @@
 using Castra.Errors;
+using Castra.Hooks;
 using Castra.Qmp;
 
 namespace Castra.Shutdown;
@@ -46,6 +47,17 @@ public sealed record ShutdownOptions
     /// <summary>Per-step bounds of the QMP exchange (each also capped by the cooperative window).</summary>
     public QmpTimeouts Qmp { get; init; } = QmpTimeouts.Default;
 
+    /// <summary>Continue (default): a failing hook is reported and the shutdown goes on. Stop: a failing PreStop hook aborts it before the guest is touched.</summary>
+    public HookErrorAction HookErrorAction { get; init; } = HookErrorAction.Continue;
+
+    /// <summary>How long the VM's guest sessions get after SIGINT before SIGTERM (0 to 86400 s).</summary>
+    public TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
+
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Write a debug snapshot (status, events, hook results, serial-log tail) into the VM's directory at the end.</summary>
+    public bool SaveState { get; init; }
+
     /// <summary>False forces the polling fallback even where pidfd works (tests and the benchmark use it).</summary>
     public bool UsePidfd { get; init; } = true;
 
@@ -63,6 +75,12 @@ public sealed record ShutdownOptions
         if (AcpiResendInterval <= TimeSpan.Zero || AgentProbeTimeout <= TimeSpan.Zero)
         {
             throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, "AcpiResendInterval and AgentProbeTimeout must be positive.");
+        }
+
+        if (DrainTimeout < TimeSpan.Zero || DrainTimeout.TotalSeconds > ShutdownTimeouts.MaxSeconds)
+        {
+            throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument,
+                $"DrainTimeout must be 0 to {ShutdownTimeouts.MaxSeconds} seconds, not {DrainTimeout.TotalSeconds} s.");
         }
 
         if (ThrottleLimit < 0)

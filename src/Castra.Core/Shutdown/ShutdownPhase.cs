@@ -4,8 +4,11 @@ namespace Castra.Shutdown;
 public enum ShutdownPhase
 {
     Requested,
+    DrainingSessions,
+    PreStopHooks,
     Cooperative,
     Terminating,
     Killing,
+    PostStopHooks,
     Complete,
 }

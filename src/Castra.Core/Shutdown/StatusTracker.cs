@@ -8,6 +8,7 @@ internal sealed class StatusTracker
 {
     private readonly VmPaths _vm;
     private readonly IShutdownObserver _observer;
+    private readonly object _gate = new();
     private bool _failed;
 
     public StatusTracker(VmPaths vm, StatusDocument document, IShutdownObserver observer)
@@ -19,24 +20,38 @@ internal sealed class StatusTracker
 
     public StatusDocument Document { get; }
 
-    public void Phase(ShutdownPhase phase)
+    public void Phase(ShutdownPhase phase) => Update(d => d.Phase = ContractNames.Of(phase));
+
+    /// <summary>Changes the document and saves it; thread-safe (concurrent hooks report progress).</summary>
+    public void Update(Action<StatusDocument> change)
     {
-        Document.Phase = ContractNames.Of(phase);
-        Save();
+        lock (_gate)
+        {
+            change(Document);
+            Save();
+        }
     }
 
-    public void Complete(ShutdownOutcome outcome, bool changed, long totalMs, string? detail)
+    public void Complete(ShutdownOutcome outcome, bool changed, long totalMs, string? detail) => Update(d =>
     {
-        Document.Phase = ContractNames.Of(ShutdownPhase.Complete);
-        Document.Outcome = ContractNames.Of(outcome);
-        Document.Changed = changed;
-        Document.TotalMs = totalMs;
-        Document.Detail = detail;
-        Document.CompletedAt = DateTimeOffset.UtcNow;
-        Save();
-    }
+        d.Phase = ContractNames.Of(ShutdownPhase.Complete);
+        d.Outcome = ContractNames.Of(outcome);
+        d.Changed = changed;
+        d.TotalMs = totalMs;
+        d.Detail = detail;
+        d.RunningHooks = null;
+        d.CompletedAt = DateTimeOffset.UtcNow;
+    });
 
     public void Save()
+    {
+        lock (_gate)
+        {
+            SaveLocked();
+        }
+    }
+
+    private void SaveLocked()
     {
         Document.UpdatedAt = DateTimeOffset.UtcNow;
         try

@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using Castra.Diagnostics;
 using Castra.Errors;
 using Castra.Events;
+using Castra.Hooks;
 using Castra.Native;
 using Castra.Processes;
 using Castra.Qmp;
+using Castra.Sessions;
 using Castra.State;
 
 namespace Castra.Shutdown;
@@ -67,6 +70,8 @@ internal sealed class VmShutdown
         private bool _identityUncertain;
         private string? _signalFailure;
         private ShutdownPhase _phase = ShutdownPhase.Requested;
+        private readonly HookStageSummary _hooks = new();
+        private int _sessionsInterrupted;
 
         public Run(VmShutdown owner) => _owner = owner;
 
@@ -81,6 +86,7 @@ internal sealed class VmShutdown
             try
             {
                 _recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
+                await DrainSessionsAsync(cancellationToken).ConfigureAwait(false);
 
                 var located = await ProcessLocator.LocateAsync(Vm, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
                 _status.Document.QemuPid = located.Pid;
@@ -106,24 +112,40 @@ internal sealed class VmShutdown
                         $"{Vm.Name}: {stale}; {located.Detail}, which is stopped instead");
                 }
 
+                var (preStop, postStop) = LoadHooks();
+                if (preStop is null)
+                {
+                    return Finish(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook);
+                }
+
+                if (preStop.Count > 0)
+                {
+                    Enter(ShutdownPhase.PreStopHooks);
+                    await RunHooksAsync(preStop, HookStage.PreStop, cancellationToken).ConfigureAwait(false);
+                    if (_hooks.AbortedBy is { } failed)
+                    {
+                        var why = $"PreStop hook '{failed.Hook.Name}' {(failed.Status == HookStatus.TimedOut ? "timed out" : "failed")}: {failed.Message}; " +
+                            "the shutdown was aborted before anything was sent to the guest, and the VM keeps running (HookErrorAction Stop)";
+                        _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.HookFailed, CastraErrorCategory.OperationStopped, $"{Vm.Name}: {why}");
+                        return Finish(ShutdownOutcome.Failed, why, ErrorIds.HookFailed);
+                    }
+                }
+
                 if (await CooperateAsync(process, cancellationToken).ConfigureAwait(false))
                 {
-                    LeftoverFiles.RemoveFor(Vm, process.Pid);
-                    return Finish(ShutdownOutcome.Graceful, null);
+                    return await StoppedAsync(ShutdownOutcome.Graceful, process, postStop!, cancellationToken).ConfigureAwait(false);
                 }
 
                 Enter(ShutdownPhase.Terminating);
                 if (await SignalAndWaitAsync(process, Libc.SIGTERM, ContractNames.SigTerm, _timeouts.Term, cancellationToken).ConfigureAwait(false))
                 {
-                    LeftoverFiles.RemoveFor(Vm, process.Pid);
-                    return Finish(ShutdownOutcome.Forced, null);
+                    return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
                 }
 
                 Enter(ShutdownPhase.Killing);
                 if (await SignalAndWaitAsync(process, Libc.SIGKILL, ContractNames.SigKill, _timeouts.Kill, cancellationToken).ConfigureAwait(false))
                 {
-                    LeftoverFiles.RemoveFor(Vm, process.Pid);
-                    return Finish(ShutdownOutcome.Forced, null);
+                    return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
                 }
 
                 var failure = SurvivedKill(process);
@@ -216,6 +238,73 @@ internal sealed class VmShutdown
             }
         }
 
+        private string? _hookLoadFailure;
+
+        /// <summary>Castra's own first step: interrupt the VM's guest sessions (no events when there are none).</summary>
+        private async Task DrainSessionsAsync(CancellationToken cancellationToken)
+        {
+            if (SessionDrainer.Active(Vm).Count == 0)
+            {
+                return;
+            }
+
+            Enter(ShutdownPhase.DrainingSessions);
+            _status.Update(d => d.Deadline += SessionDrainer.Budget(Options.DrainTimeout));
+            _sessionsInterrupted = await SessionDrainer.DrainAsync(Vm, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
+            _status.Update(d => d.SessionsInterrupted = _sessionsInterrupted);
+        }
+
+        /// <summary>
+        /// The VM's PreStop (none with -Force) and PostStop hooks. An unreadable hooks.json is a warning and no hooks
+        /// under Continue; under Stop it aborts (PreStop null), since the hooks it may hold were asked to guard the stop.
+        /// </summary>
+        private (IReadOnlyList<CleanupHook>? PreStop, IReadOnlyList<CleanupHook>? PostStop) LoadHooks()
+        {
+            IReadOnlyList<CleanupHook> pre, post;
+            try
+            {
+                var store = new HookStore(Vm.Root);
+                pre = Options.Force ? [] : store.ForVm(Vm.Name, HookStage.PreStop);
+                post = store.ForVm(Vm.Name, HookStage.PostStop);
+            }
+            catch (CastraException ex)
+            {
+                if (Options.HookErrorAction == HookErrorAction.Stop)
+                {
+                    _hookLoadFailure = $"{ex.Message}; the shutdown was aborted before anything was sent to the guest (HookErrorAction Stop)";
+                    _owner.Diagnose(DiagnosticSeverity.Error, ex.ErrorId, ex.Category, $"{Vm.Name}: {_hookLoadFailure}");
+                    return (null, null);
+                }
+
+                _owner.Diagnose(DiagnosticSeverity.Warning, ex.ErrorId, ex.Category, $"{Vm.Name}: {ex.Message}; no hooks run for this shutdown");
+                return ([], []);
+            }
+
+            _status.Update(d =>
+            {
+                d.HooksTotal = pre.Count + post.Count;
+                d.Deadline += HookBudget.Of(pre) + HookBudget.Of(post);
+            });
+            return (pre, post);
+        }
+
+        private Task RunHooksAsync(IReadOnlyList<CleanupHook> hooks, HookStage stage, CancellationToken cancellationToken) =>
+            new HookStageRunner(_recorder, _status).RunAsync(
+                hooks, new HookContext(Vm, stage, ContractNames.Of(Options.Reason), _status.Document.ShutdownId), Options.HookErrorAction, _hooks, cancellationToken);
+
+        /// <summary>The QEMU process is gone: clean its leftovers, run the PostStop hooks, complete.</summary>
+        private async Task<VmShutdownResult> StoppedAsync(ShutdownOutcome outcome, TrackedProcess process, IReadOnlyList<CleanupHook> postStop, CancellationToken cancellationToken)
+        {
+            LeftoverFiles.RemoveFor(Vm, process.Pid);
+            if (postStop.Count > 0)
+            {
+                Enter(ShutdownPhase.PostStopHooks);
+                await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
+            }
+
+            return Finish(outcome, null);
+        }
+
         /// <summary>True when the guest powered itself off within the window.</summary>
         private async Task<bool> CooperateAsync(TrackedProcess process, CancellationToken cancellationToken)
         {
@@ -281,10 +370,78 @@ internal sealed class VmShutdown
                 LeftoverFiles.RemoveEphemeralOverlay(Vm, _definition);
             }
 
+            var saved = Options.SaveState ? SaveSnapshot(outcome, detail) : null;
             var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
-            _recorder.Emit(new ShutdownCompleteEvent { Outcome = ContractNames.Of(outcome), TotalMs = totalMs, Changed = _changed, Detail = detail });
+            var complete = _recorder.Emit(new ShutdownCompleteEvent
+            {
+                Outcome = ContractNames.Of(outcome),
+                TotalMs = totalMs,
+                Changed = _changed,
+                HooksSucceeded = _hooks.Succeeded,
+                HooksFailed = _hooks.Failed,
+                HooksTimedOut = _hooks.TimedOut,
+                SessionsInterrupted = _sessionsInterrupted,
+                SaveStatePath = saved,
+                Detail = detail,
+            });
             _status.Complete(outcome, _changed, totalMs, detail);
+            CastraMetrics.RecordShutdown(Vm.Name, complete.Outcome, totalMs);
+            Audit(complete);
             return new VmShutdownResult(Vm.Name, outcome, _changed, totalMs, errorId, detail);
+        }
+
+        private string? SaveSnapshot(ShutdownOutcome outcome, string? detail)
+        {
+            try
+            {
+                var path = ShutdownSnapshot.PathFor(Vm, _status.Document.ShutdownId);
+                _status.Update(d =>
+                {
+                    d.SaveStatePath = path;
+                    d.Outcome = ContractNames.Of(outcome);
+                    d.Detail = detail;
+                });
+                return ShutdownSnapshot.Write(Vm, _status.Document, _recorder.History, _hooks.Results);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError, $"{Vm.Name}: could not write the -SaveState snapshot ({ex.Message})");
+                return null;
+            }
+        }
+
+        private void Audit(ShutdownCompleteEvent complete)
+        {
+            var doc = _status.Document;
+            try
+            {
+                AuditTrail.Append(Vm.Root, new AuditRecord
+                {
+                    Timestamp = complete.Timestamp,
+                    VmName = Vm.Name,
+                    ShutdownId = doc.ShutdownId,
+                    Reason = doc.Reason,
+                    Message = doc.Message,
+                    User = Environment.UserName,
+                    Host = Environment.MachineName,
+                    Pid = OwnerProcess.Pid,
+                    StartedAt = doc.StartedAt,
+                    Outcome = complete.Outcome,
+                    TotalMs = complete.TotalMs,
+                    Changed = complete.Changed,
+                    Force = doc.Force,
+                    Path = AuditTrail.PathOf(_recorder.History),
+                    HooksSucceeded = complete.HooksSucceeded,
+                    HooksFailed = complete.HooksFailed,
+                    HooksTimedOut = complete.HooksTimedOut,
+                    SessionsInterrupted = complete.SessionsInterrupted,
+                    Detail = complete.Detail,
+                });
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError, $"{Vm.Name}: could not append to {Vm.Root.AuditFile} ({ex.Message})");
+            }
         }
 
         public void Dispose() => _recorder?.Dispose();

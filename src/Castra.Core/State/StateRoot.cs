@@ -24,6 +24,12 @@ public sealed class StateRoot
 
     public string VmsDirectory => System.IO.Path.Combine(Path, "vms");
 
+    /// <summary>Registered cleanup hooks (docs/hooks.md), replaced atomically.</summary>
+    public string HooksFile => System.IO.Path.Combine(Path, "hooks.json");
+
+    /// <summary>One line per completed shutdown (docs/state-layout.md).</summary>
+    public string AuditFile => System.IO.Path.Combine(Path, "audit.ndjson");
+
     /// <summary>Explicit path, else $CASTRA_HOME, else ~/.castra. An explicit but empty path is an error, never the default.</summary>
     /// <exception cref="CastraException">CastraInvalidStateRoot.</exception>
     public static StateRoot Resolve(string? explicitPath = null)

@@ -10,7 +10,7 @@ public sealed class StatusDocument
 
     public string ShutdownId { get; set; } = "";
 
-    /// <summary>Requested, Cooperative, Terminating, Killing, Complete.</summary>
+    /// <summary>Requested, DrainingSessions, PreStopHooks, Cooperative, Terminating, Killing, PostStopHooks, Complete.</summary>
     public string Phase { get; set; } = "";
 
     public string Reason { get; set; } = "";
@@ -43,6 +43,19 @@ public sealed class StatusDocument
     public long TermTimeoutMs { get; set; }
 
     public long KillTimeoutMs { get; set; }
+
+    /// <summary>Hooks this shutdown will run (PreStop unless skipped, and PostStop), known once the VM is found running.</summary>
+    public int HooksTotal { get; set; }
+
+    public int HooksCompleted { get; set; }
+
+    /// <summary>The hooks running right now (comma-separated; several when they share a priority).</summary>
+    public string? RunningHooks { get; set; }
+
+    public int SessionsInterrupted { get; set; }
+
+    /// <summary>The -SaveState snapshot, once written.</summary>
+    public string? SaveStatePath { get; set; }
 
     /// <summary>Set when Complete: Graceful, Forced, Failed or Cancelled.</summary>
     public string? Outcome { get; set; }

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Castra.Errors;
+using Castra.Launch;
+using Castra.Processes;
+using Castra.State;
+
+namespace Castra.Sessions;
+
+/// <summary>
+/// Starts and lists guest sessions: host processes doing in-flight work tied to a VM, each leading its own process
+/// group with its output in <c>vms/&lt;name&gt;/sessions/&lt;RunId&gt;.log</c>. A shutdown of the VM interrupts them
+/// first (SIGINT, the drain period, then SIGTERM/SIGKILL). The process that starts a session records its exit.
+/// </summary>
+public sealed class SessionManager
+{
+    // Sessions started by this process: their exit is recorded by a watcher here (only a parent learns exit codes).
+    private static readonly ConcurrentDictionary<string, Task<VmSession?>> Watchers = new(StringComparer.Ordinal);
+
+    public SessionManager(StateRoot root) => Root = root;
+
+    public StateRoot Root { get; }
+
+    /// <summary>Starts <paramref name="program"/> as a session of a running VM.</summary>
+    /// <exception cref="CastraException">
+    /// CastraVmNotFound, CastraVmNotRunning, CastraVmShuttingDown / CastraVmBusy (refused while a shutdown runs),
+    /// CastraInvalidSessionCommand, CastraSessionStartFailed.
+    /// </exception>
+    public async Task<VmSession> StartAsync(string vmName, string program, IReadOnlyList<string> arguments, string? workingDirectory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        var vm = Root.Vm(vmName);
+        if (!vm.Exists)
+        {
+            throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, $"No VM named '{vm.Name}' under {Root.Path}.") { Target = vm.Name };
+        }
+
+        var cwd = Path.GetFullPath(workingDirectory ?? Environment.CurrentDirectory);
+        var executable = ResolveProgram(program, cwd, vm.Name);
+
+        // Holding the VM's lock while starting: a shutdown cannot begin half-way, and while one runs this is refused.
+        using var vmLock = VmLock.TryAcquire(vm) ?? throw VmBusy.Refusal(vm, "no session can be started on it");
+        var info = await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
+        if (info.State != nameof(VmState.Running))
+        {
+            throw new CastraException(ErrorIds.VmNotRunning, CastraErrorCategory.ResourceUnavailable,
+                $"VM '{vm.Name}' is {info.State}, not Running; a session is work tied to a running VM (start it with Start-CastraVm / castra up).")
+            { Target = vm.Name };
+        }
+
+        var startedAt = DateTimeOffset.UtcNow;
+        var runId = $"{startedAt:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";
+        var log = SessionStore.LogPath(vm, runId);
+        Directory.CreateDirectory(SessionStore.Directory(vm));
+        GroupLeader leader;
+        try
+        {
+            leader = GroupLeader.Start(new SpawnRequest(executable, arguments, log)
+            {
+                WorkingDirectory = cwd,
+                Environment = new Dictionary<string, string>
+                {
+                    ["CASTRA_VM_NAME"] = vm.Name,
+                    ["CASTRA_SESSION_ID"] = runId,
+                    ["CASTRA_HOME"] = Root.Path,
+                },
+            });
+        }
+        catch (IOException ex)
+        {
+            throw new CastraException(ErrorIds.SessionStartFailed, CastraErrorCategory.InvalidOperation, $"The session did not start: {ex.Message}.", ex) { Target = vm.Name };
+        }
+
+        var session = new VmSession
+        {
+            RunId = runId,
+            VmName = vm.Name,
+            Pid = leader.Pid,
+            Status = nameof(SessionStatus.Running),
+            StartedAt = startedAt,
+            Command = CommandLineText.Format(program, arguments),
+            Executable = executable,
+            Arguments = arguments.ToArray(),
+            LogPath = log,
+            ProcessStartTime = leader.StartTime,
+            BootId = HostClock.BootId,
+            StateRoot = Root.Path,
+        };
+        SessionStore.Write(vm, session);
+        Watchers[Key(vm, runId)] = Task.Run(() => WatchAsync(vm, runId, leader), CancellationToken.None);
+        return session;
+    }
+
+    /// <summary>Sessions of one VM (or of every VM), oldest first. A session whose process vanished unobserved shows Stopped.</summary>
+    public IReadOnlyList<VmSession> List(string? vmName = null)
+    {
+        var names = vmName is null ? Root.ListVmNames() : [VmName.Validate(vmName)];
+        return names.SelectMany(name => SessionStore.ReadAll(Root.Vm(name))).Select(Observed).ToList();
+    }
+
+    /// <summary>
+    /// Waits for a session this process started to end and returns its final record (with ExitCode); for a
+    /// session started elsewhere, returns its current record at once.
+    /// </summary>
+    public async Task<VmSession?> WaitAsync(VmSession session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var vm = Root.Vm(session.VmName);
+        if (Watchers.TryGetValue(Key(vm, session.RunId), out var watcher))
+        {
+            return await watcher.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return SessionStore.ReadAll(vm).Where(s => s.RunId == session.RunId).Select(Observed).FirstOrDefault();
+    }
+
+    /// <summary>Sends a signal to a live session's process group (e.g. passing on Ctrl+C). False when it is not running.</summary>
+    public static bool Signal(VmSession session, int signal)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        using var process = SessionProcess.Open(session);
+        return process is not null && Native.Libc.KillGroup(session.Pid, signal) == 0;
+    }
+
+    private static VmSession Observed(VmSession session) =>
+        session.IsActive && !SessionProcess.IsAlive(session) ? session with { Status = nameof(SessionStatus.Stopped) } : session;
+
+    private static async Task<VmSession?> WatchAsync(VmPaths vm, string runId, GroupLeader leader)
+    {
+        using (leader)
+        {
+            await leader.WaitForExitAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false);
+            var stoppedAt = DateTimeOffset.UtcNow;
+            try
+            {
+                return SessionStore.Update(vm, runId, s => s with
+                {
+                    Status = nameof(SessionStatus.Stopped),
+                    StoppedAt = s.StoppedAt ?? stoppedAt,
+                    ExitCode = leader.Exit?.Code,
+                });
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static string Key(VmPaths vm, string runId) => $"{vm.Directory}\n{runId}";
+
+    private static string ResolveProgram(string program, string cwd, string vmName)
+    {
+        if (string.IsNullOrWhiteSpace(program))
+        {
+            throw new CastraException(ErrorIds.InvalidSessionCommand, CastraErrorCategory.InvalidArgument, "A session needs a command to run.") { Target = vmName };
+        }
+
+        var candidate = program.Contains('/', StringComparison.Ordinal) ? Path.GetFullPath(program, cwd) : ExternalCommand.Which(program);
+        if (candidate is null || !File.Exists(candidate))
+        {
+            throw new CastraException(ErrorIds.InvalidSessionCommand, CastraErrorCategory.ObjectNotFound,
+                string.Format(CultureInfo.InvariantCulture, "The session's program '{0}' was not found{1}.", program, program.Contains('/', StringComparison.Ordinal) ? "" : " on PATH"))
+            { Target = vmName };
+        }
+
+        return candidate;
+    }
+}

@@ -1,0 +1,34 @@
+using Castra.Processes;
+
+namespace Castra.Sessions;
+
+/// <summary>Is a session's recorded PID still that session (same start time), not a recycled PID?</summary>
+internal static class SessionProcess
+{
+    public static bool IsAlive(VmSession session)
+    {
+        var stat = ProcStat.TryRead(session.Pid);
+        return stat is not null && !stat.IsDead
+            && (session.ProcessStartTime is null || stat.StartTime == session.ProcessStartTime)
+            && (session.BootId is null || session.BootId == HostClock.BootId);
+    }
+
+    /// <summary>A pidfd (or polling) handle on the session's process, only when it is provably the session.</summary>
+    public static TrackedProcess? Open(VmSession session)
+    {
+        var process = TrackedProcess.Open(session.Pid);
+        if (process is null)
+        {
+            return null;
+        }
+
+        // Checked after the pidfd is open: from here on, signals through it cannot reach a recycled PID.
+        if (!IsAlive(session) || (session.ProcessStartTime is { } start && process.StartTime != start))
+        {
+            process.Dispose();
+            return null;
+        }
+
+        return process;
+    }
+}

@@ -1,0 +1,46 @@
+namespace Castra.Shutdown;
+
+/// <summary>One line of <c>audit.ndjson</c> at the state root: who stopped which VM, why, how, and how it ended.</summary>
+public sealed record AuditRecord
+{
+    public DateTimeOffset Timestamp { get; init; }
+
+    public string VmName { get; init; } = "";
+
+    public string ShutdownId { get; init; } = "";
+
+    public string Reason { get; init; } = "";
+
+    public string? Message { get; init; }
+
+    /// <summary>The user the shutdown ran as.</summary>
+    public string User { get; init; } = "";
+
+    public string Host { get; init; } = "";
+
+    /// <summary>The orchestrating process.</summary>
+    public int Pid { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public string Outcome { get; init; } = "";
+
+    public long TotalMs { get; init; }
+
+    public bool Changed { get; init; }
+
+    public bool Force { get; init; }
+
+    /// <summary>The steps that acted, comma-separated, e.g. "ACPI" or "ACPI,SIGTERM" or "None" (nothing to do).</summary>
+    public string Path { get; init; } = "";
+
+    public int HooksSucceeded { get; init; }
+
+    public int HooksFailed { get; init; }
+
+    public int HooksTimedOut { get; init; }
+
+    public int SessionsInterrupted { get; init; }
+
+    public string? Detail { get; init; }
+}
