@@ -83,6 +83,11 @@ internal static partial class Libc
 
     public const int X_OK = 1;
 
+    public const int O_RDWR = 2;
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
     /// <summary>Signals every process of a group (kill(2) with a negative PID).</summary>
     public static int KillGroup(int pgid, int signal) => kill(-pgid, signal);
 }

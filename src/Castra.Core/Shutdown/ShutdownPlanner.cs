@@ -1,5 +1,6 @@
 using Castra.Errors;
 using Castra.Events;
+using Castra.Hooks;
 using Castra.Processes;
 using Castra.State;
 
@@ -91,6 +92,7 @@ public sealed class ShutdownPlanner
         }
 
         var timeouts = ShutdownTimeouts.Resolve(options, definition);
+        var (hooks, hookBudget) = PlanHooks(name, options);
         var info = await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
         var basePlan = new VmShutdownPlan
         {
@@ -115,6 +117,7 @@ public sealed class ShutdownPlanner
 
         if (info.State != nameof(VmState.Running))
         {
+            // Hooks run only when a shutdown stops a running VM.
             return Finish(basePlan with
             {
                 Detail = info.State == nameof(VmState.Stale) ? $"{info.Detail}; the stale pidfile would be removed, nothing signalled" : "not running: nothing to do",
@@ -122,6 +125,8 @@ public sealed class ShutdownPlanner
             }, deadline);
         }
 
+        basePlan = basePlan with { Hooks = hooks };
+        var extra = Ms(hookBudget);
         var signals = $"SIGTERM (≤{EventText.Seconds(Ms(timeouts.Term))}) → SIGKILL (≤{EventText.Seconds(Ms(timeouts.Kill))})";
         if (options.Force)
         {
@@ -129,7 +134,7 @@ public sealed class ShutdownPlanner
             {
                 Method = ContractNames.Of(CooperativeChannel.None),
                 Detail = "force: the cooperative step is skipped",
-                WorstCaseMs = Ms(timeouts.WorstCase(force: true)),
+                WorstCaseMs = Ms(timeouts.WorstCase(force: true)) + extra,
                 Steps = signals,
             }, deadline);
         }
@@ -164,7 +169,37 @@ public sealed class ShutdownPlanner
             steps = $"{cooperative} (≤{EventText.Seconds(Ms(window))}) → {signals}";
         }
 
-        return Finish(basePlan with { Method = channel, Detail = detail, GuestStatus = probe.GuestStatus, WorstCaseMs = worst, Steps = steps }, deadline);
+        return Finish(basePlan with { Method = channel, Detail = detail, GuestStatus = probe.GuestStatus, WorstCaseMs = worst + extra, Steps = steps }, deadline);
+    }
+
+    /// <summary>
+    /// The hooks a shutdown would run (PreStop unless forced, PostStop) and the time they and the session drain
+    /// may add. An unreadable hooks.json is shown, not fatal: the shutdown itself would warn the same way.
+    /// </summary>
+    private (string Hooks, TimeSpan Budget) PlanHooks(string name, ShutdownOptions options)
+    {
+        IReadOnlyList<CleanupHook> pre, post;
+        try
+        {
+            var store = new HookStore(Root);
+            pre = options.Force ? [] : store.ForVm(name, HookStage.PreStop);
+            post = store.ForVm(name, HookStage.PostStop);
+        }
+        catch (CastraException ex)
+        {
+            return ($"unreadable: {ex.Message}", TimeSpan.Zero);
+        }
+
+        var budget = HookBudget.Of(pre) + HookBudget.Of(post);
+        var sessions = Sessions.SessionDrainer.Active(Root.Vm(name)).Count;
+        var parts = pre.Concat(post).Select(h => h.Describe()).ToList();
+        if (sessions > 0)
+        {
+            parts.Insert(0, $"{Sessions.SessionDrainer.StepName} ({sessions} session(s), ≤{EventText.Seconds(Ms(Sessions.SessionDrainer.Budget(options.DrainTimeout)))})");
+            budget += Sessions.SessionDrainer.Budget(options.DrainTimeout);
+        }
+
+        return (parts.Count == 0 ? "none" : string.Join("; ", parts), budget);
     }
 
     private static VmShutdownPlan Finish(VmShutdownPlan plan, TimeSpan? deadline) =>

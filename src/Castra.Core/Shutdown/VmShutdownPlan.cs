@@ -34,7 +34,7 @@ public sealed record VmShutdownPlan
     /// <summary>The stages in order, e.g. "ACPI power button (≤60s) → SIGTERM (≤10s) → SIGKILL (≤5s)".</summary>
     public string Steps { get; init; } = "";
 
-    /// <summary>Cleanup hooks that would run (none until hooks exist).</summary>
+    /// <summary>Castra's session drain and the cleanup hooks that would run, in order, e.g. "export (PreStop, priority 100, ≤5s)"; "none".</summary>
     public string Hooks { get; init; } = "";
 
     /// <summary>True when a deadline was given and <see cref="WorstCaseMs"/> exceeds it.</summary>

@@ -4,34 +4,43 @@ namespace Castra.State;
 
 /// <summary>
 /// A short, blocking, exclusive flock(2) around a read-modify-write of a shared file (hooks.json, a session record):
-/// two registrations from two sessions at once must not lose one another.
+/// two registrations from two sessions at once must not lose one another. The descriptor is opened with open(2)
+/// directly: a FileStream takes its own non-blocking flock, which fails instead of waiting while another holds this one.
 /// </summary>
 internal sealed class FileLock : IDisposable
 {
-    private readonly FileStream _stream;
+    private int _fd;
 
-    private FileLock(FileStream stream) => _stream = stream;
+    private FileLock(int fd) => _fd = fd;
 
     public static FileLock Acquire(string lockPath)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(lockPath)!);
-
-        // FileShare.ReadWrite: .NET would otherwise take a non-blocking lock itself and fail instead of waiting.
-        var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+        var fd = Libc.open(lockPath, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, Convert.ToInt32("644", 8));
+        if (fd < 0)
         {
-            while (Libc.flock((int)stream.SafeFileHandle.DangerousGetHandle(), Libc.LOCK_EX) != 0)
+            throw new IOException($"could not open {lockPath}: {Libc.ErrorText(Libc.LastError)}");
+        }
+
+        while (Libc.flock(fd, Libc.LOCK_EX) != 0)
+        {
+            var errno = Libc.LastError;
+            if (errno != Libc.EINTR)
             {
-                if (Libc.LastError != Libc.EINTR)
-                {
-                    stream.Dispose();
-                    throw new IOException($"could not lock {lockPath}: {Libc.ErrorText(Libc.LastError)}");
-                }
+                Libc.close(fd);
+                throw new IOException($"could not lock {lockPath}: {Libc.ErrorText(errno)}");
             }
         }
 
-        return new FileLock(stream);
+        return new FileLock(fd);
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            Libc.close(fd);
+        }
+    }
 }
