@@ -11,7 +11,10 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Castra.Format.ps1xml')
-    CmdletsToExport      = @('Get-CastraShutdownStatus', 'Get-CastraVm', 'Start-CastraVm', 'Stop-CastraVm')
+    CmdletsToExport      = @(
+        'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
+        'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
+    )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -9,7 +9,10 @@ Describe 'Castra module' {
             throw "The module is not built: run ./build.ps1 -Task Build first ($ModulePath is missing)."
         }
         Import-Module $ModulePath -Force
-        $ExpectedCmdlets = @('Get-CastraShutdownStatus', 'Get-CastraVm', 'Start-CastraVm', 'Stop-CastraVm')
+        $ExpectedCmdlets = @(
+            'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
+            'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
+        )
     }
 
     Context 'Import and exports' {
@@ -21,7 +24,7 @@ Describe 'Castra module' {
             $module[0].ExportedCmdlets.Keys | Should -Contain 'Stop-CastraVm'
         }
 
-        It 'exports exactly the four cmdlets' {
+        It 'exports exactly its nine cmdlets' {
             $commands = @(Get-Command -Module Castra | Sort-Object -Property Name)
             $commands.Name | Should -Be $ExpectedCmdlets
             foreach ($command in $commands) {
@@ -38,10 +41,15 @@ Describe 'Castra module' {
     }
 
     Context '<CommandName>' -ForEach @(
+        @{ CommandName = 'Get-CastraCleanupHook' }
         @{ CommandName = 'Get-CastraShutdownStatus' }
         @{ CommandName = 'Get-CastraVm' }
+        @{ CommandName = 'Get-CastraVmSession' }
+        @{ CommandName = 'Register-CastraCleanupHook' }
         @{ CommandName = 'Start-CastraVm' }
+        @{ CommandName = 'Start-CastraVmSession' }
         @{ CommandName = 'Stop-CastraVm' }
+        @{ CommandName = 'Unregister-CastraCleanupHook' }
     ) {
         It 'uses an approved verb' {
             $command = Get-Command -Name $CommandName -Module Castra
@@ -74,10 +82,15 @@ Describe 'Castra module' {
             $attribute.SupportsShouldProcess | Should -BeTrue
         }
 
-        It 'Start-CastraVm supports ShouldProcess (-WhatIf and -Confirm)' {
-            $command = Get-Command -Name Start-CastraVm -Module Castra
+        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession') {
+            $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Contain 'WhatIf'
             $command.Parameters.Keys | Should -Contain 'Confirm'
+        }
+
+        It '<_> changes nothing and has no -WhatIf' -ForEach @('Get-CastraVm', 'Get-CastraShutdownStatus', 'Get-CastraCleanupHook', 'Get-CastraVmSession') {
+            $command = Get-Command -Name $_ -Module Castra
+            $command.Parameters.Keys | Should -Not -Contain 'WhatIf'
         }
     }
 
@@ -98,6 +111,15 @@ Describe 'Castra module' {
             $texts = @($completion.CompletionMatches | ForEach-Object { $_.CompletionText })
             $texts | Should -Contain 'web'
             $texts | Should -Not -Contain 'db'
+        }
+
+        It 'completes -VmName of the hook and session cmdlets' {
+            foreach ($line in "Register-CastraCleanupHook -StateRoot '$root' -VmName we", "Get-CastraVmSession -StateRoot '$root' -VmName we", "Start-CastraVmSession -StateRoot '$root' -VmName we") {
+                $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+                $texts = @($completion.CompletionMatches | ForEach-Object { $_.CompletionText })
+                $texts | Should -Contain 'web' -Because $line
+                $texts | Should -Not -Contain 'db' -Because $line
+            }
         }
 
         It 'completes the positional name of Get-CastraVm too' {

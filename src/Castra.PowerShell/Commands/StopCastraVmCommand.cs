@@ -3,6 +3,7 @@ using System.Management.Automation;
 using Castra.Errors;
 using Castra.Events;
 using Castra.Faces;
+using Castra.Hooks;
 using Castra.PowerShell.Jobs;
 using Castra.PowerShell.Output;
 using Castra.Shutdown;
@@ -15,7 +16,7 @@ namespace Castra.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "CastraVm", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ShutdownRequestedEvent), typeof(CooperativeAttemptedEvent), typeof(CooperativeSucceededEvent), typeof(CooperativeTimedOutEvent),
-    typeof(EscalationEvent), typeof(ShutdownCompleteEvent))]
+    typeof(EscalationEvent), typeof(HookStartedEvent), typeof(HookCompletedEvent), typeof(ShutdownCompleteEvent))]
 [OutputType(typeof(CastraShutdownJob))]
 public sealed class StopCastraVmCommand : CastraCmdletBase
 {
@@ -75,6 +76,16 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     public double Deadline { get; set; }
 
     [Parameter]
+    public HookErrorAction HookErrorAction { get; set; } = HookErrorAction.Continue;
+
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public double DrainTimeout { get; set; } = ShutdownOptions.DefaultDrainTimeout.TotalSeconds;
+
+    [Parameter]
+    public SwitchParameter SaveState { get; set; }
+
+    [Parameter]
     public SwitchParameter AsJob { get; set; }
 
     protected override void ProcessRecord()
@@ -110,7 +121,14 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         ShutdownOptions options;
         try
         {
-            options = Request().ToOptions();
+            // The shared request maps the shutdown's own timeouts; the hook and session settings are set here.
+            options = Request().ToOptions() with
+            {
+                HookErrorAction = HookErrorAction,
+                DrainTimeout = TimeSpan.FromSeconds(DrainTimeout),
+                SaveState = SaveState,
+            };
+            options.Validate();
         }
         catch (CastraException ex)
         {
@@ -174,7 +192,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             }
 
             var description = plans is not null && plans.TryGetValue(name, out var plan)
-                ? $"Stop VM '{name}' ({plan.State}): {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}. {plan.Detail}."
+                ? $"Stop VM '{name}' ({plan.State}): {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}. {plan.Detail}.{HooksText(plan)}"
                 : $"Stop VM '{name}': {(Force ? "SIGTERM, then SIGKILL (force)" : "cooperative step, then SIGTERM, then SIGKILL")}.";
             if (ShouldProcess(description, $"Stop VM '{name}'?", "Stop-CastraVm") && ConfirmForce(name))
             {
@@ -246,6 +264,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         Message = Message,
     };
 
+    private static string HooksText(VmShutdownPlan plan) =>
+        string.IsNullOrEmpty(plan.Hooks) || plan.Hooks == "none" ? "" : $" Hooks: {plan.Hooks}.";
 
     private static string WildcardEscape(string name) =>
         string.Concat(name.Select(c => c is '*' or '?' or '[' or ']' or '`' ? "`" + c.ToString(CultureInfo.InvariantCulture) : c.ToString(CultureInfo.InvariantCulture)));

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Management.Automation;
+using Castra.Errors;
+using Castra.Hooks;
+
+namespace Castra.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Registers a cleanup hook: a script block or program that every shutdown of the VM (or of every VM) runs before or after QEMU stops.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Register, "CastraCleanupHook", DefaultParameterSetName = ScriptBlockSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(CleanupHook))]
+public sealed class RegisterCastraCleanupHookCommand : CastraCmdletBase
+{
+    private const string ScriptBlockSet = "ScriptBlock";
+    private const string FilePathSet = "FilePath";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    [Parameter]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string VmName { get; set; } = HookScope.AllVms;
+
+    [Parameter]
+    public HookStage Stage { get; set; } = HookStage.PreStop;
+
+    [Parameter]
+    [ValidateRange(11, 1000)]
+    public int Priority { get; set; } = HookLimits.DefaultPriority;
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double Timeout { get; set; } = HookLimits.DefaultTimeoutMs / 1000.0;
+
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = ScriptBlockSet)]
+    [ValidateNotNull]
+    public ScriptBlock? ScriptBlock { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = FilePathSet)]
+    [ValidateNotNullOrEmpty]
+    public string FilePath { get; set; } = "";
+
+    [Parameter(ParameterSetName = FilePathSet)]
+    [AllowEmptyCollection]
+    public string[] ArgumentList { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var root = ResolveStateRoot();
+        var scope = VmName == HookScope.AllVms ? "every VM" : $"VM '{VmName}'";
+        var what = ParameterSetName == ScriptBlockSet ? "a script block" : FilePath;
+        var description = string.Format(CultureInfo.InvariantCulture, "Register {0} hook '{1}' for {2} (priority {3}, up to {4}s): runs {5}{6}. State root: {7}.",
+            Stage, Name, scope, Priority, Timeout, what, Force ? "; replaces a hook of the same name" : "", root.Path);
+        if (!ShouldProcess(description, $"Register hook '{Name}' for {scope}?", "Register-CastraCleanupHook"))
+        {
+            return;
+        }
+
+        var registration = new HookRegistration
+        {
+            Name = Name,
+            VmName = VmName,
+            Stage = Stage,
+            Priority = Priority,
+            Timeout = TimeSpan.FromSeconds(Timeout),
+            Executable = ParameterSetName == FilePathSet ? PowerShellHost.Program(this, FilePath) : null,
+            Arguments = ArgumentList,
+            ScriptBlock = ScriptBlock?.ToString(),
+            PowerShellPath = ScriptBlock is null ? null : PowerShellHost.PwshPath(this),
+            WorkingDirectory = PowerShellHost.CurrentDirectory(this),
+        };
+
+        try
+        {
+            var hook = new HookStore(root).Register(registration, replace: Force);
+            WriteVerbose($"Registered {hook.Describe()} for {scope}: {hook.Executable} (state root {root.Path})");
+            if (PassThru)
+            {
+                WriteObject(hook);
+            }
+        }
+        catch (CastraException ex)
+        {
+            WriteError(ErrorRecords.From(ex));
+        }
+    }
+}
