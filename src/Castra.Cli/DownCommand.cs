@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Castra.Errors;
 using Castra.Events;
+using Castra.Hooks;
 using Castra.Serialization;
 using Castra.Shutdown;
 using Castra.State;
@@ -25,12 +26,15 @@ internal static class DownCommand
         var throttle = new Option<int>("--throttle") { Description = "At most N VMs at once (0: no limit)", HelpName = "N" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (channel per VM after a read-only pre-flight look, budgets, worst case) and change nothing" };
         var deadline = Seconds("--deadline", "Refuse to start (exit 4) if any VM's worst case exceeds this many seconds");
+        var hookError = new Option<HookErrorAction>("--hook-error") { Description = "Continue (default): a failing hook is reported and the shutdown goes on; Stop: a failing PreStop hook aborts the VM's shutdown before the guest is asked (the VM keeps running)", DefaultValueFactory = _ => HookErrorAction.Continue, HelpName = "continue|stop" };
+        var drain = new Option<double?>("--drain-timeout") { Description = "How long guest sessions get after SIGINT before SIGTERM (0 to 86400, default 10)", HelpName = "SECONDS" };
+        var saveState = new Option<bool>("--save-state") { Description = "Write a debug snapshot per VM (shutdown-<ShutdownId>.snapshot.json in its directory)" };
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
         var command = new Command("down", "Shut VMs down: the guest is asked (guest agent or ACPI power button), then SIGTERM, then SIGKILL, each bounded")
         {
-            names, all, cooperative, term, kill, method, force, reason, message, throttle, dryRun, deadline, json, home,
+            names, all, cooperative, term, kill, method, force, reason, message, throttle, dryRun, deadline, hookError, drain, saveState, json, home,
         };
 
         command.SetAction(async (parse, _) =>
@@ -66,6 +70,9 @@ internal static class DownCommand
                 Message = parse.GetValue(message),
                 ThrottleLimit = parse.GetValue(throttle),
                 Deadline = ToSpan(parse.GetValue(deadline)),
+                HookErrorAction = parse.GetValue(hookError),
+                DrainTimeout = ToSpan(parse.GetValue(drain)) ?? ShutdownOptions.DefaultDrainTimeout,
+                SaveState = parse.GetValue(saveState),
             };
 
             StateRoot root;
@@ -95,9 +102,18 @@ internal static class DownCommand
         var plans = await new ShutdownPlanner(root).PlanAsync(vms, options, options.Deadline, terminal.Token).ConfigureAwait(false);
         foreach (var plan in plans)
         {
-            Console.Out.WriteLine(json
-                ? CastraJson.Serialize(plan)
-                : $"{plan.VmName}: {plan.State}; {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}{(plan.ExceedsDeadline ? " (EXCEEDS the deadline)" : "")} — {plan.Detail}");
+            if (json)
+            {
+                Console.Out.WriteLine(CastraJson.Serialize(plan));
+                continue;
+            }
+
+            Console.Out.WriteLine($"{plan.VmName}: {plan.State}; {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}{(plan.ExceedsDeadline ? " (EXCEEDS the deadline)" : "")} — {plan.Detail}");
+            if (plan.State == "Running" && !string.IsNullOrEmpty(plan.Hooks) && plan.Hooks != "none")
+            {
+                // The session drain and the hooks are part of the worst case: show what it counts.
+                Console.Out.WriteLine($"    hooks: {plan.Hooks}");
+            }
         }
 
         if (plans.Any(p => p.ExceedsDeadline))
@@ -158,7 +174,22 @@ internal static class DownCommand
     private static string Human(ShutdownEvent evt)
     {
         var line = string.Create(CultureInfo.InvariantCulture, $"{evt.Timestamp:HH:mm:ss.fff} {evt.VmName} [{evt.Sequence}] {evt.Type}: {EventText.Describe(evt)}");
-        return EventText.HintOf(evt) is { } hint ? $"{line}{Environment.NewLine}    hint: {hint}" : line;
+        if (EventText.HintOf(evt) is { } hint)
+        {
+            line += $"{Environment.NewLine}    hint: {hint}";
+        }
+
+        if (evt is HookCompletedEvent { LogPath: { } log, Status: not "Succeeded" })
+        {
+            line += $"{Environment.NewLine}    log: {log}";
+        }
+
+        if (evt is ShutdownCompleteEvent { SaveStatePath: { } saved })
+        {
+            line += $"{Environment.NewLine}    state saved: {saved}";
+        }
+
+        return line;
     }
 
     private static Option<double?> Seconds(string name, string description)

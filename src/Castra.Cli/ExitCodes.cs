@@ -9,11 +9,20 @@ internal static class ExitCodes
     /// <summary>At least one VM could not be stopped (Failed, lock busy, owner overran its deadline).</summary>
     public const int NotStopped = 1;
 
+    /// <summary>
+    /// Every other command: the request was refused or failed, nothing changed (a hook of that name exists, the VM is not
+    /// running or is shutting down, hooks.json is unreadable).
+    /// </summary>
+    public const int Refused = 1;
+
     /// <summary>The command line is wrong (unknown option, bad value, no VM named).</summary>
     public const int Usage = 2;
 
     /// <summary>At least one named VM does not exist or has an invalid name; every other VM was handled.</summary>
     public const int UnknownVm = 3;
+
+    /// <summary>castra hook remove: no hook of that name (and --vm) is registered.</summary>
+    public const int NotFound = 3;
 
     /// <summary>--deadline: some VM's worst case exceeds it; nothing was started.</summary>
     public const int DeadlineExceeded = 4;

@@ -7,6 +7,8 @@ var root = new RootCommand("castra: shut QEMU VMs down gracefully, observably an
     DownCommand.Create(),
     StatusCommand.Create(),
     PsCommand.Create(),
+    HookCommand.Create(),
+    SessionCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -14,4 +14,8 @@ public static class CastraJson
     public static string Serialize(Castra.Shutdown.VmShutdownPlan plan) => JsonSerializer.Serialize(plan, CastraJsonContext.Default.VmShutdownPlan);
 
     public static string Serialize(VmInfo vm) => JsonSerializer.Serialize(vm, CastraJsonContext.Default.VmInfo);
+
+    public static string Serialize(Castra.Hooks.CleanupHook hook) => JsonSerializer.Serialize(hook, CastraJsonContext.Default.CleanupHook);
+
+    public static string Serialize(Castra.Sessions.VmSession session) => JsonSerializer.Serialize(session, CastraJsonContext.Default.VmSession);
 }
