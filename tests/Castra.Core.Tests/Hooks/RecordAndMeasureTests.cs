@@ -1,0 +1,146 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Castra.Diagnostics;
+using Castra.Events;
+using Castra.Hooks;
+using Castra.Shutdown;
+using Castra.Tests.Support;
+
+namespace Castra.Tests.Hooks;
+
+/// <summary>The audit trail, the metrics on Meter "Castra", and the -SaveState snapshot.</summary>
+public sealed class RecordAndMeasureTests : IDisposable
+{
+    private readonly TestStateRoot _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    private async Task<RecordingObserver> StopAsync(string[] names, ShutdownOptions? options = null)
+    {
+        var observer = new RecordingObserver();
+        await new ShutdownEngine(_root.Root).StopAsync(names, options ?? new ShutdownOptions(), observer);
+        return observer;
+    }
+
+    [Fact]
+    public async Task Every_completed_shutdown_appends_one_audit_line_with_who_why_and_how()
+    {
+        _root.Launch("good", "graceful");
+        _root.Launch("deaf", "ignore-acpi");
+        var before = DateTimeOffset.UtcNow;
+
+        await StopAsync(["good", "deaf"], new ShutdownOptions { Reason = ShutdownReason.Maintenance, Message = "kernel update", CooperativeTimeout = TimeSpan.FromSeconds(0.3) });
+
+        var lines = File.ReadAllLines(_root.Root.AuditFile);
+        Assert.Equal(2, lines.Length);
+        var records = lines.Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(r => r.GetProperty("VmName").GetString()!);
+        var good = records["good"];
+        Assert.Equal("Maintenance", good.GetProperty("Reason").GetString());
+        Assert.Equal("kernel update", good.GetProperty("Message").GetString());
+        Assert.Equal(Environment.UserName, good.GetProperty("User").GetString());
+        Assert.Equal(Environment.MachineName, good.GetProperty("Host").GetString());
+        Assert.Equal("Graceful", good.GetProperty("Outcome").GetString());
+        Assert.Equal("ACPI", good.GetProperty("Path").GetString());
+        Assert.True(good.GetProperty("StartedAt").GetDateTimeOffset() >= before.AddSeconds(-1));
+        Assert.True(good.GetProperty("TotalMs").GetInt64() >= 0);
+        var deaf = records["deaf"];
+        Assert.Equal("Forced", deaf.GetProperty("Outcome").GetString());
+        Assert.Equal("ACPI,SIGTERM", deaf.GetProperty("Path").GetString());
+
+        // A repeat on stopped VMs is audited too, as a no-op.
+        await StopAsync(["good"]);
+        var last = JsonDocument.Parse(File.ReadAllLines(_root.Root.AuditFile)[^1]).RootElement;
+        Assert.Equal(("None", false), (last.GetProperty("Path").GetString(), last.GetProperty("Changed").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task Shutdowns_and_hooks_are_measured_on_the_Castra_meter()
+    {
+        var vm = "m-" + Guid.NewGuid().ToString("N")[..8]; // metrics are process-wide: this test's VM tag is unique
+        _root.Launch(vm, "graceful");
+        HookScripts.Register(_root, "ok", "exit 0");
+        HookScripts.Register(_root, "bad", "exit 2");
+        HookScripts.Register(_root, "slow", "sleep 100", timeoutSeconds: 0.2);
+        var seen = new List<(string Instrument, double Value, Dictionary<string, string?> Tags)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == CastraMetrics.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var dict = new Dictionary<string, string?>();
+            foreach (var tag in tags)
+            {
+                dict[tag.Key] = tag.Value?.ToString();
+            }
+
+            if (dict.GetValueOrDefault("vm") == vm)
+            {
+                lock (seen)
+                {
+                    seen.Add((instrument.Name, value, dict));
+                }
+            }
+        }
+
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+
+        await StopAsync([vm]);
+
+        Assert.Single(seen, m => m.Instrument == "castra.shutdown.graceful" && m.Value == 1);
+        Assert.DoesNotContain(seen, m => m.Instrument == "castra.shutdown.forced");
+        var duration = Assert.Single(seen, m => m.Instrument == "castra.shutdown.duration");
+        Assert.Equal("Graceful", duration.Tags["outcome"]);
+        Assert.Single(seen, m => m.Instrument == "castra.hook.succeeded" && m.Tags["hook"] == "ok");
+        Assert.Single(seen, m => m.Instrument == "castra.hook.failed" && m.Tags["hook"] == "bad");
+        Assert.Single(seen, m => m.Instrument == "castra.hook.timed_out" && m.Tags["hook"] == "slow");
+        Assert.Equal(3, seen.Count(m => m.Instrument == "castra.hook.duration"));
+        Assert.All(seen.Where(m => m.Instrument == "castra.hook.duration"), m => Assert.Equal("PreStop", m.Tags["stage"]));
+    }
+
+    [Fact]
+    public async Task SaveState_writes_a_snapshot_with_status_events_hooks_and_the_serial_tail()
+    {
+        _root.Launch("dbg", "graceful");
+        File.WriteAllLines(Path.Combine(_root.Vm("dbg").Directory, "serial.log"), Enumerable.Range(1, 150).Select(i => $"boot line {i}"));
+        HookScripts.Register(_root, "export", "echo exported 42 rows");
+
+        var observer = await StopAsync(["dbg"], new ShutdownOptions { SaveState = true });
+
+        var complete = observer.For("dbg").OfType<ShutdownCompleteEvent>().Single();
+        Assert.NotNull(complete.SaveStatePath);
+        Assert.StartsWith(_root.Vm("dbg").Directory, complete.SaveStatePath);
+        using var snapshot = JsonDocument.Parse(File.ReadAllText(complete.SaveStatePath));
+        var root = snapshot.RootElement;
+        Assert.Equal(complete.ShutdownId, root.GetProperty("ShutdownId").GetString());
+        Assert.Equal("Graceful", root.GetProperty("Status").GetProperty("Outcome").GetString());
+        var types = root.GetProperty("Events").EnumerateArray().Select(e => e.GetProperty("Type").GetString()).ToList();
+        Assert.Equal(observer.TypesFor("dbg").SkipLast(1), types);
+        var hook = root.GetProperty("Hooks").EnumerateArray().Single();
+        Assert.Equal(("export", "Succeeded"), (hook.GetProperty("Name").GetString(), hook.GetProperty("Status").GetString()));
+        Assert.Contains("exported 42 rows", hook.GetProperty("LogTail").GetString());
+        var serial = root.GetProperty("SerialLogTail").EnumerateArray().Select(l => l.GetString()).Where(l => l != "").ToList();
+        Assert.Equal(ShutdownSnapshot.SerialTailLines - 1, serial.Count);
+        Assert.Equal("boot line 150", serial[^1]);
+        Assert.Equal(complete.SaveStatePath, Castra.State.StatusStore.TryRead(_root.Vm("dbg"))!.SaveStatePath);
+    }
+
+    [Fact]
+    public async Task Without_SaveState_no_snapshot_is_written()
+    {
+        _root.Launch("plain", "graceful");
+
+        var observer = await StopAsync(["plain"]);
+
+        Assert.Null(observer.For("plain").OfType<ShutdownCompleteEvent>().Single().SaveStatePath);
+        Assert.Empty(Directory.GetFiles(_root.Vm("plain").Directory, "*.snapshot.json"));
+    }
+}
