@@ -46,6 +46,37 @@ public sealed class FacesTests : IDisposable
         Assert.False(VmNameSelector.IsMatch("db", "DB"));
     }
 
+    [Theory]
+    [InlineData("Graceful", false, true)]
+    [InlineData("Graceful", true, false)]
+    [InlineData("Failed", false, false)]
+    [InlineData("Cancelled", false, false)]
+    public void Only_a_vm_found_stopped_is_described_as_nothing_to_do(string outcome, bool changed, bool nothingToDo)
+    {
+        var text = EventText.Describe(new ShutdownCompleteEvent { VmName = "db", Outcome = outcome, Changed = changed, TotalMs = 5 });
+        Assert.Equal(nothingToDo, text.Contains("nothing to do", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Failed", true)]
+    [InlineData("TimedOut", true)]
+    [InlineData("Succeeded", false)]
+    public void A_hook_that_did_not_succeed_is_a_warning_with_its_log(string status, bool warned)
+    {
+        var warning = EventPresentation.Warning(new HookCompletedEvent
+        {
+            VmName = "db", HookName = "export", Stage = "PreStop", Status = status, DurationMs = 3, ExitCode = 1,
+            Message = "exit code 1; output: disk full", LogPath = "/s/vms/db/hooks/PreStop.export.log",
+        });
+        Assert.Equal(warned, warning is not null);
+        if (warned)
+        {
+            Assert.StartsWith("db: ", warning);
+            Assert.Contains("export", warning);
+            Assert.Contains("(log: /s/vms/db/hooks/PreStop.export.log)", warning);
+        }
+    }
+
     [Fact]
     public void Seconds_become_engine_options_and_are_validated_once()
     {

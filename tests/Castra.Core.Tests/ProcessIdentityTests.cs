@@ -111,16 +111,12 @@ public sealed class ProcessIdentityTests : IDisposable
     {
         var vm = _root.Vm("relative");
         Directory.CreateDirectory(vm.Directory);
-        var psi = new ProcessStartInfo(FakeQemuBinary.Path, ["-pidfile", "qemu.pid", "-qmp", "unix:qmp.sock,server=on,wait=off", "--fake-behavior", "ignore-acpi"])
+        var psi = new ProcessStartInfo(FakeQemuBinary.Path, ["-pidfile", "qemu.pid", "-qmp", "unix:qmp.sock,server=on,wait=off", "--fake-behavior", "ignore-acpi", "--fake-ready-file", ReadyFile(vm)])
         {
             WorkingDirectory = vm.Directory,
         };
         using var fake = _root.Track(Process.Start(psi)!);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!File.Exists(vm.QmpSocket) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await WaitUntilListeningAsync(vm);
 
         var observer = await StopAsync("relative", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(0.5) });
 
@@ -133,13 +129,9 @@ public sealed class ProcessIdentityTests : IDisposable
     {
         var vm = _root.Vm("nopidfile");
         Directory.CreateDirectory(vm.Directory);
-        var psi = new ProcessStartInfo(FakeQemuBinary.Path, ["-qmp", $"unix:{vm.QmpSocket},server=on,wait=off", "--fake-behavior", "graceful"]);
+        var psi = new ProcessStartInfo(FakeQemuBinary.Path, ["-qmp", $"unix:{vm.QmpSocket},server=on,wait=off", "--fake-behavior", "graceful", "--fake-ready-file", ReadyFile(vm)]);
         using var fake = _root.Track(Process.Start(psi)!);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!File.Exists(vm.QmpSocket) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await WaitUntilListeningAsync(vm);
 
         var observer = await StopAsync("nopidfile");
 
@@ -202,5 +194,20 @@ public sealed class ProcessIdentityTests : IDisposable
         var observer = new RecordingObserver();
         var results = await new ShutdownEngine(longRoot).StopAsync(["long"], new ShutdownOptions(), observer);
         Assert.True(results.Single().Stopped);
+    }
+
+    private static string ReadyFile(VmPaths vm) => Path.Combine(vm.Root.Path, vm.Name + ".ready");
+
+    /// <summary>
+    /// The fake's ready file, not the socket file: the socket exists from bind(), and a connect before listen()
+    /// is refused, which the engine rightly reads as "no QEMU here".
+    /// </summary>
+    private static async Task WaitUntilListeningAsync(VmPaths vm)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!File.Exists(ReadyFile(vm)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
     }
 }

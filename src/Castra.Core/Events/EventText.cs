@@ -40,7 +40,8 @@ public static class EventText
 
     private static string Complete(ShutdownCompleteEvent e)
     {
-        var text = $"{e.Outcome} in {e.TotalMs} ms" + (e.Changed ? "" : " (nothing to do)");
+        // "Nothing to do" only for a VM that was found stopped: an aborted or cancelled run also has Changed=false.
+        var text = $"{e.Outcome} in {e.TotalMs} ms" + (e.Changed || e.Outcome != "Graceful" ? "" : " (nothing to do)");
         var hooks = e.HooksSucceeded + e.HooksFailed + e.HooksTimedOut;
         if (hooks > 0)
         {

@@ -111,6 +111,13 @@ public sealed class HookStore
         try
         {
             var file = JsonSerializer.Deserialize(text, CastraIndentedJsonContext.Default.HookFile) ?? new HookFile();
+            if (file.Version > HookFile.CurrentVersion)
+            {
+                throw new CastraException(ErrorIds.InvalidHook, CastraErrorCategory.InvalidData,
+                    $"{Root.HooksFile} has format version {file.Version}, written by a newer Castra (this one reads up to {HookFile.CurrentVersion}); use that Castra to manage the hooks.")
+                { Target = Root.HooksFile };
+            }
+
             file.Hooks = file.Hooks.Select(h => h with { StateRoot = Root.Path }).ToList();
             return file;
         }

@@ -42,9 +42,10 @@ internal static class SessionDrainer
         {
             foreach (var (session, _) in targets)
             {
+                // Recorded before the signal, so a session that dies at once is not seen Stopped and then Draining.
+                Record(vm, session.RunId, s => s.Status == nameof(SessionStatus.Stopped) ? s : s with { Status = nameof(SessionStatus.Draining), InterruptedBy = "SIGINT" });
                 Libc.KillGroup(session.Pid, Libc.SIGINT);
                 lastSignal[session.RunId] = "SIGINT";
-                Record(vm, session.RunId, s => s with { Status = nameof(SessionStatus.Draining), InterruptedBy = "SIGINT" });
             }
 
             var steps = new (int Signal, string Name, TimeSpan Wait)[] { (Libc.SIGTERM, "SIGTERM", GroupLeader.Grace), (Libc.SIGKILL, "SIGKILL", GroupLeader.Grace) };
@@ -58,10 +59,10 @@ internal static class SessionDrainer
 
                 foreach (var (session, _) in pending)
                 {
+                    Record(vm, session.RunId, s => s with { InterruptedBy = name });
                     Libc.KillGroup(session.Pid, signal);
                     Libc.KillGroup(session.Pid, Libc.SIGCONT);
                     lastSignal[session.RunId] = name;
-                    Record(vm, session.RunId, s => s with { InterruptedBy = name });
                 }
 
                 pending = await WaitAllAsync(vm, pending, wait, cancellationToken).ConfigureAwait(false);

@@ -22,7 +22,7 @@ internal sealed class ShutdownReporter
         {
             _sink.Output(evt);
             _sink.Verbose(EventPresentation.VerboseLine(evt));
-            if ((EventPresentation.Warning(evt) ?? HookWarning(evt)) is { } warning)
+            if (EventPresentation.Warning(evt) is { } warning)
             {
                 _sink.Warning(warning);
             }
@@ -41,14 +41,6 @@ internal sealed class ShutdownReporter
             }
         }
     }
-
-    /// <summary>
-    /// A hook that failed or timed out is worth a warning even under HookErrorAction Continue: the shutdown went on,
-    /// but whatever the hook was for (an export, a flush) may not have happened. The log holds its whole output.
-    /// </summary>
-    private static string? HookWarning(ShutdownEvent evt) => evt is HookCompletedEvent { Status: "Failed" or "TimedOut" } hook
-        ? $"{hook.VmName}: {EventText.Describe(hook)}" + (hook.LogPath is null ? "" : $" (log: {hook.LogPath})")
-        : null;
 
     /// <summary>Re-sends the progress of VMs still waiting, so the countdown moves between events.</summary>
     public void RefreshProgress()

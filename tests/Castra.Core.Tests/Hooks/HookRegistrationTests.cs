@@ -142,4 +142,21 @@ public sealed class HookRegistrationTests : IDisposable
 
         Assert.Equal(20, Store.List().Count);
     }
+
+    [Fact]
+    public void A_damaged_or_newer_hooks_file_is_refused_with_its_path_not_overwritten()
+    {
+        Store.Register(Valid("kept"));
+        Assert.Contains("\"Version\": 1", File.ReadAllText(_root.Root.HooksFile));
+
+        File.WriteAllText(_root.Root.HooksFile, "{ \"Version\": 2, \"Hooks\": [] }");
+        var newer = Assert.Throws<CastraException>(() => Store.Register(Valid("other")));
+        Assert.Equal(ErrorIds.InvalidHook, newer.ErrorId);
+        Assert.Contains("newer Castra", newer.Message);
+
+        File.WriteAllText(_root.Root.HooksFile, "{ not json");
+        var damaged = Assert.Throws<CastraException>(() => Store.List());
+        Assert.Contains(_root.Root.HooksFile, damaged.Message);
+        Assert.Equal("{ not json", File.ReadAllText(_root.Root.HooksFile));
+    }
 }
