@@ -25,10 +25,23 @@ for vm in cooperative unresponsive agent; do
 done
 echo; echo "== castra ps"; castra ps
 
+echo; echo "== cleanup hooks and a guest session (docs/hooks.md)"
+# PreStop: export data while the guest is still up (here its serial log); PostStop: tell someone, for every VM.
+castra hook add export --vm cooperative --priority 50 --timeout 30 -- \
+  /bin/sh -c 'mkdir -p "$CASTRA_HOME/exports" && cp "$CASTRA_STATE_DIR/serial.log" "$CASTRA_HOME/exports/$CASTRA_VM_NAME.log"'
+castra hook add notify --vm '*' --stage PostStop --priority 900 --timeout 10 -- \
+  /bin/sh -c 'echo "$CASTRA_VM_NAME stopped ($CASTRA_REASON)" >> "$CASTRA_HOME/notifications.txt"'
+# In-flight work tied to a VM: interrupted with SIGINT before the guest is asked to power off.
+castra session start agent --detach -- sleep 3600
+
 echo; echo "== castra down --all   (concurrent; 'unresponsive' has a 5 s cooperative window in its vm.json)"
 castra down --all
 
 echo; echo "== summary: castra status"
 castra status
+echo; echo "== audit trail ($CASTRA_HOME/audit.ndjson), notifications sent by the PostStop hook, exported files"
+cat "$CASTRA_HOME/audit.ndjson"
+cat "$CASTRA_HOME/notifications.txt"
+ls "$CASTRA_HOME/exports"
 echo; echo "What the guests printed on their serial consoles before powering off:"
 grep -H CASTRA-POWEROFF "$CASTRA_HOME"/vms/*/serial.log | sed "s|$CASTRA_HOME/vms/||" || true

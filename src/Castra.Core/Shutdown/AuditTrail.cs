@@ -8,7 +8,7 @@ namespace Castra.Shutdown;
 
 /// <summary>
 /// Appends one line per completed shutdown to <c>audit.ndjson</c> at the state root. Each line is a single
-/// O_APPEND write, so concurrent shutdowns (in one process or many) never interleave within a line.
+/// O_APPEND write(2), so concurrent shutdowns (in one process or many) neither interleave nor overwrite lines.
 /// </summary>
 internal static class AuditTrail
 {
@@ -16,8 +16,7 @@ internal static class AuditTrail
     {
         var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, CastraJsonContext.Default.AuditRecord) + "\n");
         Directory.CreateDirectory(root.Path);
-        using var stream = new FileStream(root.AuditFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-        stream.Write(line);
+        Native.Libc.AppendRecord(root.AuditFile, line);
     }
 
     /// <summary>The audit file's records, oldest first; unreadable lines are skipped.</summary>

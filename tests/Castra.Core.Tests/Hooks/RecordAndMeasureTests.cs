@@ -54,6 +54,25 @@ public sealed class RecordAndMeasureTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_appends_to_the_audit_trail_are_all_kept_whole()
+    {
+        // Many VMs finish at the same moment in one process (and several processes share the file): every line must
+        // survive, whole. An append at a stale offset (FileMode.Append's seek-once) loses lines here.
+        const int writers = 64, each = 20;
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() =>
+        {
+            for (var i = 0; i < each; i++)
+            {
+                AuditTrail.Append(_root.Root, new AuditRecord { VmName = $"vm{w}", ShutdownId = $"{w}-{i}", Outcome = "Graceful", Path = "ACPI", Detail = new string('x', 200 + (w * 7 % 300)) });
+            }
+        })));
+
+        var ids = File.ReadAllLines(_root.Root.AuditFile).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("ShutdownId").GetString()).ToList();
+        Assert.Equal(writers * each, ids.Count);
+        Assert.Equal(writers * each, ids.Distinct().Count());
+    }
+
+    [Fact]
     public async Task Shutdowns_and_hooks_are_measured_on_the_Castra_meter()
     {
         var vm = "m-" + Guid.NewGuid().ToString("N")[..8]; // metrics are process-wide: this test's VM tag is unique
