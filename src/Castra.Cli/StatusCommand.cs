@@ -75,10 +75,16 @@ internal static class StatusCommand
     private static string Human(ShutdownStatus s) => s.State switch
     {
         ShutdownStatusReader.InProgress => string.Create(CultureInfo.InvariantCulture,
-            $"{s.VmName}: shutting down, phase {s.Phase}, started {s.StartedAt:u}, {s.RemainingMs / 1000.0:0.#}s left at most (owner PID {s.OwnerPid} on {s.OwnerHost})"),
+            $"{s.VmName}: shutting down, phase {s.Phase}{HookProgress(s)}, started {s.StartedAt:u}, {s.RemainingMs / 1000.0:0.#}s left at most (owner PID {s.OwnerPid} on {s.OwnerHost})"),
         ShutdownStatusReader.Interrupted => string.Create(CultureInfo.InvariantCulture,
             $"{s.VmName}: interrupted in phase {s.Phase} (owner PID {s.OwnerPid} is gone); the next shutdown takes over"),
         _ => string.Create(CultureInfo.InvariantCulture,
-            $"{s.VmName}: {s.Outcome} in {s.TotalMs} ms at {s.CompletedAt:u} ({s.Reason}){(s.Detail is null ? "" : ": " + s.Detail)}"),
+            $"{s.VmName}: {s.Outcome} in {s.TotalMs} ms at {s.CompletedAt:u} ({s.Reason}){HookProgress(s)}{(s.Detail is null ? "" : ": " + s.Detail)}"),
     };
+
+    /// <summary>E.g. ", hooks 1/3 done, running export,flush" — only when the run has hooks or a drain.</summary>
+    private static string HookProgress(ShutdownStatus s) =>
+        (s.HooksTotal > 0 ? $", hooks {s.HooksCompleted}/{s.HooksTotal} done" : "") +
+        (s.RunningHooks is null ? "" : $", running {s.RunningHooks}") +
+        (s.SessionsInterrupted > 0 ? $", {s.SessionsInterrupted} session(s) interrupted" : "");
 }

@@ -317,11 +317,18 @@ public sealed class CliHookSessionTests : IDisposable
         await HookScripts.WaitForFileAsync(waiting, TimeSpan.FromSeconds(60));
 
         var (exit, _, stderr) = await CastraWithProgram(["session", "start", "busy", "--detach"], "/bin/true");
+        var (_, status, _) = await Run("status", "busy");
+        var (_, statusJson, _) = await Run("status", "busy", "--json");
 
         await File.WriteAllTextAsync(go, "");
         Assert.Equal(0, (await down).ExitCode);
         Assert.Equal(1, exit);
         Assert.Contains("[CastraVmShuttingDown]", stderr);
+
+        // Another session sees which hook the shutdown is waiting for.
+        Assert.Contains("phase PreStopHooks, hooks 0/1 done, running slow", status);
+        var view = Assert.Single(JsonLines(statusJson));
+        Assert.Equal(("InProgress", "slow", 1), (view.GetProperty("State").GetString(), view.GetProperty("RunningHooks").GetString(), view.GetProperty("HooksTotal").GetInt32()));
     }
 
     [Fact]

@@ -13,7 +13,10 @@ public sealed record ShutdownStatus
     /// <summary>InProgress, Complete, or Interrupted (the owner died before completing).</summary>
     public string State { get; init; } = "";
 
-    /// <summary>Requested, Cooperative, Terminating, Killing or Complete (where an interrupted one stopped).</summary>
+    /// <summary>
+    /// Requested, DrainingSessions, PreStopHooks, Cooperative, Terminating, Killing, PostStopHooks or Complete
+    /// (where an interrupted one stopped).
+    /// </summary>
     public string Phase { get; init; } = "";
 
     public string Reason { get; init; } = "";
@@ -42,6 +45,19 @@ public sealed record ShutdownStatus
     public long TermTimeoutMs { get; init; }
 
     public long KillTimeoutMs { get; init; }
+
+    /// <summary>PreStop plus PostStop hooks the run will run (0 until it has found QEMU running and loaded them).</summary>
+    public int HooksTotal { get; init; }
+
+    public int HooksCompleted { get; init; }
+
+    /// <summary>The hooks running now, comma-separated (castra.drain-sessions during the drain); null when none.</summary>
+    public string? RunningHooks { get; init; }
+
+    public int SessionsInterrupted { get; init; }
+
+    /// <summary>The -SaveState snapshot, if one was written.</summary>
+    public string? SaveStatePath { get; init; }
 
     public string? Outcome { get; init; }
 

@@ -213,6 +213,9 @@ public sealed class HookExecutionTests : IDisposable
             seen = StatusStore.TryRead(_root.Vm("progress"));
         }
 
+        // What Get-CastraShutdownStatus / castra status show from another session.
+        var view = ShutdownStatusReader.Read(_root.Vm("progress"))!;
+
         File.WriteAllText(go, "");
         var (_, result) = await stopping;
 
@@ -221,6 +224,7 @@ public sealed class HookExecutionTests : IDisposable
         Assert.Equal("waiting", seen.RunningHooks);
         Assert.Equal(2, seen.HooksTotal);
         Assert.Equal(0, seen.HooksCompleted);
+        Assert.Equal(("InProgress", "PreStopHooks", "waiting", 2, 0), (view.State, view.Phase, view.RunningHooks, view.HooksTotal, view.HooksCompleted));
         var final = StatusStore.TryRead(_root.Vm("progress"))!;
         Assert.Equal((2, 2), (final.HooksTotal, final.HooksCompleted));
         Assert.Null(final.RunningHooks);
