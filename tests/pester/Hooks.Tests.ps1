@@ -197,6 +197,20 @@ Describe 'Cleanup hooks' {
             $parsed[1].DurationMs | Should -BeGreaterOrEqual 0
         }
 
+        It 'shows the hooks of the run in Get-CastraShutdownStatus' {
+            Register-CastraCleanupHook -Name ok -FilePath true -StateRoot $root
+            Register-CastraCleanupHook -Name after -Stage PostStop -FilePath true -StateRoot $root
+
+            $null = Stop-CastraVm web -StateRoot $root
+            $status = Get-CastraShutdownStatus web -StateRoot $root
+
+            $status.State | Should -Be 'Complete'
+            $status.HooksTotal | Should -Be 2
+            $status.HooksCompleted | Should -Be 2
+            $status.RunningHooks | Should -BeNullOrEmpty
+            ($status | Format-Table | Out-String) | Should -Match '2/2'
+        }
+
         It 'warns about a failing hook, writes a [SHD] line for it, and still stops the VM (HookErrorAction Continue)' {
             Register-CastraCleanupHook -Name fails -VmName web -FilePath false -StateRoot $root
 
