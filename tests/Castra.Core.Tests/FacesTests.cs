@@ -46,6 +46,24 @@ public sealed class FacesTests : IDisposable
         Assert.False(VmNameSelector.IsMatch("db", "DB"));
     }
 
+    [Fact]
+    public void Command_lines_are_shown_so_that_a_shell_reads_them_back_unchanged()
+    {
+        Assert.Equal("/bin/echo plain a=b,c@d", CommandLineText.Format("/bin/echo", ["plain", "a=b,c@d"]));
+        var text = CommandLineText.Format("/bin/sh", ["-c", "echo \"$HOME\" it's", ""]);
+        Assert.Equal("/bin/sh -c 'echo \"$HOME\" it'\\''s' ''", text);
+
+        // The proof: /bin/sh splits it back into the same arguments.
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", "printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done", "sh", "-c", "echo \"$HOME\" it's", ""]) { RedirectStandardOutput = true };
+        using var direct = System.Diagnostics.Process.Start(psi)!;
+        var expected = direct.StandardOutput.ReadToEnd();
+        direct.WaitForExit();
+        var viaText = new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", "set -- " + text[("/bin/sh ".Length)..] + "; printf '%s\\n' \"$#\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done"]) { RedirectStandardOutput = true };
+        using var reparsed = System.Diagnostics.Process.Start(viaText)!;
+        Assert.Equal(expected, reparsed.StandardOutput.ReadToEnd());
+        reparsed.WaitForExit();
+    }
+
     [Theory]
     [InlineData("Graceful", false, true)]
     [InlineData("Graceful", true, false)]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Castra.Errors;
+using Castra.Faces;
 using Castra.Launch;
 using Castra.Processes;
 using Castra.State;
