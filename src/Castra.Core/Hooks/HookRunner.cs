@@ -32,33 +32,45 @@ internal static class HookRunner
 
         using (child)
         {
+            var settled = false;
             try
             {
+                HookResult result;
                 if (await child.WaitForExitAsync(timeout, cancellationToken).ConfigureAwait(false))
                 {
                     // The hook is done; anything it left running in its group is not allowed to outlive it.
-                    var leftovers = child.GroupExists;
+                    var leftovers = child.HasLiveMembers;
                     await child.TerminateGroupAsync(cancellationToken).ConfigureAwait(false);
                     var exit = child.Exit;
                     var code = exit?.Code;
                     var note = leftovers ? "; processes it left running were terminated" : "";
                     if (code == 0)
                     {
-                        return new HookResult(hook, HookStatus.Succeeded, Ms(started), 0, leftovers ? note[2..] : null, log);
+                        result = new HookResult(hook, HookStatus.Succeeded, Ms(started), 0, leftovers ? note[2..] : null, log);
                     }
-
-                    var why = exit is null ? "its exit status was lost (reaped elsewhere)" : exit.Value.ToString();
-                    return new HookResult(hook, HookStatus.Failed, Ms(started), code, WithTail($"{why}{note}", log), log);
+                    else
+                    {
+                        var why = exit is null ? "its exit status was lost (reaped elsewhere)" : exit.Value.ToString();
+                        result = new HookResult(hook, HookStatus.Failed, Ms(started), code, WithTail($"{why}{note}", log), log);
+                    }
+                }
+                else
+                {
+                    await child.TerminateGroupAsync(cancellationToken).ConfigureAwait(false);
+                    result = new HookResult(hook, HookStatus.TimedOut, Ms(started), child.Exit?.Code,
+                        WithTail($"did not finish within {Events.EventText.Seconds(hook.TimeoutMs)}; its process group was terminated (SIGTERM, then SIGKILL after {GroupLeader.Grace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s)", log), log);
                 }
 
-                await child.TerminateGroupAsync(cancellationToken).ConfigureAwait(false);
-                return new HookResult(hook, HookStatus.TimedOut, Ms(started), child.Exit?.Code,
-                    WithTail($"did not finish within {Events.EventText.Seconds(hook.TimeoutMs)}; its process group was terminated (SIGTERM, then SIGKILL after {GroupLeader.Grace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s)", log), log);
+                settled = true;
+                return result;
             }
-            catch (OperationCanceledException)
+            finally
             {
-                child.KillGroupNow();
-                throw;
+                // Cancelled, or the wait itself failed: the hook's group must not run on unsupervised.
+                if (!settled)
+                {
+                    await child.KillGroupAsync().ConfigureAwait(false);
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ namespace Castra.Processes;
 /// <summary>
 /// A child started by posix_spawn(3) as the leader of a new process group (hooks, sessions). The group is what gets
 /// signalled, so whatever the child spawns is reached too. Output goes straight to a file: no pipe that a
-/// lingering grandchild could hold open. Exit is seen through a pidfd like QEMU's; the child is reaped here.
+/// lingering grandchild could hold open. Exit is seen through a pidfd like QEMU's; the child is reaped here, last.
 /// </summary>
 internal sealed class GroupLeader : IDisposable
 {
@@ -31,7 +31,7 @@ internal sealed class GroupLeader : IDisposable
 
     public ulong? StartTime => _process.StartTime;
 
-    /// <summary>Set once the leader has exited and been reaped by this process.</summary>
+    /// <summary>Set once the leader has exited and been reaped by this process (after the group was dealt with).</summary>
     public ChildExit? Exit => _exit;
 
     /// <exception cref="IOException">The program could not be started (the message says why).</exception>
@@ -42,70 +42,79 @@ internal sealed class GroupLeader : IDisposable
         return new GroupLeader(pid, process);
     }
 
-    /// <summary>True when the leader exited within <paramref name="timeout"/> (then it is reaped and <see cref="Exit"/> is set).</summary>
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (!await _process.WaitForExitAsync(timeout, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
+    /// <summary>
+    /// True when the leader exited within <paramref name="timeout"/>. It is not reaped yet: while it is an unreaped
+    /// zombie its PID, and so the group's number, cannot be given to another process, which is what makes signalling
+    /// the group by number safe until <see cref="TerminateGroupAsync"/> or <see cref="KillGroupAsync"/> reaps it.
+    /// </summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _process.WaitForExitAsync(timeout, cancellationToken);
 
-        Reap();
-        return true;
-    }
-
-    /// <summary>Any process of the group still exists (the reaped leader no longer counts).</summary>
-    public bool GroupExists => Libc.KillGroup(GroupId, 0) == 0 || Libc.LastError == Libc.EPERM;
-
-    public bool SignalGroup(int signal) => Libc.KillGroup(GroupId, signal) == 0;
+    /// <summary>Live processes of the group other than an exited leader: what a finished hook left behind.</summary>
+    public bool HasLiveMembers => ProcessGroup.Members(GroupId, StartTime).Count > 0;
 
     /// <summary>
     /// SIGTERM to the whole group, up to <see cref="Grace"/> for it to go, then SIGKILL: nothing the child spawned
-    /// outlives it. Waiting for the group to empty polls every 20 ms, briefly: the OS gives no notification
-    /// when the last member of a process group exits.
+    /// outlives it. Then the leader is reaped and <see cref="Exit"/> set.
     /// </summary>
     public async Task TerminateGroupAsync(CancellationToken cancellationToken)
     {
-        if (!_reaped || GroupExists)
+        if (HasLiveMembers)
         {
             SignalGroup(Libc.SIGTERM);
             SignalGroup(Libc.SIGCONT); // a stopped member handles SIGTERM only once continued
-            if (await WaitForGroupAsync(Grace, cancellationToken).ConfigureAwait(false))
+            if (!await ProcessGroup.WaitUntilEmptyAsync(GroupId, StartTime, Grace, cancellationToken).ConfigureAwait(false))
             {
-                return;
+                SignalGroup(Libc.SIGKILL);
+                await ProcessGroup.WaitUntilEmptyAsync(GroupId, StartTime, Grace, cancellationToken).ConfigureAwait(false);
             }
-
-            SignalGroup(Libc.SIGKILL);
-            await WaitForGroupAsync(Grace, cancellationToken).ConfigureAwait(false);
         }
+
+        await ReapAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Kills the group at once (cancellation path) and reaps the leader if it is gone.</summary>
-    public void KillGroupNow()
+    /// <summary>Kills the group at once (cancellation, failures) and reaps the leader; never throws, bounded by the grace.</summary>
+    public async Task KillGroupAsync()
     {
         SignalGroup(Libc.SIGKILL);
-        Reap();
+        await ReapAsync().ConfigureAwait(false);
     }
 
-    private async Task<bool> WaitForGroupAsync(TimeSpan bound, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reaps an exited leader and returns its exit, leaving the rest of its group alone (a session's work may go on
+    /// in its children); from then on this object no longer signals the group.
+    /// </summary>
+    public ChildExit? CollectExit()
     {
-        var started = Stopwatch.GetTimestamp();
-        if (!_reaped && !await WaitForExitAsync(bound, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
+        Reap();
+        return _exit;
+    }
 
-        while (GroupExists)
+    /// <summary>By number: safe only while the leader is not reaped (see <see cref="WaitForExitAsync"/>).</summary>
+    private void SignalGroup(int signal)
+    {
+        if (!_reaped)
         {
-            if (Stopwatch.GetElapsedTime(started) >= bound)
+            _ = Libc.KillGroup(GroupId, signal);
+        }
+    }
+
+    /// <summary>Waits (bounded) for the leader to exit, then reaps it, so no zombie is left in a long-lived host.</summary>
+    private async Task ReapAsync()
+    {
+        if (!_reaped)
+        {
+            try
             {
-                return false;
+                await _process.WaitForExitAsync(Grace, CancellationToken.None).ConfigureAwait(false);
             }
-
-            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            catch (IOException)
+            {
+                // The wait itself failed; reap if the leader is already gone, else leave it.
+            }
         }
 
-        return true;
+        Reap();
     }
 
     private void Reap()

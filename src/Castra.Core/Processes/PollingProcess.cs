@@ -60,10 +60,11 @@ internal sealed class PollingProcess : TrackedProcess
 
     public override async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        // Timeout.InfiniteTimeSpan (-1 ms) means no deadline, not one already passed.
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + timeout;
         while (!HasExited)
         {
-            var left = deadline - DateTime.UtcNow;
+            var left = deadline == DateTime.MaxValue ? Interval : deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
             {
                 return false;

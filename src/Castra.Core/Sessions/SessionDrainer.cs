@@ -17,8 +17,9 @@ internal static class SessionDrainer
 {
     public const string StepName = "castra.drain-sessions";
 
+    /// <summary>The VM's sessions whose process is alive; dead ones nobody recorded are recorded Stopped on the way.</summary>
     public static IReadOnlyList<VmSession> Active(VmPaths vm) =>
-        SessionStore.ReadAll(vm).Where(s => s.IsActive && SessionProcess.IsAlive(s)).ToList();
+        SessionStore.ReadAll(vm).Where(s => s.IsActive).Select(SessionManager.Observed).Where(s => s.IsActive).ToList();
 
     /// <summary>The longest a drain can take: the drain period, then SIGTERM's grace and SIGKILL's.</summary>
     public static TimeSpan Budget(TimeSpan drain) => drain + GroupLeader.Grace + GroupLeader.Grace;
@@ -26,10 +27,7 @@ internal static class SessionDrainer
     /// <returns>How many sessions were interrupted.</returns>
     public static async Task<int> DrainAsync(VmPaths vm, TimeSpan drain, EventRecorder recorder, CancellationToken cancellationToken)
     {
-        var targets = Active(vm)
-            .Select(s => (Session: s, Process: SessionProcess.Open(s)))
-            .Where(t => t.Process is not null)
-            .ToList();
+        var targets = Active(vm).ToList();
         if (targets.Count == 0)
         {
             return 0;
@@ -38,18 +36,12 @@ internal static class SessionDrainer
         var started = Stopwatch.GetTimestamp();
         recorder.Emit(new HookStartedEvent { HookName = StepName, Stage = "PreStop", Priority = 0, TimeoutMs = (long)Budget(drain).TotalMilliseconds });
         var lastSignal = new Dictionary<string, string>(StringComparer.Ordinal);
+        var pending = targets;
         try
         {
-            foreach (var (session, _) in targets)
-            {
-                // Recorded before the signal, so a session that dies at once is not seen Stopped and then Draining.
-                Record(vm, session.RunId, s => s.Status == nameof(SessionStatus.Stopped) ? s : s with { Status = nameof(SessionStatus.Draining), InterruptedBy = "SIGINT" });
-                Libc.KillGroup(session.Pid, Libc.SIGINT);
-                lastSignal[session.RunId] = "SIGINT";
-            }
-
-            var steps = new (int Signal, string Name, TimeSpan Wait)[] { (Libc.SIGTERM, "SIGTERM", GroupLeader.Grace), (Libc.SIGKILL, "SIGKILL", GroupLeader.Grace) };
-            var pending = await WaitAllAsync(vm, targets, drain, cancellationToken).ConfigureAwait(false);
+            // The whole group gets each step, and the drain period is the whole group's: a session whose leader
+            // ends on SIGINT while a child of it is still finishing up is not cut short.
+            var steps = new (int Signal, string Name, TimeSpan Wait)[] { (Libc.SIGINT, "SIGINT", drain), (Libc.SIGTERM, "SIGTERM", GroupLeader.Grace), (Libc.SIGKILL, "SIGKILL", GroupLeader.Grace) };
             foreach (var (signal, name, wait) in steps)
             {
                 if (pending.Count == 0)
@@ -57,63 +49,74 @@ internal static class SessionDrainer
                     break;
                 }
 
-                foreach (var (session, _) in pending)
+                foreach (var session in pending)
                 {
-                    Record(vm, session.RunId, s => s with { InterruptedBy = name });
-                    Libc.KillGroup(session.Pid, signal);
-                    Libc.KillGroup(session.Pid, Libc.SIGCONT);
+                    // Recorded before the signal, so a session that dies at once is not seen Stopped and then Draining.
+                    Record(vm, session.RunId, s => s.Status == nameof(SessionStatus.Stopped) ? s with { InterruptedBy = name } : s with { Status = nameof(SessionStatus.Draining), InterruptedBy = name });
+                    SessionProcess.SignalGroup(session, signal);
+                    if (signal == Libc.SIGTERM)
+                    {
+                        SessionProcess.SignalGroup(session, Libc.SIGCONT); // a stopped member handles SIGTERM only once continued
+                    }
+
                     lastSignal[session.RunId] = name;
                 }
 
                 pending = await WaitAllAsync(vm, pending, wait, cancellationToken).ConfigureAwait(false);
             }
-
-            // Whatever a session spawned in its group goes with it.
-            foreach (var (session, _) in targets)
-            {
-                Libc.KillGroup(session.Pid, Libc.SIGKILL);
-            }
-
-            var byInt = lastSignal.Values.Count(v => v == "SIGINT");
-            var message = $"{targets.Count} session(s) interrupted: {byInt} ended after SIGINT" +
-                (targets.Count > byInt ? $", {targets.Count - byInt} needed {string.Join("/", lastSignal.Values.Where(v => v != "SIGINT").Distinct())}" : "") +
-                (pending.Count > 0 ? $"; {pending.Count} still running after SIGKILL: {string.Join(", ", pending.Select(p => p.Session.RunId))}" : "");
-            recorder.Emit(new HookCompletedEvent
-            {
-                HookName = StepName,
-                Stage = "PreStop",
-                Status = pending.Count > 0 ? "Failed" : byInt == targets.Count ? "Succeeded" : "TimedOut",
-                DurationMs = (long)Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds),
-                Message = message,
-            });
-            return targets.Count;
         }
-        finally
+        catch (OperationCanceledException)
         {
-            foreach (var (_, process) in targets)
+            // The caller stopped the shutdown: no further signal. Sessions still alive are Running again (their
+            // InterruptedBy says what they got), not left Draining with no drain behind them.
+            foreach (var session in pending.Where(SessionProcess.IsAlive))
             {
-                process!.Dispose();
+                Record(vm, session.RunId, s => s.Status == nameof(SessionStatus.Draining) ? s with { Status = nameof(SessionStatus.Running) } : s);
             }
+
+            throw;
         }
+
+        var byInt = lastSignal.Values.Count(v => v == "SIGINT");
+        var message = $"{targets.Count} session(s) interrupted: {byInt} ended after SIGINT" +
+            (targets.Count > byInt ? $", {targets.Count - byInt} needed {string.Join("/", lastSignal.Values.Where(v => v != "SIGINT").Distinct())}" : "") +
+            (pending.Count > 0 ? $"; {pending.Count} still running after SIGKILL: {string.Join(", ", pending.Select(p => p.RunId))}" : "");
+        recorder.Emit(new HookCompletedEvent
+        {
+            HookName = StepName,
+            Stage = "PreStop",
+            Status = pending.Count > 0 ? "Failed" : byInt == targets.Count ? "Succeeded" : "TimedOut",
+            DurationMs = (long)Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds),
+            Message = message,
+        });
+        return targets.Count;
     }
 
-    /// <summary>Waits (pidfd, all at once) up to <paramref name="wait"/>; marks those that ended Stopped; returns the rest.</summary>
-    private static async Task<List<(VmSession Session, TrackedProcess? Process)>> WaitAllAsync(
-        VmPaths vm, List<(VmSession Session, TrackedProcess? Process)> targets, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for each session's whole group to be gone (all at once; the leader
+    /// through its pidfd, then the rest of the group); marks those that ended Stopped; returns the rest.
+    /// </summary>
+    private static async Task<List<VmSession>> WaitAllAsync(VmPaths vm, List<VmSession> targets, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var waits = targets.Select(async t =>
+        var waits = targets.Select(async session =>
         {
-            var exited = await t.Process!.WaitForExitAsync(wait, cancellationToken).ConfigureAwait(false);
-            if (exited)
+            var started = Stopwatch.GetTimestamp();
+            using (var leader = SessionProcess.Open(session))
             {
-                var stoppedAt = DateTimeOffset.UtcNow;
-                Record(vm, t.Session.RunId, s => s with { Status = nameof(SessionStatus.Stopped), StoppedAt = s.StoppedAt ?? stoppedAt });
+                if (leader is not null && !await leader.WaitForExitAsync(wait, cancellationToken).ConfigureAwait(false))
+                {
+                    return (session, gone: false);
+                }
             }
 
-            return (t, exited);
+            var stoppedAt = DateTimeOffset.UtcNow;
+            Record(vm, session.RunId, s => s with { Status = nameof(SessionStatus.Stopped), StoppedAt = s.StoppedAt ?? stoppedAt });
+            var left = wait - Stopwatch.GetElapsedTime(started);
+            var gone = await SessionProcess.WaitUntilGoneAsync(session, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            return (session, gone);
         });
         var results = await Task.WhenAll(waits).ConfigureAwait(false);
-        return results.Where(r => !r.exited).Select(r => r.t).ToList();
+        return results.Where(r => !r.gone).Select(r => r.session).ToList();
     }
 
     private static void Record(VmPaths vm, string runId, Func<VmSession, VmSession> change)

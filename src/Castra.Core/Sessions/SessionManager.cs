@@ -115,30 +115,59 @@ public sealed class SessionManager
         return SessionStore.ReadAll(vm).Where(s => s.RunId == session.RunId).Select(Observed).FirstOrDefault();
     }
 
-    /// <summary>Sends a signal to a live session's process group (e.g. passing on Ctrl+C). False when it is not running.</summary>
+    /// <summary>
+    /// Sends a signal to every live process of a session's group (e.g. passing on Ctrl+C), each through a pidfd.
+    /// False when nothing of the session is running.
+    /// </summary>
     public static bool Signal(VmSession session, int signal)
     {
         ArgumentNullException.ThrowIfNull(session);
-        using var process = SessionProcess.Open(session);
-        return process is not null && Native.Libc.KillGroup(session.Pid, signal) == 0;
+        return SessionProcess.SignalGroup(session, signal) > 0;
     }
 
-    private static VmSession Observed(VmSession session) =>
-        session.IsActive && !SessionProcess.IsAlive(session) ? session with { Status = nameof(SessionStatus.Stopped) } : session;
+    /// <summary>
+    /// A session recorded active whose process is gone with nobody to record it (started with --detach, or its
+    /// starter was killed) is recorded Stopped now, StoppedAt being when Castra noticed; its exit code is unknown.
+    /// </summary>
+    internal static VmSession Observed(VmSession session)
+    {
+        if (!session.IsActive || SessionProcess.IsAlive(session) || session.StateRoot.Length == 0)
+        {
+            return session;
+        }
+
+        var noticed = DateTimeOffset.UtcNow;
+        try
+        {
+            var recorded = SessionStore.Update(new StateRoot(session.StateRoot).Vm(session.VmName), session.RunId, s =>
+                s.IsActive && !SessionProcess.IsAlive(s) ? s with { Status = nameof(SessionStatus.Stopped), StoppedAt = s.StoppedAt ?? noticed } : s);
+            return recorded ?? session with { Status = nameof(SessionStatus.Stopped) };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A read-only view (another user's state root) still shows the truth; it just cannot record it.
+            return session with { Status = nameof(SessionStatus.Stopped), StoppedAt = session.StoppedAt ?? noticed };
+        }
+    }
 
     private static async Task<VmSession?> WatchAsync(VmPaths vm, string runId, GroupLeader leader)
     {
         using (leader)
         {
-            await leader.WaitForExitAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false);
+            while (!await leader.WaitForExitAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false))
+            {
+                // An infinite wait only returns once the leader is gone; the loop guards the contract, not a poll.
+            }
+
             var stoppedAt = DateTimeOffset.UtcNow;
+            var exit = leader.CollectExit();
             try
             {
                 return SessionStore.Update(vm, runId, s => s with
                 {
                     Status = nameof(SessionStatus.Stopped),
                     StoppedAt = s.StoppedAt ?? stoppedAt,
-                    ExitCode = leader.Exit?.Code,
+                    ExitCode = exit?.Code,
                 });
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -22,7 +22,7 @@ internal static class SessionProcess
             return null;
         }
 
-        // Checked after the pidfd is open: from here on, signals through it cannot reach a recycled PID.
+        // Checked after the pidfd is open: from here on, waiting on it cannot be fooled by a recycled PID.
         if (!IsAlive(session) || (session.ProcessStartTime is { } start && process.StartTime != start))
         {
             process.Dispose();
@@ -31,4 +31,17 @@ internal static class SessionProcess
 
         return process;
     }
+
+    /// <summary>
+    /// Signals every live process of the session's group, each through a pidfd (never kill(-pgid): the leader may
+    /// be gone and its number reused). Nothing on another boot. Returns how many were signalled.
+    /// </summary>
+    public static int SignalGroup(VmSession session, int signal) =>
+        session.BootId is not null && session.BootId != HostClock.BootId
+            ? 0
+            : ProcessGroup.Signal(session.Pid, session.ProcessStartTime, signal);
+
+    /// <summary>True when nothing of the session's group is left within <paramref name="bound"/>.</summary>
+    public static Task<bool> WaitUntilGoneAsync(VmSession session, TimeSpan bound, CancellationToken cancellationToken) =>
+        ProcessGroup.WaitUntilEmptyAsync(session.Pid, session.ProcessStartTime, bound, cancellationToken);
 }
