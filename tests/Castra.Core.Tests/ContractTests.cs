@@ -86,6 +86,7 @@ public sealed class ContractTests
     [InlineData("-rf")]
     [InlineData("has space")]
     [InlineData("ünï")]
+    [InlineData("web\n")]
     public void Invalid_vm_names_are_rejected_with_a_stable_id(string name)
     {
         var ex = Assert.Throws<CastraException>(() => VmName.Validate(name));

@@ -11,7 +11,7 @@ public static partial class VmName
 {
     public const int MaxLength = 64;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]*\z", RegexOptions.CultureInvariant)] // \z: "$" would accept a trailing newline
     private static partial Regex Pattern();
 
     public static bool IsValid(string? name) =>
