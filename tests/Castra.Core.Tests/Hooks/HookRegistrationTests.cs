@@ -120,6 +120,18 @@ public sealed class HookRegistrationTests : IDisposable
     }
 
     [Fact]
+    public void A_vms_own_hook_replaces_the_global_one_of_the_same_name_whatever_their_stages()
+    {
+        Store.Register(Valid("notify") with { VmName = "*", Stage = HookStage.PostStop, Arguments = ["global"] });
+        Store.Register(Valid("notify") with { VmName = "db", Stage = HookStage.PreStop, Arguments = ["db"] });
+
+        Assert.Equal(["db"], Store.ForVm("db", HookStage.PreStop).Single().Arguments);
+        Assert.Empty(Store.ForVm("db", HookStage.PostStop));
+        Assert.Empty(Store.ForVm("web", HookStage.PreStop));
+        Assert.Equal(["global"], Store.ForVm("web", HookStage.PostStop).Single().Arguments);
+    }
+
+    [Fact]
     public void Hooks_persist_under_the_state_root_for_every_later_reader()
     {
         Store.Register(Valid("first") with { Stage = HookStage.PostStop, Priority = 200, Timeout = TimeSpan.FromSeconds(2.5), Arguments = ["-x", "a b"] });
