@@ -50,6 +50,19 @@ public sealed class HookRegistrationTests : IDisposable
         Assert.Equal(ErrorIds.InvalidTimeout, Assert.Throws<CastraException>(() => Store.Register(Valid() with { Timeout = TimeSpan.FromDays(2) })).ErrorId);
     }
 
+    [Theory]
+    [InlineData(0.0004)]
+    [InlineData(0.0005)]
+    public void A_timeout_that_would_be_stored_as_0_ms_is_refused(double seconds)
+    {
+        var ex = Assert.Throws<CastraException>(() => Store.Register(Valid() with { Timeout = TimeSpan.FromSeconds(seconds) }));
+        Assert.Equal(ErrorIds.InvalidTimeout, ex.ErrorId);
+        Assert.Contains("at least 0.001", ex.Message);
+        Assert.Empty(Store.List());
+
+        Assert.Equal(1, Store.Register(Valid() with { Timeout = TimeSpan.FromSeconds(0.001) }).TimeoutMs);
+    }
+
     [Fact]
     public void A_missing_or_non_executable_program_is_refused_at_registration()
     {
