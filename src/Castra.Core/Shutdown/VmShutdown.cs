@@ -386,9 +386,11 @@ internal sealed class VmShutdown
                 LeftoverFiles.RemoveEphemeralOverlay(Vm, _definition);
             }
 
-            var saved = Options.SaveState ? SaveSnapshot(outcome, detail) : null;
             var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
-            var complete = _recorder.Emit(new ShutdownCompleteEvent
+
+            // Stamped first, so that the snapshot holds the very ShutdownComplete that is then emitted; shutdown.json
+            // says Complete only once the event is journaled.
+            var complete = _recorder.Stamp(new ShutdownCompleteEvent
             {
                 Outcome = ContractNames.Of(outcome),
                 TotalMs = totalMs,
@@ -397,32 +399,39 @@ internal sealed class VmShutdown
                 HooksFailed = _hooks.Failed,
                 HooksTimedOut = _hooks.TimedOut,
                 SessionsInterrupted = _sessionsInterrupted,
-                SaveStatePath = saved,
                 Detail = detail,
             });
-            _status.Complete(outcome, _changed, totalMs, detail);
+            if (Options.SaveState)
+            {
+                complete = SaveSnapshot(complete, outcome);
+            }
+
+            complete = _recorder.EmitStamped(complete);
+            _status.Complete(outcome, _changed, totalMs, detail, complete.Timestamp, complete.SaveStatePath);
             CastraMetrics.RecordShutdown(Vm.Name, complete.Outcome, totalMs);
             Audit(complete);
             return new VmShutdownResult(Vm.Name, outcome, _changed, totalMs, errorId, detail);
         }
 
-        private string? SaveSnapshot(ShutdownOutcome outcome, string? detail)
+        /// <summary>
+        /// Writes the -SaveState snapshot before <paramref name="complete"/> (stamped, not yet emitted) goes out, with
+        /// that event last and the status as it will be once complete. Returns the event with SaveStatePath set, or
+        /// unchanged (SaveStatePath absent) when the snapshot could not be written.
+        /// </summary>
+        private ShutdownCompleteEvent SaveSnapshot(ShutdownCompleteEvent complete, ShutdownOutcome outcome)
         {
             try
             {
                 var path = ShutdownSnapshot.PathFor(Vm, _status.Document.ShutdownId);
-                _status.Update(d =>
-                {
-                    d.SaveStatePath = path;
-                    d.Outcome = ContractNames.Of(outcome);
-                    d.Detail = detail;
-                });
-                return ShutdownSnapshot.Write(Vm, _status.Document, _recorder.History, _hooks.Results);
+                var final = complete with { SaveStatePath = path };
+                var status = _status.CompletedCopy(outcome, final.Changed, final.TotalMs, final.Detail, final.Timestamp, path);
+                ShutdownSnapshot.Write(Vm, status, [.. _recorder.History, final], _hooks.Results);
+                return final;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError, $"{Vm.Name}: could not write the -SaveState snapshot ({ex.Message})");
-                return null;
+                return complete;
             }
         }
 
