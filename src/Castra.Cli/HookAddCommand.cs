@@ -39,7 +39,7 @@ internal static class HookAddCommand
             if (!double.IsFinite(seconds) || Math.Abs(seconds) > HookLimits.MaxTimeoutSeconds * 2)
             {
                 // TimeSpan cannot hold these; anything TimeSpan can hold is checked by the store, like every face.
-                Console.Error.WriteLine($"castra hook add: --timeout must be more than 0 and at most {HookLimits.MaxTimeoutSeconds} seconds [{ErrorIds.InvalidTimeout}]");
+                Console.Error.WriteLine($"castra hook add: --timeout must be at least 0.001 (1 ms) and at most {HookLimits.MaxTimeoutSeconds} seconds [{ErrorIds.InvalidTimeout}]");
                 return ExitCodes.Usage;
             }
 

@@ -59,6 +59,17 @@ public sealed class CliHookSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task Hook_add_refuses_a_timeout_that_would_round_to_0_ms_as_a_usage_error()
+    {
+        var (exit, _, stderr) = await CastraWithProgram(["hook", "add", "x", "--timeout", "0.0004"], "/bin/true");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("[CastraInvalidTimeout]", stderr);
+        var (_, listOut, _) = await Run("hook", "list", "--json");
+        Assert.Empty(listOut.Trim());
+    }
+
+    [Fact]
     public async Task Arguments_after_the_double_dash_are_kept_verbatim()
     {
         string[] program = ["/bin/sh", "-c", "exit 3", "--json", "--home", "-h", "--", "@nofile"];

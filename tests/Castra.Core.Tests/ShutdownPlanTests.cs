@@ -41,6 +41,57 @@ public sealed class ShutdownPlanTests : IDisposable
     }
 
     [Fact]
+    public async Task Stopped_and_stale_vms_count_the_session_drain_and_the_PostStop_hooks_a_run_would_still_do()
+    {
+        var grace = 2 * Castra.Processes.GroupLeader.Grace.TotalMilliseconds;
+        HookScripts.Register(_root, "export", "exit 0", timeoutSeconds: 7);
+        HookScripts.Register(_root, "release", "exit 0", stage: Castra.Hooks.HookStage.PostStop, timeoutSeconds: 3);
+
+        // crashed: its QEMU died and left its pidfile; a run removes it and runs the PostStop hooks.
+        var crashed = _root.Launch("crashed", "graceful");
+        crashed.Kill();
+        await crashed.WaitUntilGoneAsync(TimeSpan.FromSeconds(20));
+
+        // drained: stopped (no pidfile), but a guest session of it is still running; a run drains it.
+        var drained = _root.Launch("drained", "graceful");
+        var session = await new Castra.Sessions.SessionManager(_root.Root).StartAsync("drained", "/bin/sleep", ["1000"], _root.Path);
+        _root.Track(System.Diagnostics.Process.GetProcessById(session.Pid));
+        drained.Kill();
+        await drained.WaitUntilGoneAsync(TimeSpan.FromSeconds(20));
+        File.Delete(_root.Vm("drained").PidFile);
+
+        // unsure: the pidfile names something that is not this VM's QEMU; a run signals nothing and runs no hook.
+        Directory.CreateDirectory(_root.Vm("unsure").Directory);
+        File.WriteAllText(_root.Vm("unsure").PidFile, "garbage\n");
+
+        var plans = (await PlanAsync(new ShutdownOptions(), TimeSpan.FromSeconds(10), "crashed", "drained", "unsure")).ToDictionary(p => p.VmName);
+
+        Assert.Equal("Stale", plans["crashed"].State);
+        Assert.Equal(3_000 + grace, plans["crashed"].WorstCaseMs);
+        Assert.Contains("release (PostStop, priority 100, ≤3s)", plans["crashed"].Hooks);
+        Assert.DoesNotContain("export", plans["crashed"].Hooks);
+        Assert.False(plans["crashed"].ExceedsDeadline);
+
+        Assert.Equal("Stopped", plans["drained"].State);
+        Assert.Equal(10_000 + grace, plans["drained"].WorstCaseMs);
+        Assert.StartsWith("castra.drain-sessions (1 session(s)", plans["drained"].Hooks);
+        Assert.DoesNotContain("release", plans["drained"].Hooks);
+        Assert.DoesNotContain("export", plans["drained"].Hooks);
+        Assert.True(plans["drained"].ExceedsDeadline);
+
+        Assert.Equal("Stale", plans["unsure"].State);
+        Assert.Equal(0, plans["unsure"].WorstCaseMs);
+        Assert.Equal("", plans["unsure"].Hooks);
+
+        // --deadline / -Deadline counts them too: nothing is started.
+        var ex = await Assert.ThrowsAsync<CastraException>(() =>
+            new ShutdownEngine(_root.Root).StopAsync(["crashed", "drained"], new ShutdownOptions { Deadline = TimeSpan.FromSeconds(10) }, new RecordingObserver()));
+        Assert.Equal("CastraDeadlineExceeded", ex.ErrorId);
+        Assert.Equal("drained", ex.Target);
+        Assert.True(File.Exists(_root.Vm("crashed").PidFile), "nothing was started");
+    }
+
+    [Fact]
     public async Task A_paused_guest_and_force_shorten_the_worst_case()
     {
         var vm = _root.Launch("paused", "graceful");

@@ -78,14 +78,16 @@ public sealed class HookStore
 
     /// <summary>
     /// The hooks one VM's shutdown runs at a stage: its own and the <c>*</c> ones, a VM's own hook replacing a
-    /// <c>*</c> hook of the same name; ordered by priority, then name.
+    /// <c>*</c> hook of the same name whatever the stages of the two (the winner is chosen by name first, then
+    /// kept only if it is of this stage); ordered by priority, then name.
     /// </summary>
     public IReadOnlyList<CleanupHook> ForVm(string vmName, HookStage stage)
     {
-        var applicable = Load().Hooks.Where(h => h.AppliesTo(vmName) && h.StageValue == stage).ToList();
-        var chosen = applicable
+        var chosen = Load().Hooks
+            .Where(h => h.AppliesTo(vmName))
             .GroupBy(h => h.Name, StringComparer.Ordinal)
-            .Select(g => g.FirstOrDefault(h => h.VmName != HookScope.AllVms) ?? g.First());
+            .Select(g => g.FirstOrDefault(h => h.VmName != HookScope.AllVms) ?? g.First())
+            .Where(h => h.StageValue == stage);
         return Order(chosen);
     }
 

@@ -35,10 +35,13 @@ internal static class HookValidation
                 r.Name);
         }
 
-        if (!(r.Timeout.TotalSeconds > 0 && r.Timeout.TotalSeconds <= HookLimits.MaxTimeoutSeconds))
+        // Checked on the value stored (whole milliseconds): 0.0004 s is more than 0 but would be stored as 0 ms, a
+        // hook that times out at once.
+        var timeoutMs = (long)Math.Round(r.Timeout.TotalMilliseconds);
+        if (!(timeoutMs >= 1 && r.Timeout.TotalSeconds <= HookLimits.MaxTimeoutSeconds))
         {
             throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument,
-                $"A hook's timeout must be more than 0 and at most {HookLimits.MaxTimeoutSeconds} seconds, not {r.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.")
+                $"A hook's timeout must be at least 0.001 (1 ms) and at most {HookLimits.MaxTimeoutSeconds} seconds, not {r.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.")
             { Target = r.Name };
         }
 
@@ -57,7 +60,7 @@ internal static class HookValidation
             VmName = r.VmName,
             Stage = r.Stage.ToString(),
             Priority = r.Priority,
-            TimeoutMs = (long)Math.Round(r.Timeout.TotalMilliseconds),
+            TimeoutMs = timeoutMs,
             Kind = (hasExe ? HookKind.Executable : HookKind.ScriptBlock).ToString(),
             Executable = executable,
             Arguments = hasExe ? r.Arguments.ToArray() : [],

@@ -48,21 +48,59 @@ internal sealed class EventRecorder : IDisposable
     {
         lock (_gate)
         {
-            return EmitLocked(evt);
+            return PublishLocked(StampLocked(evt));
         }
     }
 
-    private T EmitLocked<T>(T evt)
+    /// <summary>
+    /// Stamps <paramref name="evt"/> as the next event (VM, id, sequence, time) without emitting it, so what is
+    /// written before it goes out (the -SaveState snapshot) can hold the very event the caller then passes to
+    /// <see cref="EmitStamped{T}"/>. Nothing else may be emitted in between.
+    /// </summary>
+    public T Stamp<T>(T evt)
+        where T : ShutdownEvent
+    {
+        lock (_gate)
+        {
+            return StampLocked(evt);
+        }
+    }
+
+    /// <summary>Emits an event from <see cref="Stamp{T}"/> as it is (its fields may have been changed since, not its stamp).</summary>
+    /// <exception cref="InvalidOperationException">It is not the next event of this run (another was emitted since it was stamped).</exception>
+    public T EmitStamped<T>(T stamped)
+        where T : ShutdownEvent
+    {
+        ArgumentNullException.ThrowIfNull(stamped);
+        lock (_gate)
+        {
+            if (stamped.Sequence != _sequence + 1 || stamped.ShutdownId != _shutdownId || stamped.VmName != _vm.Name)
+            {
+                throw new InvalidOperationException(
+                    $"Event {stamped.Type} #{stamped.Sequence} of {stamped.ShutdownId} is not the next event of {_shutdownId} (#{_sequence + 1}): another event was emitted since it was stamped.");
+            }
+
+            return PublishLocked(stamped);
+        }
+    }
+
+    private T StampLocked<T>(T evt)
         where T : ShutdownEvent
     {
         ShutdownEvent stamped = evt with
         {
             VmName = _vm.Name,
             ShutdownId = _shutdownId,
-            Sequence = ++_sequence,
+            Sequence = _sequence + 1,
             Timestamp = DateTimeOffset.UtcNow,
         };
+        return (T)stamped;
+    }
 
+    private T PublishLocked<T>(T stamped)
+        where T : ShutdownEvent
+    {
+        _sequence = stamped.Sequence;
         if (_journal is not null && !_journalFailed)
         {
             try
@@ -83,7 +121,7 @@ internal sealed class EventRecorder : IDisposable
 
         _history.Add(stamped);
         _observer.OnEvent(stamped);
-        return (T)stamped;
+        return stamped;
     }
 
     public void Dispose() => _journal?.Dispose();

@@ -92,7 +92,6 @@ public sealed class ShutdownPlanner
         }
 
         var timeouts = ShutdownTimeouts.Resolve(options, definition);
-        var (hooks, hookBudget) = PlanHooks(name, options);
         var info = await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
         var basePlan = new VmShutdownPlan
         {
@@ -117,15 +116,33 @@ public sealed class ShutdownPlanner
 
         if (info.State != nameof(VmState.Running))
         {
-            // Hooks run only when a shutdown stops a running VM.
+            // Nothing to stop, but a run still drains the VM's running sessions and, when the pidfile names a QEMU
+            // that has exited, runs its PostStop hooks (never its PreStop hooks: there is no guest to prepare).
+            var exited = info.State == nameof(VmState.Stale) && await QemuExitedAsync(vm, definition, cancellationToken).ConfigureAwait(false);
+            var (idleHooks, idleBudget) = PlanHooks(vm, options, preStop: false, postStop: exited);
+            string idleDetail;
+            if (info.State == nameof(VmState.Stale))
+            {
+                idleDetail = exited && idleHooks.Count > 0
+                    ? $"{info.Detail}; the stale pidfile would be removed, nothing signalled, and the PostStop hooks run"
+                    : $"{info.Detail}; the stale pidfile would be removed, nothing signalled";
+            }
+            else
+            {
+                idleDetail = "not running: nothing to do";
+            }
+
             return Finish(basePlan with
             {
-                Detail = info.State == nameof(VmState.Stale) ? $"{info.Detail}; the stale pidfile would be removed, nothing signalled" : "not running: nothing to do",
+                Detail = idleDetail,
                 Steps = "none",
+                Hooks = idleHooks.Count == 0 ? "" : string.Join("; ", idleHooks),
+                WorstCaseMs = Ms(idleBudget),
             }, deadline);
         }
 
-        basePlan = basePlan with { Hooks = hooks };
+        var (hooks, hookBudget) = PlanHooks(vm, options, preStop: !options.Force, postStop: true);
+        basePlan = basePlan with { Hooks = hooks.Count == 0 ? "none" : string.Join("; ", hooks) };
         var extra = Ms(hookBudget);
         var signals = $"SIGTERM (≤{EventText.Seconds(Ms(timeouts.Term))}) → SIGKILL (≤{EventText.Seconds(Ms(timeouts.Kill))})";
         if (options.Force)
@@ -173,33 +190,48 @@ public sealed class ShutdownPlanner
     }
 
     /// <summary>
-    /// The hooks a shutdown would run (PreStop unless forced, PostStop) and the time they and the session drain
-    /// may add. An unreadable hooks.json is shown, not fatal: the shutdown itself would warn the same way.
+    /// The session drain (when the VM has running sessions) and the hooks a shutdown would run, in order, and the
+    /// time they may add. An unreadable hooks.json is shown, not fatal: the shutdown itself would warn the same way.
     /// </summary>
-    private (string Hooks, TimeSpan Budget) PlanHooks(string name, ShutdownOptions options)
+    private static (List<string> Hooks, TimeSpan Budget) PlanHooks(VmPaths vm, ShutdownOptions options, bool preStop, bool postStop)
     {
-        IReadOnlyList<CleanupHook> pre, post;
-        try
-        {
-            var store = new HookStore(Root);
-            pre = options.Force ? [] : store.ForVm(name, HookStage.PreStop);
-            post = store.ForVm(name, HookStage.PostStop);
-        }
-        catch (CastraException ex)
-        {
-            return ($"unreadable: {ex.Message}", TimeSpan.Zero);
-        }
-
-        var budget = HookBudget.Of(pre) + HookBudget.Of(post);
-        var sessions = Sessions.SessionDrainer.Active(Root.Vm(name)).Count;
-        var parts = pre.Concat(post).Select(h => h.Describe()).ToList();
+        var parts = new List<string>();
+        var budget = TimeSpan.Zero;
+        var sessions = Sessions.SessionDrainer.Active(vm).Count;
         if (sessions > 0)
         {
-            parts.Insert(0, $"{Sessions.SessionDrainer.StepName} ({sessions} session(s), ≤{EventText.Seconds(Ms(Sessions.SessionDrainer.Budget(options.DrainTimeout)))})");
+            parts.Add($"{Sessions.SessionDrainer.StepName} ({sessions} session(s), ≤{EventText.Seconds(Ms(Sessions.SessionDrainer.Budget(options.DrainTimeout)))})");
             budget += Sessions.SessionDrainer.Budget(options.DrainTimeout);
         }
 
-        return (parts.Count == 0 ? "none" : string.Join("; ", parts), budget);
+        if (!preStop && !postStop)
+        {
+            return (parts, budget);
+        }
+
+        IReadOnlyList<CleanupHook> pre, post;
+        try
+        {
+            var store = new HookStore(vm.Root);
+            pre = preStop ? store.ForVm(vm.Name, HookStage.PreStop) : [];
+            post = postStop ? store.ForVm(vm.Name, HookStage.PostStop) : [];
+        }
+        catch (CastraException ex)
+        {
+            parts.Add($"unreadable: {ex.Message}");
+            return (parts, budget);
+        }
+
+        parts.AddRange(pre.Concat(post).Select(h => h.Describe()));
+        return (parts, budget + HookBudget.Of(pre) + HookBudget.Of(post));
+    }
+
+    /// <summary>True when the VM's pidfile names a QEMU that has exited (not a live process of uncertain identity).</summary>
+    private static async Task<bool> QemuExitedAsync(VmPaths vm, VmDefinition? definition, CancellationToken cancellationToken)
+    {
+        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
+        located.Process?.Dispose();
+        return located.Verdict == IdentityVerdict.Exited;
     }
 
     private static VmShutdownPlan Finish(VmShutdownPlan plan, TimeSpan? deadline) =>

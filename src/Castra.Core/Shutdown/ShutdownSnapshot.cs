@@ -8,9 +8,9 @@ using Castra.State;
 namespace Castra.Shutdown;
 
 /// <summary>
-/// The -SaveState debug snapshot: the status document, this shutdown's events, the hook results, the VM's
-/// sessions and the tail of its serial log, in one JSON file in the VM's directory
-/// (<c>shutdown-&lt;ShutdownId&gt;.snapshot.json</c>), written just before ShutdownComplete.
+/// The -SaveState debug snapshot: the final status document, this shutdown's events (ShutdownComplete last), the
+/// hook results, the VM's sessions and the tail of its serial log, in one JSON file in the VM's directory
+/// (<c>shutdown-&lt;ShutdownId&gt;.snapshot.json</c>), written just before ShutdownComplete is emitted.
 /// </summary>
 internal static class ShutdownSnapshot
 {

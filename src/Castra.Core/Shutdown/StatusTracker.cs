@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Castra.Errors;
+using Castra.Serialization;
 using Castra.State;
 
 namespace Castra.Shutdown;
@@ -32,7 +34,28 @@ internal sealed class StatusTracker
         }
     }
 
-    public void Complete(ShutdownOutcome outcome, bool changed, long totalMs, string? detail) => Update(d =>
+    /// <summary>Marks the run complete and saves it: only once its ShutdownComplete is journaled (followers rely on that order).</summary>
+    public void Complete(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTimeOffset completedAt, string? saveStatePath) =>
+        Update(d => ApplyCompletion(d, outcome, changed, totalMs, detail, completedAt, saveStatePath));
+
+    /// <summary>
+    /// What the document will be once <see cref="Complete"/> has run, as a copy: neither the document nor
+    /// <c>shutdown.json</c> changes (the -SaveState snapshot is written before ShutdownComplete is emitted).
+    /// </summary>
+    public StatusDocument CompletedCopy(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTimeOffset completedAt, string? saveStatePath)
+    {
+        StatusDocument copy;
+        lock (_gate)
+        {
+            copy = JsonSerializer.Deserialize(JsonSerializer.Serialize(Document, CastraJsonContext.Default.StatusDocument), CastraJsonContext.Default.StatusDocument)!;
+        }
+
+        ApplyCompletion(copy, outcome, changed, totalMs, detail, completedAt, saveStatePath);
+        copy.UpdatedAt = completedAt;
+        return copy;
+    }
+
+    private static void ApplyCompletion(StatusDocument d, ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTimeOffset completedAt, string? saveStatePath)
     {
         d.Phase = ContractNames.Of(ShutdownPhase.Complete);
         d.Outcome = ContractNames.Of(outcome);
@@ -40,8 +63,9 @@ internal sealed class StatusTracker
         d.TotalMs = totalMs;
         d.Detail = detail;
         d.RunningHooks = null;
-        d.CompletedAt = DateTimeOffset.UtcNow;
-    });
+        d.CompletedAt = completedAt;
+        d.SaveStatePath = saveStatePath;
+    }
 
     public void Save()
     {

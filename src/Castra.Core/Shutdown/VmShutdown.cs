@@ -95,7 +95,10 @@ internal sealed class VmShutdown
                     case null:
                         return Finish(ShutdownOutcome.Graceful, located.Detail);
                     case IdentityVerdict.Exited:
+                        // QEMU died without a shutdown (crashed, or powered off by itself): what its PostStop hooks
+                        // release was never released. No PreStop hooks: there is no guest left to prepare.
                         LeftoverFiles.RemoveFor(Vm, located.Pid);
+                        await PostStopAfterExitAsync(cancellationToken).ConfigureAwait(false);
                         return Finish(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed");
                     case IdentityVerdict.NotOurs:
                         var detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
@@ -112,7 +115,7 @@ internal sealed class VmShutdown
                         $"{Vm.Name}: {stale}; {located.Detail}, which is stopped instead");
                 }
 
-                var (preStop, postStop) = LoadHooks();
+                var (preStop, postStop) = LoadHooks(qemuRunning: true);
                 if (preStop is null)
                 {
                     return Finish(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook);
@@ -255,21 +258,23 @@ internal sealed class VmShutdown
         }
 
         /// <summary>
-        /// The VM's PreStop (none with -Force) and PostStop hooks. An unreadable hooks.json is a warning and no hooks
-        /// under Continue; under Stop it aborts (PreStop null), since the hooks it may hold were asked to guard the stop.
+        /// The VM's PreStop (none with -Force, or when QEMU has already exited) and PostStop hooks. An unreadable
+        /// hooks.json is a warning and no hooks under Continue; under Stop it aborts (PreStop null) when QEMU is
+        /// running, since the hooks it may hold were asked to guard the stop. Once QEMU has exited there is no stop
+        /// left to guard: a warning, whatever the HookErrorAction.
         /// </summary>
-        private (IReadOnlyList<CleanupHook>? PreStop, IReadOnlyList<CleanupHook>? PostStop) LoadHooks()
+        private (IReadOnlyList<CleanupHook>? PreStop, IReadOnlyList<CleanupHook>? PostStop) LoadHooks(bool qemuRunning)
         {
             IReadOnlyList<CleanupHook> pre, post;
             try
             {
                 var store = new HookStore(Vm.Root);
-                pre = Options.Force ? [] : store.ForVm(Vm.Name, HookStage.PreStop);
+                pre = Options.Force || !qemuRunning ? [] : store.ForVm(Vm.Name, HookStage.PreStop);
                 post = store.ForVm(Vm.Name, HookStage.PostStop);
             }
             catch (CastraException ex)
             {
-                if (Options.HookErrorAction == HookErrorAction.Stop)
+                if (qemuRunning && Options.HookErrorAction == HookErrorAction.Stop)
                 {
                     _hookLoadFailure = $"{ex.Message}; the shutdown was aborted before anything was sent to the guest (HookErrorAction Stop)";
                     _owner.Diagnose(DiagnosticSeverity.Error, ex.ErrorId, ex.Category, $"{Vm.Name}: {_hookLoadFailure}");
@@ -286,6 +291,17 @@ internal sealed class VmShutdown
                 d.Deadline += HookBudget.Of(pre) + HookBudget.Of(post);
             });
             return (pre, post);
+        }
+
+        /// <summary>The pidfile named a QEMU that had already exited (leftovers removed): run the VM's PostStop hooks.</summary>
+        private async Task PostStopAfterExitAsync(CancellationToken cancellationToken)
+        {
+            var (_, postStop) = LoadHooks(qemuRunning: false);
+            if (postStop is { Count: > 0 })
+            {
+                Enter(ShutdownPhase.PostStopHooks);
+                await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         private Task RunHooksAsync(IReadOnlyList<CleanupHook> hooks, HookStage stage, CancellationToken cancellationToken) =>
@@ -370,9 +386,11 @@ internal sealed class VmShutdown
                 LeftoverFiles.RemoveEphemeralOverlay(Vm, _definition);
             }
 
-            var saved = Options.SaveState ? SaveSnapshot(outcome, detail) : null;
             var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
-            var complete = _recorder.Emit(new ShutdownCompleteEvent
+
+            // Stamped first, so that the snapshot holds the very ShutdownComplete that is then emitted; shutdown.json
+            // says Complete only once the event is journaled.
+            var complete = _recorder.Stamp(new ShutdownCompleteEvent
             {
                 Outcome = ContractNames.Of(outcome),
                 TotalMs = totalMs,
@@ -381,32 +399,39 @@ internal sealed class VmShutdown
                 HooksFailed = _hooks.Failed,
                 HooksTimedOut = _hooks.TimedOut,
                 SessionsInterrupted = _sessionsInterrupted,
-                SaveStatePath = saved,
                 Detail = detail,
             });
-            _status.Complete(outcome, _changed, totalMs, detail);
+            if (Options.SaveState)
+            {
+                complete = SaveSnapshot(complete, outcome);
+            }
+
+            complete = _recorder.EmitStamped(complete);
+            _status.Complete(outcome, _changed, totalMs, detail, complete.Timestamp, complete.SaveStatePath);
             CastraMetrics.RecordShutdown(Vm.Name, complete.Outcome, totalMs);
             Audit(complete);
             return new VmShutdownResult(Vm.Name, outcome, _changed, totalMs, errorId, detail);
         }
 
-        private string? SaveSnapshot(ShutdownOutcome outcome, string? detail)
+        /// <summary>
+        /// Writes the -SaveState snapshot before <paramref name="complete"/> (stamped, not yet emitted) goes out, with
+        /// that event last and the status as it will be once complete. Returns the event with SaveStatePath set, or
+        /// unchanged (SaveStatePath absent) when the snapshot could not be written.
+        /// </summary>
+        private ShutdownCompleteEvent SaveSnapshot(ShutdownCompleteEvent complete, ShutdownOutcome outcome)
         {
             try
             {
                 var path = ShutdownSnapshot.PathFor(Vm, _status.Document.ShutdownId);
-                _status.Update(d =>
-                {
-                    d.SaveStatePath = path;
-                    d.Outcome = ContractNames.Of(outcome);
-                    d.Detail = detail;
-                });
-                return ShutdownSnapshot.Write(Vm, _status.Document, _recorder.History, _hooks.Results);
+                var final = complete with { SaveStatePath = path };
+                var status = _status.CompletedCopy(outcome, final.Changed, final.TotalMs, final.Detail, final.Timestamp, path);
+                ShutdownSnapshot.Write(Vm, status, [.. _recorder.History, final], _hooks.Results);
+                return final;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError, $"{Vm.Name}: could not write the -SaveState snapshot ({ex.Message})");
-                return null;
+                return complete;
             }
         }
 

@@ -197,6 +197,61 @@ public sealed class HookExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task PostStop_hooks_run_once_when_the_pidfile_names_a_qemu_that_already_exited()
+    {
+        var vm = _root.Launch("crashed", "graceful");
+        HookScripts.Register(_root, "prepare", "echo x >> \"$OUT/pre\"");
+        HookScripts.Register(_root, "release", "echo \"$CASTRA_STAGE\" >> \"$OUT/released\"", stage: HookStage.PostStop);
+        vm.Kill(); // a crash: QEMU is gone, its pidfile is left behind
+        await vm.WaitUntilGoneAsync(TimeSpan.FromSeconds(20));
+        Assert.False(vm.IsAlive);
+        Assert.True(File.Exists(_root.Vm("crashed").PidFile));
+
+        var (observer, result) = await StopAsync("crashed");
+
+        Assert.Equal(ShutdownOutcome.Graceful, result.Outcome);
+        Assert.False(result.Changed);
+        Assert.Equal(["ShutdownRequested", "HookStarted", "HookCompleted", "ShutdownComplete"], observer.TypesFor("crashed"));
+        var started = observer.For("crashed").OfType<HookStartedEvent>().Single();
+        Assert.Equal(("release", "PostStop"), (started.HookName, started.Stage));
+        var complete = observer.For("crashed").OfType<ShutdownCompleteEvent>().Single();
+        Assert.Equal(("Graceful", false, 1, 0, 0), (complete.Outcome, complete.Changed, complete.HooksSucceeded, complete.HooksFailed, complete.HooksTimedOut));
+        Assert.Contains("its leftover pidfile and sockets were removed", complete.Detail);
+        Assert.False(File.Exists(Path.Combine(HookScripts.Out(_root), "pre")), "no PreStop hook: there was no guest to prepare");
+        Assert.Equal(["PostStop"], File.ReadAllLines(Path.Combine(HookScripts.Out(_root), "released")));
+        Assert.False(File.Exists(_root.Vm("crashed").PidFile), "the leftover pidfile was removed");
+        var status = StatusStore.TryRead(_root.Vm("crashed"))!;
+        Assert.Equal(("Complete", 1, 1), (status.Phase, status.HooksTotal, status.HooksCompleted));
+
+        // The re-run finds no pidfile: a no-op, so the resources are not released twice.
+        var (again, againResult) = await StopAsync("crashed");
+        Assert.Equal(["ShutdownRequested", "ShutdownComplete"], again.TypesFor("crashed"));
+        Assert.False(againResult.Changed);
+        Assert.Single(File.ReadAllLines(Path.Combine(HookScripts.Out(_root), "released")));
+        Assert.Equal(0, StatusStore.TryRead(_root.Vm("crashed"))!.HooksTotal);
+    }
+
+    [Fact]
+    public async Task No_hooks_run_without_a_pidfile_or_when_the_pidfile_names_something_else()
+    {
+        Directory.CreateDirectory(_root.Vm("off").Directory);
+        Directory.CreateDirectory(_root.Vm("unsure").Directory);
+        File.WriteAllText(_root.Vm("unsure").PidFile, "garbage\n");
+        HookScripts.Register(_root, "prepare", "echo x >> \"$OUT/ran\"");
+        HookScripts.Register(_root, "release", "echo x >> \"$OUT/ran\"", stage: HookStage.PostStop);
+
+        var (off, offResult) = await StopAsync("off");
+        var (unsure, unsureResult) = await StopAsync("unsure");
+
+        Assert.Equal(["ShutdownRequested", "ShutdownComplete"], off.TypesFor("off"));
+        Assert.Equal(["ShutdownRequested", "ShutdownComplete"], unsure.TypesFor("unsure"));
+        Assert.Equal((ShutdownOutcome.Graceful, false), (offResult.Outcome, offResult.Changed));
+        Assert.Equal((ShutdownOutcome.Graceful, false), (unsureResult.Outcome, unsureResult.Changed));
+        Assert.Contains(unsure.Diagnostics, d => d.ErrorId == ErrorIds.StalePidFile);
+        Assert.False(File.Exists(Path.Combine(HookScripts.Out(_root), "ran")));
+    }
+
+    [Fact]
     public async Task The_status_file_shows_hook_progress_while_a_hook_runs()
     {
         _root.Launch("progress", "graceful");

@@ -50,6 +50,19 @@ public sealed class HookRegistrationTests : IDisposable
         Assert.Equal(ErrorIds.InvalidTimeout, Assert.Throws<CastraException>(() => Store.Register(Valid() with { Timeout = TimeSpan.FromDays(2) })).ErrorId);
     }
 
+    [Theory]
+    [InlineData(0.0004)]
+    [InlineData(0.0005)]
+    public void A_timeout_that_would_be_stored_as_0_ms_is_refused(double seconds)
+    {
+        var ex = Assert.Throws<CastraException>(() => Store.Register(Valid() with { Timeout = TimeSpan.FromSeconds(seconds) }));
+        Assert.Equal(ErrorIds.InvalidTimeout, ex.ErrorId);
+        Assert.Contains("at least 0.001", ex.Message);
+        Assert.Empty(Store.List());
+
+        Assert.Equal(1, Store.Register(Valid() with { Timeout = TimeSpan.FromSeconds(0.001) }).TimeoutMs);
+    }
+
     [Fact]
     public void A_missing_or_non_executable_program_is_refused_at_registration()
     {
@@ -117,6 +130,18 @@ public sealed class HookRegistrationTests : IDisposable
         Store.Unregister("notify", "web");
         Assert.Equal(["global"], Store.ForVm("web", HookStage.PreStop).Single().Arguments);
         Assert.Equal(ErrorIds.HookNotFound, Assert.Throws<CastraException>(() => Store.Unregister("ghost")).ErrorId);
+    }
+
+    [Fact]
+    public void A_vms_own_hook_replaces_the_global_one_of_the_same_name_whatever_their_stages()
+    {
+        Store.Register(Valid("notify") with { VmName = "*", Stage = HookStage.PostStop, Arguments = ["global"] });
+        Store.Register(Valid("notify") with { VmName = "db", Stage = HookStage.PreStop, Arguments = ["db"] });
+
+        Assert.Equal(["db"], Store.ForVm("db", HookStage.PreStop).Single().Arguments);
+        Assert.Empty(Store.ForVm("db", HookStage.PostStop));
+        Assert.Empty(Store.ForVm("web", HookStage.PreStop));
+        Assert.Equal(["global"], Store.ForVm("web", HookStage.PostStop).Single().Arguments);
     }
 
     [Fact]
