@@ -46,7 +46,7 @@ public sealed record ShutdownStatus
 
     public long KillTimeoutMs { get; init; }
 
-    /// <summary>PreStop plus PostStop hooks the run will run (0 until it has found QEMU running and loaded them).</summary>
+    /// <summary>PreStop plus PostStop hooks the run will run (0 until it has found QEMU, running or dead with its pidfile left, and loaded them).</summary>
     public int HooksTotal { get; init; }
 
     public int HooksCompleted { get; init; }

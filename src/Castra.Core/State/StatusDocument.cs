@@ -44,7 +44,7 @@ public sealed class StatusDocument
 
     public long KillTimeoutMs { get; set; }
 
-    /// <summary>Hooks this shutdown will run (PreStop unless skipped, and PostStop), known once the VM is found running.</summary>
+    /// <summary>Hooks this shutdown will run (PreStop unless skipped, and PostStop), known once QEMU is found running (or found dead with its pidfile left, PostStop only).</summary>
     public int HooksTotal { get; set; }
 
     public int HooksCompleted { get; set; }
