@@ -115,7 +115,7 @@ public sealed class ProcessIdentityTests : IDisposable
         {
             WorkingDirectory = vm.Directory,
         };
-        using var fake = _root.Track(Process.Start(psi)!);
+        var fake = _root.Track(Process.Start(psi)!);
         await WaitUntilListeningAsync(vm);
 
         var observer = await StopAsync("relative", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(0.5) });
@@ -130,7 +130,7 @@ public sealed class ProcessIdentityTests : IDisposable
         var vm = _root.Vm("nopidfile");
         Directory.CreateDirectory(vm.Directory);
         var psi = new ProcessStartInfo(FakeQemuBinary.Path, ["-qmp", $"unix:{vm.QmpSocket},server=on,wait=off", "--fake-behavior", "graceful", "--fake-ready-file", ReadyFile(vm)]);
-        using var fake = _root.Track(Process.Start(psi)!);
+        var fake = _root.Track(Process.Start(psi)!);
         await WaitUntilListeningAsync(vm);
 
         var observer = await StopAsync("nopidfile");

@@ -33,6 +33,7 @@ public sealed class TestStateRoot : IDisposable
     }
 
     /// <summary>A process of the test's own that must survive (or be killed) as the test says.</summary>
+    /// <summary>Killed (with its tree) when the root is disposed; the root owns it, so do not dispose it yourself.</summary>
     public System.Diagnostics.Process Track(System.Diagnostics.Process process)
     {
         lock (_others)
