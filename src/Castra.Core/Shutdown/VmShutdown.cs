@@ -280,11 +280,16 @@ internal sealed class VmShutdown
                 return ([], []);
             }
 
-            _status.Update(d =>
+            // Without hooks the document would not change: rewriting it would cost a file, an fsync and a rename for nothing.
+            if (pre.Count + post.Count > 0)
             {
-                d.HooksTotal = pre.Count + post.Count;
-                d.Deadline += HookBudget.Of(pre) + HookBudget.Of(post);
-            });
+                _status.Update(d =>
+                {
+                    d.HooksTotal = pre.Count + post.Count;
+                    d.Deadline += HookBudget.Of(pre) + HookBudget.Of(post);
+                });
+            }
+
             return (pre, post);
         }
 
