@@ -21,12 +21,14 @@ internal sealed class VmShutdown
     private readonly VmPaths _vm;
     private readonly ShutdownOptions _options;
     private readonly IShutdownObserver _observer;
+    private readonly StartupSlot _startup;
 
-    public VmShutdown(VmPaths vm, ShutdownOptions options, IShutdownObserver observer)
+    public VmShutdown(VmPaths vm, ShutdownOptions options, IShutdownObserver observer, StartupSlot startup)
     {
         _vm = vm;
         _options = options;
         _observer = observer;
+        _startup = startup;
     }
 
     public async Task<VmShutdownResult> RunAsync(CancellationToken cancellationToken)
@@ -38,10 +40,16 @@ internal sealed class VmShutdown
             return new VmShutdownResult(_vm.Name, null, false, 0, ErrorIds.VmNotFound, message);
         }
 
-        var (vmLock, followed) = await ShutdownFollower.AcquireOrFollowAsync(_vm, _observer, cancellationToken).ConfigureAwait(false);
+        var vmLock = VmLock.TryAcquire(_vm);
         if (vmLock is null)
         {
-            return followed!;
+            // Following another owner can take minutes: never while holding a start-up slot.
+            _startup.Release();
+            (vmLock, var followed) = await ShutdownFollower.AcquireOrFollowAsync(_vm, _observer, cancellationToken).ConfigureAwait(false);
+            if (vmLock is null)
+            {
+                return followed!;
+            }
         }
 
         using (vmLock)
@@ -120,6 +128,7 @@ internal sealed class VmShutdown
 
                 if (preStop.Count > 0)
                 {
+                    _owner._startup.Release();
                     Enter(ShutdownPhase.PreStopHooks);
                     await RunHooksAsync(preStop, HookStage.PreStop, cancellationToken).ConfigureAwait(false);
                     if (_hooks.AbortedBy is { } failed)
@@ -131,6 +140,8 @@ internal sealed class VmShutdown
                     }
                 }
 
+                // From here on the VM waits on the guest, not on Castra's own start-up work.
+                _owner._startup.Release();
                 if (await CooperateAsync(process, cancellationToken).ConfigureAwait(false))
                 {
                     return await StoppedAsync(ShutdownOutcome.Graceful, process, postStop!, cancellationToken).ConfigureAwait(false);
@@ -248,6 +259,7 @@ internal sealed class VmShutdown
                 return;
             }
 
+            _owner._startup.Release();
             Enter(ShutdownPhase.DrainingSessions);
             _status.Update(d => d.Deadline += SessionDrainer.Budget(Options.DrainTimeout));
             _sessionsInterrupted = await SessionDrainer.DrainAsync(Vm, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
