@@ -40,7 +40,7 @@ internal sealed class VmShutdown
             return new VmShutdownResult(_vm.Name, null, false, 0, ErrorIds.VmNotFound, message);
         }
 
-        var vmLock = VmLock.TryAcquire(_vm);
+        var vmLock = await StateIo.Shared.RunAsync(() => VmLock.TryAcquire(_vm)).ConfigureAwait(false);
         if (vmLock is null)
         {
             // Following another owner can take minutes: never while holding a start-up slot.
@@ -89,7 +89,7 @@ internal sealed class VmShutdown
 
         public async Task<VmShutdownResult> ExecuteAsync(CancellationToken cancellationToken)
         {
-            Prepare();
+            await StateIo.Shared.RunAsync(Prepare).ConfigureAwait(false);
             TrackedProcess? process = null;
             try
             {
@@ -101,16 +101,16 @@ internal sealed class VmShutdown
                 switch (located.Verdict)
                 {
                     case null:
-                        return Finish(ShutdownOutcome.Graceful, located.Detail);
+                        return await FinishAsync(ShutdownOutcome.Graceful, located.Detail).ConfigureAwait(false);
                     case IdentityVerdict.Exited:
                         LeftoverFiles.RemoveFor(Vm, located.Pid);
-                        return Finish(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed");
+                        return await FinishAsync(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed").ConfigureAwait(false);
                     case IdentityVerdict.NotOurs:
                         var detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
                         _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {detail}");
                         LeftoverFiles.RemovePidFile(Vm);
                         _identityUncertain = true;
-                        return Finish(ShutdownOutcome.Graceful, detail);
+                        return await FinishAsync(ShutdownOutcome.Graceful, detail).ConfigureAwait(false);
                 }
 
                 process = located.Process!;
@@ -120,23 +120,23 @@ internal sealed class VmShutdown
                         $"{Vm.Name}: {stale}; {located.Detail}, which is stopped instead");
                 }
 
-                var (preStop, postStop) = LoadHooks();
+                var (preStop, postStop) = await StateIo.Shared.RunAsync(LoadHooks).ConfigureAwait(false);
                 if (preStop is null)
                 {
-                    return Finish(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook);
+                    return await FinishAsync(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook).ConfigureAwait(false);
                 }
 
                 if (preStop.Count > 0)
                 {
                     _owner._startup.Release();
-                    Enter(ShutdownPhase.PreStopHooks);
+                    await EnterAsync(ShutdownPhase.PreStopHooks).ConfigureAwait(false);
                     await RunHooksAsync(preStop, HookStage.PreStop, cancellationToken).ConfigureAwait(false);
                     if (_hooks.AbortedBy is { } failed)
                     {
                         var why = $"PreStop hook '{failed.Hook.Name}' {(failed.Status == HookStatus.TimedOut ? "timed out" : "failed")}: {failed.Message}; " +
                             "the shutdown was aborted before anything was sent to the guest, and the VM keeps running (HookErrorAction Stop)";
                         _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.HookFailed, CastraErrorCategory.OperationStopped, $"{Vm.Name}: {why}");
-                        return Finish(ShutdownOutcome.Failed, why, ErrorIds.HookFailed);
+                        return await FinishAsync(ShutdownOutcome.Failed, why, ErrorIds.HookFailed).ConfigureAwait(false);
                     }
                 }
 
@@ -147,13 +147,13 @@ internal sealed class VmShutdown
                     return await StoppedAsync(ShutdownOutcome.Graceful, process, postStop!, cancellationToken).ConfigureAwait(false);
                 }
 
-                Enter(ShutdownPhase.Terminating);
+                await EnterAsync(ShutdownPhase.Terminating).ConfigureAwait(false);
                 if (await SignalAndWaitAsync(process, Libc.SIGTERM, ContractNames.SigTerm, _timeouts.Term, cancellationToken).ConfigureAwait(false))
                 {
                     return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
                 }
 
-                Enter(ShutdownPhase.Killing);
+                await EnterAsync(ShutdownPhase.Killing).ConfigureAwait(false);
                 if (await SignalAndWaitAsync(process, Libc.SIGKILL, ContractNames.SigKill, _timeouts.Kill, cancellationToken).ConfigureAwait(false))
                 {
                     return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
@@ -161,17 +161,17 @@ internal sealed class VmShutdown
 
                 var failure = SurvivedKill(process);
                 _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.StopFailed, CastraErrorCategory.OperationTimeout, $"{Vm.Name}: {failure}");
-                return Finish(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed);
+                return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return Finish(ShutdownOutcome.Cancelled, $"cancelled by the caller during {ContractNames.Of(_phase)}; no further signal was sent", ErrorIds.ShutdownCancelled);
+                return await FinishAsync(ShutdownOutcome.Cancelled, $"cancelled by the caller during {ContractNames.Of(_phase)}; no further signal was sent", ErrorIds.ShutdownCancelled).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or QmpException or System.Net.Sockets.SocketException)
             {
                 var failure = $"unexpected failure during {ContractNames.Of(_phase)}: {ex.Message}";
                 _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.Unexpected, CastraErrorCategory.NotSpecified, $"{Vm.Name}: {failure}");
-                return Finish(ShutdownOutcome.Failed, failure, ErrorIds.Unexpected);
+                return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.Unexpected).ConfigureAwait(false);
             }
             finally
             {
@@ -260,7 +260,7 @@ internal sealed class VmShutdown
             }
 
             _owner._startup.Release();
-            Enter(ShutdownPhase.DrainingSessions);
+            await EnterAsync(ShutdownPhase.DrainingSessions).ConfigureAwait(false);
             _status.Update(d => d.Deadline += SessionDrainer.Budget(Options.DrainTimeout));
             _sessionsInterrupted = await SessionDrainer.DrainAsync(Vm, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
             _status.Update(d => d.SessionsInterrupted = _sessionsInterrupted);
@@ -312,20 +312,20 @@ internal sealed class VmShutdown
         /// <summary>The QEMU process is gone: clean its leftovers, run the PostStop hooks, complete.</summary>
         private async Task<VmShutdownResult> StoppedAsync(ShutdownOutcome outcome, TrackedProcess process, IReadOnlyList<CleanupHook> postStop, CancellationToken cancellationToken)
         {
-            LeftoverFiles.RemoveFor(Vm, process.Pid);
+            await StateIo.Shared.RunAsync(() => LeftoverFiles.RemoveFor(Vm, process.Pid)).ConfigureAwait(false);
             if (postStop.Count > 0)
             {
-                Enter(ShutdownPhase.PostStopHooks);
+                await EnterAsync(ShutdownPhase.PostStopHooks).ConfigureAwait(false);
                 await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
             }
 
-            return Finish(outcome, null);
+            return await FinishAsync(outcome, null).ConfigureAwait(false);
         }
 
         /// <summary>True when the guest powered itself off within the window.</summary>
         private async Task<bool> CooperateAsync(TrackedProcess process, CancellationToken cancellationToken)
         {
-            Enter(ShutdownPhase.Cooperative);
+            await EnterAsync(ShutdownPhase.Cooperative).ConfigureAwait(false);
             var step = new CooperativeStep(Vm, Options, _timeouts.Cooperative, _recorder);
             try
             {
@@ -373,11 +373,16 @@ internal sealed class VmShutdown
                 : $"QEMU (PID {process.Pid}) was still running {Seconds(_timeouts.Kill)} after SIGKILL (state {state})";
         }
 
-        private void Enter(ShutdownPhase phase)
+        /// <summary>The status file is replaced durably (fsync, rename) on Castra's state I/O threads, never on the thread pool.</summary>
+        private Task EnterAsync(ShutdownPhase phase)
         {
             _phase = phase;
-            _status.Phase(phase);
+            return StateIo.Shared.RunAsync(() => _status.Phase(phase));
         }
+
+        /// <summary>Writes the last event, status, journal fsync and audit line on the state I/O threads (see <see cref="StateIo"/>).</summary>
+        private Task<VmShutdownResult> FinishAsync(ShutdownOutcome outcome, string? detail, string? errorId = null) =>
+            StateIo.Shared.RunAsync(() => Finish(outcome, detail, errorId));
 
         private VmShutdownResult Finish(ShutdownOutcome outcome, string? detail, string? errorId = null)
         {
