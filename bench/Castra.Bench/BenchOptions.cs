@@ -14,6 +14,7 @@ internal sealed record BenchOptions
           --baseline-max-vms M   run the baselines (shell loop, throttle 1) up to this fleet size and extrapolate
                                  above it, labelled (default 100; 0: no baselines)
           --no-cli               skip the `castra status` cold-start measurement
+          --no-warm-up           measure from a cold process (the JIT compiling the engine is then part of the figures)
           --state-dir DIR        where the throwaway state roots go (default: the temp directory)
           --fake-qemu PATH       use this fake-qemu binary instead of compiling tests/fixtures/fake-qemu
           --json                 print the report as JSON on stdout (progress still goes to stderr)
@@ -28,6 +29,8 @@ internal sealed record BenchOptions
     public int BaselineMaxVms { get; init; } = 100;
 
     public bool MeasureCli { get; init; } = true;
+
+    public bool WarmUp { get; init; } = true;
 
     public string StateDirectory { get; init; } = Path.GetTempPath();
 
@@ -52,6 +55,7 @@ internal sealed record BenchOptions
                 "--delay-ms" => options with { ExitDelayMs = NonNegativeInt(Value()) },
                 "--baseline-max-vms" => options with { BaselineMaxVms = NonNegativeInt(Value()) },
                 "--no-cli" => options with { MeasureCli = false },
+                "--no-warm-up" => options with { WarmUp = false },
                 "--state-dir" => options with { StateDirectory = Path.GetFullPath(Value()) },
                 "--fake-qemu" => options with { FakeQemu = Path.GetFullPath(Value()) },
                 "--json" => options with { Json = true },

@@ -29,12 +29,9 @@ internal sealed class BenchRunner
         var runs = new List<RunResult>();
         CliColdStartResult? cli = null;
 
-        // One small discarded run first: the figures then show the engine, not the JIT compiling it (a fresh
-        // `castra down` pays that once per process; the CLI cold-start figures below show what start-up costs).
-        using (var warmUp = Fleet.Launch(_tools, FleetMix.Graceful.Assign(10), 50, _options.StateDirectory))
+        if (_options.WarmUp)
         {
-            _progress.WriteLine("warm-up run (10 VMs, discarded) …");
-            await EngineRun.RunAsync(warmUp, FleetMix.Graceful, 50, throttleLimit: 0, cancellationToken);
+            await WarmUpAsync(cancellationToken);
         }
 
         foreach (var mix in _options.Mixes)
@@ -91,6 +88,26 @@ internal sealed class BenchRunner
             Cli = cli,
             Targets = Targets.Check(withRatios, _options.ExitDelayMs),
         };
+    }
+
+    /// <summary>
+    /// Discarded runs first, over every path, so that the figures show the engine rather than the JIT compiling it:
+    /// .NET compiles each method quickly at first and again, optimized, on a background thread once it has been
+    /// called 30 times, which on 2 cores took up to 44 % of the CPU during a first measured run (perf). A fresh
+    /// `castra down` pays that once per process: --no-warm-up shows those figures.
+    /// </summary>
+    private async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        _progress.WriteLine("warm-up runs (discarded: 60 graceful VMs, then 40 of mixed behaviours) …");
+        var mixes = new[] { (FleetMix.Graceful, 60), (FleetMix.Parse("graceful:40,ignore-acpi:30,ignore-term:30"), 40) };
+        foreach (var (mix, count) in mixes)
+        {
+            using var fleet = Fleet.Launch(_tools, mix.Assign(count), 20, _options.StateDirectory);
+            await EngineRun.RunAsync(fleet, mix, 20, throttleLimit: 0, cancellationToken);
+        }
+
+        // Let the background compiler finish what the warm-up queued before anything is measured.
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
     }
 
     private Fleet Launch(IReadOnlyList<FakeBehavior> behaviors) =>

@@ -21,6 +21,7 @@ public sealed class BenchSmokeTests
             ExitDelayMs = 100,
             BaselineMaxVms = 3,
             MeasureCli = false,
+            WarmUp = false,
         };
         var tools = NativeTools.Prepare(FakeQemuBinary.Path);
         using var progress = new StringWriter();
