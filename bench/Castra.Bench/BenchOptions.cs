@@ -18,6 +18,7 @@ internal sealed record BenchOptions
           --state-dir DIR        where the throwaway state roots go (default: the temp directory)
           --fake-qemu PATH       use this fake-qemu binary instead of compiling tests/fixtures/fake-qemu
           --json                 print the report as JSON on stdout (progress still goes to stderr)
+          --json-file PATH       also write the JSON report to PATH (the table still goes to stdout)
         """;
 
     public IReadOnlyList<int> Sizes { get; init; } = [10, 100, 1000];
@@ -37,6 +38,8 @@ internal sealed record BenchOptions
     public string? FakeQemu { get; init; }
 
     public bool Json { get; init; }
+
+    public string? JsonFile { get; init; }
 
     public bool Help { get; init; }
 
@@ -59,6 +62,7 @@ internal sealed record BenchOptions
                 "--state-dir" => options with { StateDirectory = Path.GetFullPath(Value()) },
                 "--fake-qemu" => options with { FakeQemu = Path.GetFullPath(Value()) },
                 "--json" => options with { Json = true },
+                "--json-file" => options with { JsonFile = Path.GetFullPath(Value()) },
                 "-h" or "--help" => options with { Help = true },
                 var other => throw new FormatException($"unknown option '{other}'"),
             };

@@ -16,4 +16,7 @@ internal sealed record BenchReport
     public CliColdStartResult? Cli { get; init; }
 
     public required IReadOnlyList<TargetCheck> Targets { get; init; }
+
+    /// <summary>The 1-minute load average when the last run ended: anything else running skews every figure.</summary>
+    public double LoadAverage1mAtEnd { get; init; }
 }

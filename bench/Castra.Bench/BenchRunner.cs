@@ -87,6 +87,7 @@ internal sealed class BenchRunner
             Runs = withRatios,
             Cli = cli,
             Targets = Targets.Check(withRatios, _options.ExitDelayMs),
+            LoadAverage1mAtEnd = MachineInfo.LoadAverage(),
         };
     }
 
@@ -137,6 +138,7 @@ internal sealed class BenchRunner
             ExitDetectionMs = null,
             PowerdownSentAfterMs = null,
             Resources = null,
+            Timeline = null,
         };
     }
 

@@ -63,6 +63,6 @@ internal sealed record MachineInfo(int Cores, double MemoryGiB, string Os, strin
         return -1;
     }
 
-    private static double LoadAverage() =>
+    public static double LoadAverage() =>
         double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
 }

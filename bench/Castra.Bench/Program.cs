@@ -41,6 +41,11 @@ try
     var command = "dotnet run -c Release --project bench/Castra.Bench --" + (args.Length > 0 ? " " + string.Join(' ', args) : "");
     var report = await new BenchRunner(options, tools, Console.Error).RunAsync(command, cancel.Token);
     Console.Out.Write(options.Json ? Report.ToJson(report) + Environment.NewLine : Report.ToTable(report));
+    if (options.JsonFile is { } file)
+    {
+        await File.WriteAllTextAsync(file, Report.ToJson(report) + Environment.NewLine);
+    }
+
     return 0;
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)

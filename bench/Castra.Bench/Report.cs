@@ -23,7 +23,7 @@ internal static class Report
     {
         var text = new StringBuilder();
         text.AppendLine(Inv($"Castra fleet-shutdown benchmark, {report.StartedAt:yyyy-MM-dd HH:mm} UTC"));
-        text.AppendLine($"machine: {report.Machine}");
+        text.AppendLine(Inv($"machine: {report.Machine}, load {report.LoadAverage1mAtEnd:0.00} at the end"));
         text.AppendLine($"command: {report.Command}");
         text.AppendLine(Inv($"D (graceful fake's exit delay after system_powerdown) = {report.ExitDelayMs} ms"));
         foreach (var scenario in report.Runs.Select(r => r.Scenario).Distinct())
@@ -84,7 +84,7 @@ internal static class Report
         if (report.Cli is { } cli)
         {
             text.AppendLine();
-            text.AppendLine(Inv($"castra status cold start (dotnet castra.dll status, Release, {CliColdStart.Runs} runs after one warm-up):"));
+            text.AppendLine(Inv($"castra status cold start (dotnet castra.dll status, Release, {CliColdStart.Runs} runs each, round-robin, after one untimed run):"));
             if (cli.Problem is not null)
             {
                 text.AppendLine($"  {cli.Problem}");
@@ -93,8 +93,8 @@ internal static class Report
             foreach (var v in cli.Variants)
             {
                 text.AppendLine(v.Problem is null
-                    ? Inv($"  {v.Name,-12} median {N(v.MedianMs!.Value)} ms, min {N(v.MinMs!.Value)} ms (castra.dll {v.DllKB} KB)")
-                    : $"  {v.Name,-12} {v.Problem}");
+                    ? Inv($"  {v.Name,-22} median {N(v.MedianMs!.Value)} ms, min {N(v.MinMs!.Value)} ms, methods JIT-compiled in one run: {v.JitCompiled?.ToString(CultureInfo.InvariantCulture) ?? "?"}")
+                    : $"  {v.Name,-22} {v.Problem}");
             }
         }
 
