@@ -9,12 +9,15 @@
     Test    : Build, then dotnet test over the solution and Invoke-Pester ./tests/pester (Pester 5)
     Package : Build, then out/Castra-<version>.zip
     Demo    : the main job (scripts/demo.sh: three real VMs stopped concurrently)
+    Bench   : the fleet-shutdown benchmark (docs/performance.md), -BenchArguments passed on to bench/Castra.Bench
+              (needs gcc and socat, which build.sh bench installs on Debian)
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Docs', 'Test', 'Package', 'Demo')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Package', 'Demo', 'Bench')]
     [string] $Task = 'Build',
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+    [string[]] $BenchArguments = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -69,5 +72,8 @@ switch ($Task) {
     'Demo' {
         Invoke-Native dotnet @('build', 'Castra.sln', '-c', $Configuration, '-nologo')
         Invoke-Native bash @('scripts/demo.sh')
+    }
+    'Bench' {
+        Invoke-Native dotnet (@('run', '-c', $Configuration, '--project', 'bench/Castra.Bench', '--') + $BenchArguments)
     }
 }

@@ -4,25 +4,38 @@
 #   ./build.sh build   build everything (Release) and assemble the PowerShell module in out/Castra
 #   ./build.sh test    setup + build + the whole xUnit suite (what CI runs)
 #   ./build.sh demo    setup + build + start three VMs and shut them down concurrently with the castra CLI
+#   ./build.sh bench [ARGS]   the fleet-shutdown benchmark (docs/performance.md); ARGS go to bench/Castra.Bench
 set -euo pipefail
 cd "$(dirname "$0")"
 
 CONFIG=${CONFIG:-Release}
-# gcc: the fake QEMU test fixture; python3: the help check (scripts/md2maml.py); the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
-PACKAGES=(gcc libc6-dev util-linux python3 qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
+# gcc: the fake QEMU test fixture; python3: the help check (scripts/md2maml.py); socat: the benchmark's hand-written
+# shell baseline (bench/Castra.Bench/Baselines/shell-loop.sh); the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
+PACKAGES=(gcc libc6-dev util-linux python3 socat qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
+# What the benchmark alone needs (fake QEMU and its reaper are compiled with cc; baseline (a) uses socat).
+BENCH_PACKAGES=(gcc libc6-dev socat)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-setup() {
+# install_packages NAME…: the Debian packages not installed yet.
+install_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "build.sh: installing ${missing[*]}"
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  tests/fixtures/guest/build.sh
+}
+
+require_dotnet() {
   command -v dotnet >/dev/null || { echo "build.sh: the .NET SDK (8 or later) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
+}
+
+setup() {
+  install_packages "${PACKAGES[@]}"
+  tests/fixtures/guest/build.sh
+  require_dotnet
 }
 
 build() {
@@ -64,10 +77,18 @@ demo() {
   scripts/demo.sh
 }
 
+# The benchmark needs no QEMU and no test guest: only its packages and the SDK.
+bench() {
+  install_packages "${BENCH_PACKAGES[@]}"
+  require_dotnet
+  dotnet run -c Release --project bench/Castra.Bench -- "$@"
+}
+
 case "${1:-}" in
   setup) setup ;;
   build) setup; build ;;
   test) test_all ;;
   demo) demo ;;
-  *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  bench) shift; bench "$@" ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

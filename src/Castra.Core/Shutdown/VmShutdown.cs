@@ -21,12 +21,14 @@ internal sealed class VmShutdown
     private readonly VmPaths _vm;
     private readonly ShutdownOptions _options;
     private readonly IShutdownObserver _observer;
+    private readonly StartupSlot _startup;
 
-    public VmShutdown(VmPaths vm, ShutdownOptions options, IShutdownObserver observer)
+    public VmShutdown(VmPaths vm, ShutdownOptions options, IShutdownObserver observer, StartupSlot startup)
     {
         _vm = vm;
         _options = options;
         _observer = observer;
+        _startup = startup;
     }
 
     public async Task<VmShutdownResult> RunAsync(CancellationToken cancellationToken)
@@ -38,10 +40,16 @@ internal sealed class VmShutdown
             return new VmShutdownResult(_vm.Name, null, false, 0, ErrorIds.VmNotFound, message);
         }
 
-        var (vmLock, followed) = await ShutdownFollower.AcquireOrFollowAsync(_vm, _observer, cancellationToken).ConfigureAwait(false);
+        var vmLock = await StateIo.Shared.RunAsync(() => VmLock.TryAcquire(_vm)).ConfigureAwait(false);
         if (vmLock is null)
         {
-            return followed!;
+            // Following another owner can take minutes: never while holding a start-up slot.
+            _startup.Release();
+            (vmLock, var followed) = await ShutdownFollower.AcquireOrFollowAsync(_vm, _observer, cancellationToken).ConfigureAwait(false);
+            if (vmLock is null)
+            {
+                return followed!;
+            }
         }
 
         using (vmLock)
@@ -81,7 +89,7 @@ internal sealed class VmShutdown
 
         public async Task<VmShutdownResult> ExecuteAsync(CancellationToken cancellationToken)
         {
-            Prepare();
+            await StateIo.Shared.RunAsync(Prepare).ConfigureAwait(false);
             TrackedProcess? process = null;
             try
             {
@@ -93,19 +101,19 @@ internal sealed class VmShutdown
                 switch (located.Verdict)
                 {
                     case null:
-                        return Finish(ShutdownOutcome.Graceful, located.Detail);
+                        return await FinishAsync(ShutdownOutcome.Graceful, located.Detail).ConfigureAwait(false);
                     case IdentityVerdict.Exited:
                         // QEMU died without a shutdown (crashed, or powered off by itself): what its PostStop hooks
                         // release was never released. No PreStop hooks: there is no guest left to prepare.
                         LeftoverFiles.RemoveFor(Vm, located.Pid);
                         await PostStopAfterExitAsync(cancellationToken).ConfigureAwait(false);
-                        return Finish(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed");
+                        return await FinishAsync(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed").ConfigureAwait(false);
                     case IdentityVerdict.NotOurs:
                         var detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
                         _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {detail}");
                         LeftoverFiles.RemovePidFile(Vm);
                         _identityUncertain = true;
-                        return Finish(ShutdownOutcome.Graceful, detail);
+                        return await FinishAsync(ShutdownOutcome.Graceful, detail).ConfigureAwait(false);
                 }
 
                 process = located.Process!;
@@ -115,37 +123,40 @@ internal sealed class VmShutdown
                         $"{Vm.Name}: {stale}; {located.Detail}, which is stopped instead");
                 }
 
-                var (preStop, postStop) = LoadHooks(qemuRunning: true);
+                var (preStop, postStop) = await StateIo.Shared.RunAsync(() => LoadHooks(qemuRunning: true)).ConfigureAwait(false);
                 if (preStop is null)
                 {
-                    return Finish(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook);
+                    return await FinishAsync(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook).ConfigureAwait(false);
                 }
 
                 if (preStop.Count > 0)
                 {
-                    Enter(ShutdownPhase.PreStopHooks);
+                    _owner._startup.Release();
+                    await EnterAsync(ShutdownPhase.PreStopHooks).ConfigureAwait(false);
                     await RunHooksAsync(preStop, HookStage.PreStop, cancellationToken).ConfigureAwait(false);
                     if (_hooks.AbortedBy is { } failed)
                     {
                         var why = $"PreStop hook '{failed.Hook.Name}' {(failed.Status == HookStatus.TimedOut ? "timed out" : "failed")}: {failed.Message}; " +
                             "the shutdown was aborted before anything was sent to the guest, and the VM keeps running (HookErrorAction Stop)";
                         _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.HookFailed, CastraErrorCategory.OperationStopped, $"{Vm.Name}: {why}");
-                        return Finish(ShutdownOutcome.Failed, why, ErrorIds.HookFailed);
+                        return await FinishAsync(ShutdownOutcome.Failed, why, ErrorIds.HookFailed).ConfigureAwait(false);
                     }
                 }
 
+                // From here on the VM waits on the guest, not on Castra's own start-up work.
+                _owner._startup.Release();
                 if (await CooperateAsync(process, cancellationToken).ConfigureAwait(false))
                 {
                     return await StoppedAsync(ShutdownOutcome.Graceful, process, postStop!, cancellationToken).ConfigureAwait(false);
                 }
 
-                Enter(ShutdownPhase.Terminating);
+                await EnterAsync(ShutdownPhase.Terminating).ConfigureAwait(false);
                 if (await SignalAndWaitAsync(process, Libc.SIGTERM, ContractNames.SigTerm, _timeouts.Term, cancellationToken).ConfigureAwait(false))
                 {
                     return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
                 }
 
-                Enter(ShutdownPhase.Killing);
+                await EnterAsync(ShutdownPhase.Killing).ConfigureAwait(false);
                 if (await SignalAndWaitAsync(process, Libc.SIGKILL, ContractNames.SigKill, _timeouts.Kill, cancellationToken).ConfigureAwait(false))
                 {
                     return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
@@ -153,17 +164,17 @@ internal sealed class VmShutdown
 
                 var failure = SurvivedKill(process);
                 _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.StopFailed, CastraErrorCategory.OperationTimeout, $"{Vm.Name}: {failure}");
-                return Finish(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed);
+                return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return Finish(ShutdownOutcome.Cancelled, $"cancelled by the caller during {ContractNames.Of(_phase)}; no further signal was sent", ErrorIds.ShutdownCancelled);
+                return await FinishAsync(ShutdownOutcome.Cancelled, $"cancelled by the caller during {ContractNames.Of(_phase)}; no further signal was sent", ErrorIds.ShutdownCancelled).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or QmpException or System.Net.Sockets.SocketException)
             {
                 var failure = $"unexpected failure during {ContractNames.Of(_phase)}: {ex.Message}";
                 _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.Unexpected, CastraErrorCategory.NotSpecified, $"{Vm.Name}: {failure}");
-                return Finish(ShutdownOutcome.Failed, failure, ErrorIds.Unexpected);
+                return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.Unexpected).ConfigureAwait(false);
             }
             finally
             {
@@ -251,7 +262,8 @@ internal sealed class VmShutdown
                 return;
             }
 
-            Enter(ShutdownPhase.DrainingSessions);
+            _owner._startup.Release();
+            await EnterAsync(ShutdownPhase.DrainingSessions).ConfigureAwait(false);
             _status.Update(d => d.Deadline += SessionDrainer.Budget(Options.DrainTimeout));
             _sessionsInterrupted = await SessionDrainer.DrainAsync(Vm, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
             _status.Update(d => d.SessionsInterrupted = _sessionsInterrupted);
@@ -285,21 +297,27 @@ internal sealed class VmShutdown
                 return ([], []);
             }
 
-            _status.Update(d =>
+            // Without hooks the document would not change: rewriting it would cost a file, an fsync and a rename for nothing.
+            if (pre.Count + post.Count > 0)
             {
-                d.HooksTotal = pre.Count + post.Count;
-                d.Deadline += HookBudget.Of(pre) + HookBudget.Of(post);
-            });
+                _status.Update(d =>
+                {
+                    d.HooksTotal = pre.Count + post.Count;
+                    d.Deadline += HookBudget.Of(pre) + HookBudget.Of(post);
+                });
+            }
+
             return (pre, post);
         }
 
         /// <summary>The pidfile named a QEMU that had already exited (leftovers removed): run the VM's PostStop hooks.</summary>
         private async Task PostStopAfterExitAsync(CancellationToken cancellationToken)
         {
-            var (_, postStop) = LoadHooks(qemuRunning: false);
+            var (_, postStop) = await StateIo.Shared.RunAsync(() => LoadHooks(qemuRunning: false)).ConfigureAwait(false);
             if (postStop is { Count: > 0 })
             {
-                Enter(ShutdownPhase.PostStopHooks);
+                _owner._startup.Release();
+                await EnterAsync(ShutdownPhase.PostStopHooks).ConfigureAwait(false);
                 await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -311,20 +329,20 @@ internal sealed class VmShutdown
         /// <summary>The QEMU process is gone: clean its leftovers, run the PostStop hooks, complete.</summary>
         private async Task<VmShutdownResult> StoppedAsync(ShutdownOutcome outcome, TrackedProcess process, IReadOnlyList<CleanupHook> postStop, CancellationToken cancellationToken)
         {
-            LeftoverFiles.RemoveFor(Vm, process.Pid);
+            await StateIo.Shared.RunAsync(() => LeftoverFiles.RemoveFor(Vm, process.Pid)).ConfigureAwait(false);
             if (postStop.Count > 0)
             {
-                Enter(ShutdownPhase.PostStopHooks);
+                await EnterAsync(ShutdownPhase.PostStopHooks).ConfigureAwait(false);
                 await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
             }
 
-            return Finish(outcome, null);
+            return await FinishAsync(outcome, null).ConfigureAwait(false);
         }
 
         /// <summary>True when the guest powered itself off within the window.</summary>
         private async Task<bool> CooperateAsync(TrackedProcess process, CancellationToken cancellationToken)
         {
-            Enter(ShutdownPhase.Cooperative);
+            await EnterAsync(ShutdownPhase.Cooperative).ConfigureAwait(false);
             var step = new CooperativeStep(Vm, Options, _timeouts.Cooperative, _recorder);
             try
             {
@@ -372,11 +390,16 @@ internal sealed class VmShutdown
                 : $"QEMU (PID {process.Pid}) was still running {Seconds(_timeouts.Kill)} after SIGKILL (state {state})";
         }
 
-        private void Enter(ShutdownPhase phase)
+        /// <summary>The status file is replaced durably (fsync, rename) on Castra's state I/O threads, never on the thread pool.</summary>
+        private Task EnterAsync(ShutdownPhase phase)
         {
             _phase = phase;
-            _status.Phase(phase);
+            return StateIo.Shared.RunAsync(() => _status.Phase(phase));
         }
+
+        /// <summary>Writes the last event, status, journal fsync and audit line on the state I/O threads (see <see cref="StateIo"/>).</summary>
+        private Task<VmShutdownResult> FinishAsync(ShutdownOutcome outcome, string? detail, string? errorId = null) =>
+            StateIo.Shared.RunAsync(() => Finish(outcome, detail, errorId));
 
         private VmShutdownResult Finish(ShutdownOutcome outcome, string? detail, string? errorId = null)
         {

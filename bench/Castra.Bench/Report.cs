@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Castra.Bench;
+
+/// <summary>The report as a table (for people) or JSON (for tools and docs/performance.md updates).</summary>
+internal static class Report
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string ToJson(BenchReport report) => JsonSerializer.Serialize(report, JsonOptions);
+
+    public static BenchReport? FromJson(string json) => JsonSerializer.Deserialize<BenchReport>(json, JsonOptions);
+
+    public static string ToTable(BenchReport report)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(Inv($"Castra fleet-shutdown benchmark, {report.StartedAt:yyyy-MM-dd HH:mm} UTC"));
+        text.AppendLine(Inv($"machine: {report.Machine}, load {report.LoadAverage1mAtEnd:0.00} at the end"));
+        text.AppendLine($"command: {report.Command}");
+        text.AppendLine(Inv($"D (graceful fake's exit delay after system_powerdown) = {report.ExitDelayMs} ms"));
+        foreach (var scenario in report.Runs.Select(r => r.Scenario).Distinct())
+        {
+            var runs = report.Runs.Where(r => r.Scenario == scenario).ToList();
+            text.AppendLine();
+            text.AppendLine(scenario switch
+            {
+                "graceful" => "Scenario 1: all graceful (default timeouts 60/10/5 s, never reached)",
+                "mixed" => "Scenario 2: mixed, 70 % graceful / 20 % ignore ACPI / 10 % ignore SIGTERM (timeouts 2 s / 1 s / 1 s)",
+                _ => $"Fleet mix {scenario}",
+            });
+            text.AppendLine(Row("N", "driver", "wall ms", "ideal ms", "wall-ideal", "overhead med/p99/max", "exit-detect med/p99", "powerdown sent med/max", "paths ok", "x castra"));
+            foreach (var r in runs.OrderBy(r => r.Vms).ThenBy(r => DriverOrder(r.Driver)))
+            {
+                text.AppendLine(Row(
+                    Inv($"{r.Vms}"),
+                    r.Driver + (r.Extrapolated ? " (extrap.)" : ""),
+                    N(r.WallMs),
+                    N(r.IdealMs),
+                    N(r.WallMs - r.IdealMs),
+                    r.OverheadMs is { } o ? $"{N(o.Median)}/{N(o.P99)}/{N(o.Max)}" : "-",
+                    r.ExitDetectionMs is { } e ? $"{N(e.Median)}/{N(e.P99)}" : "-",
+                    r.PowerdownSentAfterMs is { } p ? $"{N(p.Median)}/{N(p.Max)}" : "-",
+                    r.Extrapolated ? "-" : FleetCheck.Describe(r.PathsCorrect, r.Vms),
+                    r.RatioToCastra is { } ratio ? ratio.ToString("0.0", CultureInfo.InvariantCulture) + "x" : "-"));
+            }
+
+            foreach (var r in runs.Where(r => r.PathMismatches.Count > 0 || r.Note is not null))
+            {
+                foreach (var m in r.PathMismatches)
+                {
+                    text.AppendLine(Inv($"  ! {r.Driver} N={r.Vms}: {m}"));
+                }
+
+                if (r.Note is not null)
+                {
+                    text.AppendLine(Inv($"  note {r.Driver} N={r.Vms}: {r.Note}"));
+                }
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine("Where the time goes (castra runs): ms since the call started, median/max over the VMs");
+        foreach (var r in report.Runs.Where(r => r.Timeline is { Count: > 0 }))
+        {
+            text.AppendLine(Inv($"  {r.Scenario} N={r.Vms} {r.Driver}: ") + string.Join(" → ", r.Timeline!.Select(t => $"{t.Step} {N(t.MedianMs)}/{N(t.MaxMs)}")));
+        }
+
+        text.AppendLine();
+        text.AppendLine("Orchestrating process (castra runs, this process): peak RSS (VmHWM reset per run), peak threads (10 ms samples), CPU");
+        text.AppendLine(Row("N", "scenario", "driver", "peak RSS MB", "peak threads", "CPU ms (user)", "diagnostics"));
+        foreach (var r in report.Runs.Where(r => r.Resources is not null).OrderBy(r => r.Scenario, StringComparer.Ordinal).ThenBy(r => r.Vms))
+        {
+            text.AppendLine(Row(Inv($"{r.Vms}"), r.Scenario, r.Driver, N(r.Resources!.PeakRssMB), Inv($"{r.Resources.PeakThreads}"), $"{N(r.Resources.CpuMs)} ({N(r.Resources.UserCpuMs)})", Inv($"{r.Diagnostics}")));
+        }
+
+        if (report.Cli is { } cli)
+        {
+            text.AppendLine();
+            text.AppendLine(Inv($"castra status cold start (dotnet castra.dll status, Release, {CliColdStart.Runs} runs each, round-robin, after one untimed run):"));
+            if (cli.Problem is not null)
+            {
+                text.AppendLine($"  {cli.Problem}");
+            }
+
+            foreach (var v in cli.Variants)
+            {
+                text.AppendLine(v.Problem is null
+                    ? Inv($"  {v.Name,-22} median {N(v.MedianMs!.Value)} ms, min {N(v.MinMs!.Value)} ms, methods JIT-compiled in one run: {v.JitCompiled?.ToString(CultureInfo.InvariantCulture) ?? "?"}")
+                    : $"  {v.Name,-22} {v.Problem}");
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine("Targets (issue 6):");
+        foreach (var t in report.Targets)
+        {
+            var verdict = t.Pass switch { true => "PASS", false => "MISS", null => "n/a " };
+            text.AppendLine($"  {verdict}  {t.Target}: {t.Measured}");
+        }
+
+        return text.ToString();
+    }
+
+    private static int DriverOrder(string driver) => driver == "castra" ? 0 : driver.StartsWith("castra", StringComparison.Ordinal) ? 1 : 2;
+
+    private static string Row(params string[] cells)
+    {
+        int[] widths = [6, 26, 10, 10, 10, 22, 20, 23, 9, 9];
+        var line = new StringBuilder();
+        for (var i = 0; i < cells.Length; i++)
+        {
+            line.Append(cells[i].PadRight(i < widths.Length ? widths[i] : 12)).Append(' ');
+        }
+
+        return "  " + line.ToString().TrimEnd();
+    }
+
+    private static string N(double v) => v.ToString(Math.Abs(v) >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture);
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

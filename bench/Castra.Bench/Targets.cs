@@ -1,0 +1,42 @@
+using System.Globalization;
+
+namespace Castra.Bench;
+
+/// <summary>One target of issue 6, checked against this run's figures (Pass is null when the run did not measure it).</summary>
+internal sealed record TargetCheck(string Target, string Measured, bool? Pass);
+
+/// <summary>The issue's targets. The benchmark reports them; it never fails on them: people judge.</summary>
+internal static class Targets
+{
+    public static IReadOnlyList<TargetCheck> Check(IReadOnlyList<RunResult> runs, int d)
+    {
+        RunResult? Find(string scenario, string driver, int n) =>
+            runs.FirstOrDefault(r => r.Scenario == scenario && r.Driver == driver && r.Vms == n && !r.Extrapolated);
+
+        var s1At100 = Find("graceful", "castra", 100);
+        var s1At1000 = Find("graceful", "castra", 1000);
+        var s2At1000 = Find("mixed", "castra", 1000);
+        var shellAt100 = Find("graceful", "shell-loop", 100);
+        return
+        [
+            Limit("Scenario 1, N=100: fleet wall ≤ D + 100 ms", s1At100?.WallMs, d + 100, "ms"),
+            Limit("Scenario 1, N=100: per-VM overhead p99 ≤ 20 ms", s1At100?.OverheadMs?.P99, 20, "ms"),
+            Limit("Scenario 1, N=100: exit-detection median ≤ 2 ms", s1At100?.ExitDetectionMs?.Median, 2, "ms"),
+            Limit("Scenario 1, N=1000: fleet wall ≤ D + 1 s", s1At1000?.WallMs, d + 1000, "ms"),
+            Limit("Scenario 1, N=1000: orchestrator peak RSS ≤ 150 MB", s1At1000?.Resources?.PeakRssMB, 150, "MB"),
+            Limit("Scenario 1, N=1000: orchestrator threads ≤ 64", s1At1000?.Resources?.PeakThreads, 64, ""),
+            Limit("Scenario 2, N=1000: fleet wall ≤ worst path + 1 s", s2At1000?.WallMs, s2At1000 is null ? 0 : s2At1000.IdealMs + 1000, "ms"),
+            AtLeast("≥ 50× faster than baseline (a) at N=100, scenario 1", shellAt100 is null || s1At100 is null ? null : shellAt100.WallMs / s1At100.WallMs, 50),
+        ];
+    }
+
+    private static TargetCheck Limit(string target, double? measured, double limit, string unit) =>
+        measured is { } m
+            ? new TargetCheck(target, $"{F(m)} {unit} (limit {F(limit)})".Replace("  ", " ", StringComparison.Ordinal), m <= limit)
+            : new TargetCheck(target, "not measured in this run", null);
+
+    private static TargetCheck AtLeast(string target, double? measured, double floor) =>
+        measured is { } m ? new TargetCheck(target, $"{F(m)}×", m >= floor) : new TargetCheck(target, "not measured in this run", null);
+
+    private static string F(double v) => v.ToString(v >= 100 ? "0" : "0.##", CultureInfo.InvariantCulture);
+}
