@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Castra.Native;
 
 namespace Castra.Processes;
 
@@ -89,25 +88,6 @@ internal static class ProcessGroup
         }
 
         return true;
-    }
-
-    /// <summary>SIGTERM (and SIGCONT, so a stopped member can act on it), up to the grace, then SIGKILL; true when emptied.</summary>
-    public static async Task<bool> TerminateAsync(int groupId, ulong? leaderStartTime, TimeSpan grace, CancellationToken cancellationToken)
-    {
-        if (Members(groupId, leaderStartTime).Count == 0)
-        {
-            return true;
-        }
-
-        Signal(groupId, leaderStartTime, Libc.SIGTERM);
-        Signal(groupId, leaderStartTime, Libc.SIGCONT);
-        if (await WaitUntilEmptyAsync(groupId, leaderStartTime, grace, cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        Signal(groupId, leaderStartTime, Libc.SIGKILL);
-        return await WaitUntilEmptyAsync(groupId, leaderStartTime, grace, cancellationToken).ConfigureAwait(false);
     }
 
     private static IEnumerable<string> EnumerateProc()
