@@ -46,6 +46,18 @@ public sealed class TestStateRoot : IDisposable
 
     public void Dispose()
     {
+        // Sessions a test started and did not end (only a shutdown of their VM drains them) must not outlive it.
+        try
+        {
+            foreach (var session in Root.ListVmNames().SelectMany(name => Castra.Sessions.SessionStore.ReadAll(Root.Vm(name))))
+            {
+                Castra.Sessions.SessionProcess.SignalGroup(session, 9);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+
         foreach (var vm in _vms)
         {
             vm.Kill();
