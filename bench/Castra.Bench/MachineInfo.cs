@@ -4,7 +4,8 @@ using System.Runtime.InteropServices;
 namespace Castra.Bench;
 
 /// <summary>What the figures were measured on: they mean little without it.</summary>
-internal sealed record MachineInfo(int Cores, double MemoryGiB, string Os, string Runtime, string StateFileSystem, long OpenFilesLimit, double LoadAverage1m)
+/// <param name="BusyPercentBefore">How busy the CPUs were (all processes) in the 2 s before the benchmark started: others' work skews every figure.</param>
+internal sealed record MachineInfo(int Cores, double MemoryGiB, string Os, string Runtime, string StateFileSystem, long OpenFilesLimit, double LoadAverage1m, double BusyPercentBefore)
 {
     public static MachineInfo Read(string stateDirectory) => new(
         Environment.ProcessorCount,
@@ -13,11 +14,13 @@ internal sealed record MachineInfo(int Cores, double MemoryGiB, string Os, strin
         RuntimeInformation.FrameworkDescription,
         FileSystemOf(stateDirectory),
         ReadOpenFilesLimit(),
-        LoadAverage());
+        LoadAverage(),
+        BusyPercent(TimeSpan.FromSeconds(2)));
 
     public override string ToString() =>
         $"{Cores} cores, {MemoryGiB.ToString("0.0", CultureInfo.InvariantCulture)} GiB, {Os}, {Runtime}, state root on {StateFileSystem}, " +
-        $"open-file limit {OpenFilesLimit.ToString(CultureInfo.InvariantCulture)}, load {LoadAverage1m.ToString("0.00", CultureInfo.InvariantCulture)} at start";
+        $"open-file limit {OpenFilesLimit.ToString(CultureInfo.InvariantCulture)}, load {LoadAverage1m.ToString("0.00", CultureInfo.InvariantCulture)} at start, " +
+        $"CPUs {BusyPercentBefore.ToString("0", CultureInfo.InvariantCulture)} % busy (other processes) in the 2 s before";
 
     private static long MeminfoKB(string field)
     {
@@ -61,6 +64,24 @@ internal sealed record MachineInfo(int Cores, double MemoryGiB, string Os, strin
         }
 
         return -1;
+    }
+
+    /// <summary>Share of non-idle CPU time over <paramref name="window"/>, from /proc/stat's aggregate line.</summary>
+    private static double BusyPercent(TimeSpan window)
+    {
+        static (long Busy, long Total) Sample()
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+            var idle = fields[3] + (fields.Length > 4 ? fields[4] : 0); // idle + iowait
+            var total = fields.Take(8).Sum();                           // user … steal (guest time is already in user)
+            return (total - idle, total);
+        }
+
+        var before = Sample();
+        Thread.Sleep(window);
+        var after = Sample();
+        var total = after.Total - before.Total;
+        return total <= 0 ? 0 : Math.Round(100.0 * (after.Busy - before.Busy) / total, 1);
     }
 
     public static double LoadAverage() =>
