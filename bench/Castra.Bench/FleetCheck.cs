@@ -49,17 +49,8 @@ internal static class FleetCheck
         return ok ? null : $"{vm.Name} ({vm.Behavior.FlagValue()}): the fake recorded {string.Join(",", records)}";
     }
 
-    /// <summary>The steps that acted, in AuditTrail.PathOf's format: cooperative methods tried and signals sent.</summary>
-    public static string StepsOf(IEnumerable<ShutdownEvent> events)
-    {
-        var steps = events.Select(e => e switch
-        {
-            CooperativeAttemptedEvent a => a.Method,
-            EscalationEvent x => x.Signal,
-            _ => null,
-        }).Where(s => s is not null).ToList();
-        return steps.Count == 0 ? "None" : string.Join(",", steps);
-    }
+    /// <summary>The steps that acted (cooperative methods tried, signals sent), as the audit trail records them.</summary>
+    public static string StepsOf(IEnumerable<ShutdownEvent> events) => Castra.Shutdown.AuditTrail.PathOf(events);
 
     public static string Describe(int correct, int total) =>
         correct == total ? "all " + total.ToString(CultureInfo.InvariantCulture) : $"{correct}/{total}";
