@@ -17,17 +17,21 @@ internal static class SessionDrainer
 {
     public const string StepName = "castra.drain-sessions";
 
-    /// <summary>The VM's sessions whose process is alive; dead ones nobody recorded are recorded Stopped on the way.</summary>
+    /// <summary>The VM's sessions whose process is alive. Read-only: the plan (-WhatIf, --dry-run) uses it too.</summary>
     public static IReadOnlyList<VmSession> Active(VmPaths vm) =>
+        SessionStore.ReadAll(vm).Where(s => s.IsActive && SessionProcess.IsAlive(s)).ToList();
+
+    /// <summary>What a shutdown drains: the live sessions, after recording Stopped those that ended with nobody watching.</summary>
+    public static IReadOnlyList<VmSession> Reconcile(VmPaths vm) =>
         SessionStore.ReadAll(vm).Where(s => s.IsActive).Select(SessionManager.Observed).Where(s => s.IsActive).ToList();
 
     /// <summary>The longest a drain can take: the drain period, then SIGTERM's grace and SIGKILL's.</summary>
     public static TimeSpan Budget(TimeSpan drain) => drain + GroupLeader.Grace + GroupLeader.Grace;
 
     /// <returns>How many sessions were interrupted.</returns>
-    public static async Task<int> DrainAsync(VmPaths vm, TimeSpan drain, EventRecorder recorder, CancellationToken cancellationToken)
+    public static async Task<int> DrainAsync(VmPaths vm, IReadOnlyList<VmSession> sessions, TimeSpan drain, EventRecorder recorder, CancellationToken cancellationToken)
     {
-        var targets = Active(vm).ToList();
+        var targets = sessions.ToList();
         if (targets.Count == 0)
         {
             return 0;

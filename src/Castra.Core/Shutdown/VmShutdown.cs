@@ -131,7 +131,6 @@ internal sealed class VmShutdown
 
                 if (preStop.Count > 0)
                 {
-                    _owner._startup.Release();
                     await EnterAsync(ShutdownPhase.PreStopHooks).ConfigureAwait(false);
                     await RunHooksAsync(preStop, HookStage.PreStop, cancellationToken).ConfigureAwait(false);
                     if (_hooks.AbortedBy is { } failed)
@@ -143,8 +142,6 @@ internal sealed class VmShutdown
                     }
                 }
 
-                // From here on the VM waits on the guest, not on Castra's own start-up work.
-                _owner._startup.Release();
                 if (await CooperateAsync(process, cancellationToken).ConfigureAwait(false))
                 {
                     return await StoppedAsync(ShutdownOutcome.Graceful, process, postStop!, cancellationToken).ConfigureAwait(false);
@@ -257,15 +254,15 @@ internal sealed class VmShutdown
         /// <summary>Castra's own first step: interrupt the VM's guest sessions (no events when there are none).</summary>
         private async Task DrainSessionsAsync(CancellationToken cancellationToken)
         {
-            if (SessionDrainer.Active(Vm).Count == 0)
+            var sessions = SessionDrainer.Reconcile(Vm);
+            if (sessions.Count == 0)
             {
                 return;
             }
 
-            _owner._startup.Release();
             await EnterAsync(ShutdownPhase.DrainingSessions).ConfigureAwait(false);
             _status.Update(d => d.Deadline += SessionDrainer.Budget(Options.DrainTimeout));
-            _sessionsInterrupted = await SessionDrainer.DrainAsync(Vm, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
+            _sessionsInterrupted = await SessionDrainer.DrainAsync(Vm, sessions, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
             _status.Update(d => d.SessionsInterrupted = _sessionsInterrupted);
         }
 
@@ -316,7 +313,6 @@ internal sealed class VmShutdown
             var (_, postStop) = await StateIo.Shared.RunAsync(() => LoadHooks(qemuRunning: false)).ConfigureAwait(false);
             if (postStop is { Count: > 0 })
             {
-                _owner._startup.Release();
                 await EnterAsync(ShutdownPhase.PostStopHooks).ConfigureAwait(false);
                 await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
             }
@@ -390,9 +386,14 @@ internal sealed class VmShutdown
                 : $"QEMU (PID {process.Pid}) was still running {Seconds(_timeouts.Kill)} after SIGKILL (state {state})";
         }
 
-        /// <summary>The status file is replaced durably (fsync, rename) on Castra's state I/O threads, never on the thread pool.</summary>
+        /// <summary>
+        /// Every phase after Requested waits on something outside Castra (sessions, hooks, the guest, a signal), so
+        /// entering one ends the VM's start-up and frees its slot. The status file is replaced durably (fsync,
+        /// rename) on Castra's state I/O threads, never on the thread pool.
+        /// </summary>
         private Task EnterAsync(ShutdownPhase phase)
         {
+            _owner._startup.Release();
             _phase = phase;
             return StateIo.Shared.RunAsync(() => _status.Phase(phase));
         }

@@ -157,7 +157,7 @@ public sealed class ProcessGroupTests : IDisposable
     }
 
     [Fact]
-    public void A_session_that_ended_with_nobody_watching_is_recorded_stopped_when_seen()
+    public async Task A_session_that_ended_with_nobody_watching_is_recorded_stopped_when_seen()
     {
         _root.Launch("web", "graceful");
         using var ended = Process.Start(new ProcessStartInfo("true"))!;
@@ -178,6 +178,11 @@ public sealed class ProcessGroupTests : IDisposable
             ProcessStartTime = start ?? 1,
             BootId = HostClock.BootId,
         });
+
+        // The plan (-WhatIf, --dry-run) only reads: it leaves the record as it found it.
+        var plan = Assert.Single(await new ShutdownPlanner(_root.Root).PlanAsync(["web"], new ShutdownOptions()));
+        Assert.DoesNotContain(SessionDrainer.StepName, plan.Hooks);
+        Assert.Equal("Running", Assert.Single(SessionStore.ReadAll(vm)).Status);
 
         var listed = Assert.Single(new SessionManager(_root.Root).List("web"));
 
