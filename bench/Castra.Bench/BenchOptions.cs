@@ -16,7 +16,7 @@ internal sealed record BenchOptions
           --no-cli               skip the `castra status` cold-start measurement
           --no-warm-up           measure from a cold process (the JIT compiling the engine is then part of the figures)
           --state-dir DIR        where the throwaway state roots go (default: the temp directory)
-          --fake-qemu PATH       use this fake-qemu binary instead of compiling tests/fixtures/fake-qemu
+          --fake-qemu PATH       use this fake-qemu binary (named qemu-system-*) instead of compiling tests/fixtures/fake-qemu
           --json                 print the report as JSON on stdout (progress still goes to stderr)
           --json-file PATH       also write the JSON report to PATH (the table still goes to stdout)
         """;

@@ -29,16 +29,19 @@ internal sealed class NativeTools
         var sources = Path.Combine(AppContext.BaseDirectory, "native");
         var cache = Path.Combine(Path.GetTempPath(), "castra-bench-tools");
         Directory.CreateDirectory(cache);
-        var fake = fakeQemuOverride ?? Compile(Path.Combine(sources, "fake-qemu.c"), cache, "fake-qemu");
+        // Castra signals only a QEMU executable (qemu-system-* or qemu-kvm), so the fake is built under such a name.
+        var fake = fakeQemuOverride ?? Compile(Path.Combine(sources, "fake-qemu.c"), cache, "fake-qemu", "qemu-system-fake");
         var reaper = Compile(Path.Combine(sources, "fleet-reaper.c"), cache, "fleet-reaper");
         return new NativeTools(fake, reaper, Path.Combine(sources, "shell-loop.sh"));
     }
 
-    private static string Compile(string source, string cache, string name)
+    /// <param name="fileName">When given, the binary is <c>&lt;name&gt;-&lt;hash&gt;/&lt;fileName&gt;</c> (a program whose name matters).</param>
+    private static string Compile(string source, string cache, string name, string? fileName = null)
     {
         // Named by content hash: concurrent or repeated runs reuse the binary, an edited source gets a new one.
         var hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(source)), 0, 8).ToLowerInvariant();
-        var output = Path.Combine(cache, $"{name}-{hash}");
+        var output = fileName is null ? Path.Combine(cache, $"{name}-{hash}") : Path.Combine(cache, $"{name}-{hash}", fileName);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         if (File.Exists(output))
         {
             return output;

@@ -71,24 +71,36 @@ public sealed class ProcessIdentityTests : IDisposable
     }
 
     [Fact]
-    public async Task Start_time_recorded_in_vm_json_proves_identity()
+    public async Task Start_time_recorded_in_a_trusted_vm_json_proves_a_qemus_identity()
     {
         var vm = _root.Vm("recorded");
         Directory.CreateDirectory(vm.Directory);
-        using var qemuLookalike = StartSleeper();
-        File.WriteAllText(vm.PidFile, $"{qemuLookalike.Id}\n");
-        VmDefinitionStore.Write(vm, new VmDefinition
+
+        // A QEMU whose command line names none of the VM's files (its pidfile lives elsewhere, no QMP socket).
+        var elsewhere = Path.Combine(_root.Path, "elsewhere.pid");
+        var qemu = _root.Track(Process.Start(new ProcessStartInfo(FakeQemuBinary.Path, ["-pidfile", elsewhere, "--fake-behavior", "ignore-acpi", "--fake-ready-file", ReadyFile(vm)]))!);
+        await WaitUntilListeningAsync(vm);
+        File.WriteAllText(vm.PidFile, $"{qemu.Id}\n");
+        var definition = new VmDefinition { ProcessStartTime = ProcStat.TryRead(qemu.Id)!.StartTime, BootId = HostClock.BootId };
+        VmDefinitionStore.Write(vm, definition);
+
+        var trusted = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: true, CancellationToken.None);
+        using (trusted.Process)
         {
-            ProcessStartTime = ProcStat.TryRead(qemuLookalike.Id)!.StartTime,
-            BootId = HostClock.BootId,
-        });
+            Assert.Equal(IdentityVerdict.Verified, trusted.Verdict);
+            Assert.Contains("vm.json recorded", trusted.Detail);
+        }
+
+        // Untrusted (anyone could have copied the start time into it): a tie that proves nothing, so disputed.
+        var untrusted = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: false, CancellationToken.None);
+        Assert.Equal(IdentityVerdict.Disputed, untrusted.Verdict);
+        Assert.Null(untrusted.Process);
+        Assert.Contains("not trusted", untrusted.Detail);
 
         var observer = await StopAsync("recorded");
-
-        // No QMP socket: Unavailable, then SIGTERM ends the (identity-proven) process.
-        Assert.Equal(["ShutdownRequested", "CooperativeAttempted", "CooperativeTimedOut", "Escalation", "ShutdownComplete"], observer.TypesFor("recorded"));
-        Assert.Equal("Forced", ((ShutdownCompleteEvent)observer.Events[^1]).Outcome);
-        Assert.True(qemuLookalike.WaitForExit(10_000));
+        Assert.Equal(["ShutdownRequested", "ShutdownComplete"], observer.TypesFor("recorded"));
+        Assert.Equal("Failed", ((ShutdownCompleteEvent)observer.Events[^1]).Outcome);
+        Assert.False(qemu.HasExited);
     }
 
     [Fact]

@@ -22,4 +22,5 @@ public enum CastraErrorCategory
     ConnectionError,
     LimitsExceeded,
     ResourceExists,
+    SecurityError,
 }

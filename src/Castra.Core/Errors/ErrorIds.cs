@@ -10,6 +10,7 @@ public static class ErrorIds
     public const string InvalidStateRoot = "CastraInvalidStateRoot";
     public const string VmDefinitionInvalid = "CastraVmDefinitionInvalid";
     public const string StalePidFile = "CastraStalePidFile";
+    public const string IdentityDisputed = "CastraIdentityDisputed";
     public const string StopFailed = "CastraVmStopFailed";
     public const string ShutdownCancelled = "CastraShutdownCancelled";
     public const string ShutdownInterruptedTakeover = "CastraShutdownTakeover";

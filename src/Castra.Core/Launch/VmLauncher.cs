@@ -175,12 +175,19 @@ public sealed class VmLauncher
 
     private static async Task RefuseIfRunningAsync(VmPaths vm, CancellationToken cancellationToken)
     {
-        var located = await ProcessLocator.LocateAsync(vm, ReadDefinitionQuietly(vm), usePidfd: true, cancellationToken).ConfigureAwait(false);
+        var located = await ProcessLocator.LocateAsync(vm, ReadDefinitionQuietly(vm), usePidfd: true, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
         using var process = located.Process;
         if (located.Verdict == IdentityVerdict.Verified)
         {
             throw new CastraException(ErrorIds.VmAlreadyRunning, CastraErrorCategory.InvalidOperation,
                 $"VM '{vm.Name}' is already running (PID {located.Pid}); stop it first with castra down {vm.Name}.") { Target = vm.Name };
+        }
+
+        if (located.Verdict == IdentityVerdict.Disputed)
+        {
+            // Maybe the VM's QEMU under an unproven name, maybe an impostor: a second QEMU on the same disk would be worse.
+            throw new CastraException(ErrorIds.IdentityDisputed, CastraErrorCategory.SecurityError,
+                $"VM '{vm.Name}' cannot be started: {located.Detail}.") { Target = vm.Name };
         }
     }
 

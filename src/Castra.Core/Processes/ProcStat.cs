@@ -11,17 +11,9 @@ internal sealed record ProcStat(int Pid, char State, ulong StartTime, string Com
     /// <summary>Null when there is no such process.</summary>
     public static ProcStat? TryRead(int pid)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        return Parse(pid, text);
+        // stat is short (comm is at most 16 bytes), but bounded all the same.
+        var raw = ProcFiles.ReadBounded(ProcFiles.PathOf(pid, "stat"), 4096);
+        return raw is null ? null : Parse(pid, System.Text.Encoding.UTF8.GetString(raw));
     }
 
     /// <summary>comm may contain spaces and parentheses, so fields are counted from the last ')'.</summary>
@@ -58,19 +50,6 @@ internal sealed record ProcStat(int Pid, char State, ulong StartTime, string Com
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
-        }
-    }
-
-    public static IReadOnlyList<string> TryReadCommandLine(int pid)
-    {
-        try
-        {
-            var raw = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline");
-            return raw.Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return [];
         }
     }
 }

@@ -1,123 +1,88 @@
-using Castra.Native;
-using Castra.State;
-
 namespace Castra.Processes;
 
 /// <summary>
-/// Decides whether a PID is this VM's QEMU before Castra signals it. Any one proof suffices:
-/// (1) its command line names the VM's qmp.sock or qemu.pid (relative arguments are resolved against its cwd);
-/// (2) its /proc start time and the boot id equal what vm.json recorded at launch;
-/// (3) the VM's qmp.sock is served by that PID (SO_PEERCRED).
-/// Called after a pidfd is open, so the answer stays true for as long as the pidfd is used.
+/// Decides whether a pinned process is this VM's QEMU before Castra signals it (docs/events.md, Process identity).
+/// Verified needs both: the process executes QEMU (<see cref="QemuExecutable"/>), and a fact that cannot go stale
+/// ties it to the VM: (1) its command line names the VM's qmp.sock or qemu.pid; (2) it holds the listening socket
+/// bound to the VM's qmp.sock; (3) its start time and the boot id are the ones a trusted vm.json recorded.
+/// A tie without QEMU (tail -f qemu.pid, a socat serving qmp.sock), or a QEMU tied only by an untrusted vm.json, is
+/// Disputed; no tie at all is NotOurs. The facts are read after the process is pinned and kept only if the pin still
+/// holds afterwards, so they are that process's, not a successor's with the same PID.
 /// </summary>
 internal static class ProcessIdentity
 {
-    private static readonly TimeSpan PeerTimeout = TimeSpan.FromMilliseconds(500);
-
-    public static async Task<IdentityResult> VerifyAsync(int pid, VmPaths vm, VmDefinition? definition, CancellationToken cancellationToken)
+    public static IdentityResult Verify(TrackedProcess process, IdentityContext context)
     {
-        var stat = ProcStat.TryRead(pid);
-        if (stat is null)
+        try
         {
-            return new IdentityResult(IdentityVerdict.Exited, $"PID {pid} does not exist");
+            return VerifyPinned(process, context);
         }
-
-        if (stat.IsDead)
+#pragma warning disable CA1031 // Identity code never throws: anything unexpected leaves the identity unproven.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            return new IdentityResult(IdentityVerdict.Exited, $"PID {pid} has exited (state {stat.State}, not yet reaped)");
-        }
-
-        var named = CommandLineNames(pid, vm);
-        if (named is not null)
-        {
-            return new IdentityResult(IdentityVerdict.Verified, $"command line names {named}");
-        }
-
-        if (definition?.ProcessStartTime is { } recorded && recorded == stat.StartTime
-            && definition.BootId is { } boot && string.Equals(boot, HostClock.BootId, StringComparison.Ordinal))
-        {
-            return new IdentityResult(IdentityVerdict.Verified, "start time matches the one recorded in vm.json");
-        }
-
-        if (await SocketPeer.TryGetPidAsync(vm.QmpSocket, PeerTimeout, cancellationToken).ConfigureAwait(false) == pid)
-        {
-            return new IdentityResult(IdentityVerdict.Verified, $"{vm.QmpSocket} is served by PID {pid}");
-        }
-
-        return new IdentityResult(
-            IdentityVerdict.NotOurs,
-            $"PID {pid} ({stat.Comm}) is not this VM's QEMU: its command line names neither {vm.PidFile} nor {vm.QmpSocket}, " +
-            "its start time does not match vm.json, and it does not serve the VM's QMP socket");
-    }
-
-    /// <summary>The VM path the process's arguments name, or null.</summary>
-    private static string? CommandLineNames(int pid, VmPaths vm)
-    {
-        var args = ProcStat.TryReadCommandLine(pid);
-        if (args.Count == 0)
-        {
-            return null;
-        }
-
-        var targets = Candidates(vm.PidFile).Concat(Candidates(vm.QmpSocket)).ToHashSet(StringComparer.Ordinal);
-        string? cwd = null;
-        foreach (var arg in args)
-        {
-            // QEMU options pack paths in comma lists: unix:/p/qmp.sock,server=on / socket,id=x,path=/p/qmp.sock
-            foreach (var part in arg.Split(','))
-            {
-                var candidate = StripPrefix(part);
-                if (candidate.Length == 0)
-                {
-                    continue;
-                }
-
-                if (!Path.IsPathRooted(candidate))
-                {
-                    if (!candidate.EndsWith("qemu.pid", StringComparison.Ordinal) && !candidate.EndsWith("qmp.sock", StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-
-                    cwd ??= ProcStat.TryReadCwd(pid);
-                    if (cwd is null)
-                    {
-                        continue;
-                    }
-
-                    candidate = Path.Combine(cwd, candidate);
-                }
-
-                var full = Path.GetFullPath(candidate);
-                if (targets.Contains(full) || (Libc.RealPath(full) is { } real && targets.Contains(real)))
-                {
-                    return full;
-                }
-            }
-        }
-
-        return null;
-    }
-
-    private static IEnumerable<string> Candidates(string path)
-    {
-        yield return path;
-        if (Libc.RealPath(Path.GetDirectoryName(path)!) is { } realDir)
-        {
-            yield return Path.Combine(realDir, Path.GetFileName(path));
+            return new IdentityResult(IdentityVerdict.Disputed, $"the identity of PID {process.Pid} could not be checked ({ex.GetType().Name}: {ex.Message})");
         }
     }
 
-    private static string StripPrefix(string part)
+    private static IdentityResult VerifyPinned(TrackedProcess process, IdentityContext context)
     {
-        foreach (var prefix in new[] { "unix:", "path=", "file:" })
+        var pid = process.Pid;
+        var facts = ProcessFacts.Read(pid);
+        if (facts is null || process.HasExited)
         {
-            if (part.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return part[prefix.Length..];
-            }
+            return Exited(pid);
         }
 
-        return part;
+        var vm = context.Vm;
+        var named = CommandLineTie.Names(facts, vm);
+        var startMatches = context.StartTimeMatches(facts.Stat);
+        var trustedStart = startMatches && context.DefinitionTrusted;
+
+        // Scanning the fd table (and asking sock_diag) is the one costly proof: only when nothing cheaper decides.
+        bool? holds = null;
+        if (named is null && !trustedStart && (facts.IsQemu || !startMatches))
+        {
+            holds = context.HoldsQmpListener(pid);
+        }
+
+        if (process.HasExited)
+        {
+            return Exited(pid);
+        }
+
+        var tie = named is not null ? $"its command line names {named}"
+            : trustedStart ? "its start time and boot id are the ones vm.json recorded"
+            : holds == true ? $"it holds the socket listening on {vm.QmpSocket}"
+            : startMatches ? "vm.json records its start time and boot id, but vm.json is not trusted (not owned by root or by the user running Castra)"
+            : null;
+
+        if (facts.IsQemu && (named is not null || trustedStart || holds == true))
+        {
+            return new IdentityResult(IdentityVerdict.Verified, $"{facts.Label} is a QEMU and {tie}", facts, tie);
+        }
+
+        if (tie is null)
+        {
+            return new IdentityResult(IdentityVerdict.NotOurs, NoTie(facts, context, holds), facts);
+        }
+
+        return facts.IsQemu
+            ? new IdentityResult(IdentityVerdict.Disputed,
+                $"{facts.Label} is a QEMU, but only vm.json ties it to this VM, and vm.json is not trusted (not owned by root or by the user running Castra): " +
+                $"its command line names neither {vm.PidFile} nor {vm.QmpSocket}, and it does not hold the VM's QMP socket",
+                facts, tie)
+            : new IdentityResult(IdentityVerdict.Disputed,
+                $"{facts.Label} is tied to this VM ({tie}) but is not a QEMU executable ({QemuExecutable.Rule})", facts, tie);
+    }
+
+    private static IdentityResult Exited(int pid) => new(IdentityVerdict.Exited, $"QEMU (PID {pid}) is no longer running");
+
+    private static string NoTie(ProcessFacts facts, IdentityContext context, bool? holds)
+    {
+        var vm = context.Vm;
+        var what = facts.IsQemu ? $"{facts.Label} is a QEMU, but not this VM's" : $"{facts.Label} is not this VM's QEMU";
+        var socket = holds is null ? "whether it holds the VM's QMP socket could not be checked" : "it does not hold the VM's QMP socket";
+        return $"{what}: its command line names neither {vm.PidFile} nor {vm.QmpSocket}, its start time does not match vm.json, and {socket}";
     }
 }

@@ -1,10 +1,11 @@
 using System.Globalization;
+using System.Text;
 using Castra.Processes;
 using Castra.State;
 
 namespace Castra.Shutdown;
 
-/// <summary>What the pidfile leads to.</summary>
+/// <summary>What the pidfile (or, without one, the VM's qmp.sock) leads to.</summary>
 internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? Process, int? Pid, string Detail)
 {
     /// <summary>Set when the pidfile was stale but the VM's QEMU was found through its socket.</summary>
@@ -12,31 +13,30 @@ internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? 
 }
 
 /// <summary>
-/// Reads the VM's pidfile, opens a handle on that process and proves it is the VM's QEMU. The handle is opened
-/// before the identity check, so the check applies to the very process later signalled through it.
+/// Reads the VM's pidfile, pins that process and proves it is the VM's QEMU (<see cref="ProcessIdentity"/>). When the
+/// pidfile is missing or names no proven QEMU, whoever serves the VM's qmp.sock is examined the same way. The pin comes
+/// before the proofs, so they apply to the very process later signalled through it. Only a Verified result carries a
+/// process; every other one means "signal nothing".
 /// </summary>
 internal static class ProcessLocator
 {
-    private static readonly TimeSpan PeerTimeout = TimeSpan.FromMilliseconds(500);
+    private const int MaxPidFileBytes = 4096;
 
-    public static async Task<LocatedProcess> LocateAsync(VmPaths vm, VmDefinition? definition, bool usePidfd, CancellationToken cancellationToken)
+    /// <param name="definitionTrusted">Whether vm.json is trusted (owned by root or the caller); pass false when unknown.</param>
+    public static async Task<LocatedProcess> LocateAsync(VmPaths vm, VmDefinition? definition, bool usePidfd, bool definitionTrusted, CancellationToken cancellationToken)
     {
-        string text;
-        try
+        var context = new IdentityContext(vm, definition, definitionTrusted);
+        var text = ReadPidFile(vm.PidFile);
+        if (text is null)
         {
-            text = (await File.ReadAllTextAsync(vm.PidFile, cancellationToken).ConfigureAwait(false)).Trim();
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            // No pidfile, but a QEMU may still serve the VM's own QMP socket (started without -pidfile): the kernel
-            // tells which process listens there, and a socket inside the VM's directory is proof enough.
-            if (await SocketPeer.TryGetPidAsync(vm.QmpSocket, PeerTimeout, cancellationToken).ConfigureAwait(false) is { } peer
-                && TrackedProcess.Open(peer, usePidfd) is { } served)
+            // No pidfile, but a QEMU may still serve the VM's own QMP socket (started without -pidfile).
+            var served = await SocketServer.FindAsync(context, usePidfd, cancellationToken).ConfigureAwait(false);
+            return served.Verdict switch
             {
-                return new LocatedProcess(IdentityVerdict.Verified, served, peer, $"no pidfile, but {vm.QmpSocket} is served by PID {peer}");
-            }
-
-            return new LocatedProcess(null, null, null, $"no pidfile at {vm.PidFile}: the VM is not running");
+                IdentityVerdict.Verified => new LocatedProcess(IdentityVerdict.Verified, served.Process, served.Pid, $"no pidfile, but {served.Detail}"),
+                IdentityVerdict.Disputed => new LocatedProcess(IdentityVerdict.Disputed, null, served.Pid, $"identity disputed: there is no pidfile, and {served.Detail}"),
+                _ => new LocatedProcess(null, null, null, $"no pidfile at {vm.PidFile}: the VM is not running"),
+            };
         }
 
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
@@ -50,23 +50,57 @@ internal static class ProcessLocator
             return new LocatedProcess(IdentityVerdict.Exited, null, pid, $"QEMU (PID {pid}) is no longer running");
         }
 
-        var identity = await ProcessIdentity.VerifyAsync(pid, vm, definition, cancellationToken).ConfigureAwait(false);
-        if (identity.Verdict != IdentityVerdict.Verified)
+        var identity = ProcessIdentity.Verify(process, context);
+        if (identity.Verdict is IdentityVerdict.Verified or IdentityVerdict.Exited)
         {
-            process.Dispose();
-
-            // The pidfile is stale, but the VM may still run under another PID (pidfile overwritten, QEMU restarted
-            // by hand): whoever serves the VM's own qmp.sock is its QEMU.
-            if (await SocketPeer.TryGetPidAsync(vm.QmpSocket, PeerTimeout, cancellationToken).ConfigureAwait(false) is { } peer && peer != pid
-                && TrackedProcess.Open(peer, usePidfd) is { } served)
+            if (identity.Verdict == IdentityVerdict.Exited)
             {
-                return new LocatedProcess(IdentityVerdict.Verified, served, peer, $"the pidfile named PID {pid}, but {vm.QmpSocket} is served by PID {peer}") { StalePidFile = identity.Detail };
+                process.Dispose();
+                process = null;
             }
 
-            return new LocatedProcess(identity.Verdict, null, pid, identity.Detail);
+            return new LocatedProcess(identity.Verdict, process, pid, identity.Detail);
         }
 
-        return new LocatedProcess(IdentityVerdict.Verified, process, pid, identity.Detail);
+        process.Dispose();
+
+        // The pidfile is stale or disputed, but the VM may still run under another PID (pidfile overwritten, QEMU
+        // restarted by hand): a QEMU proven to serve the VM's own qmp.sock is its QEMU.
+        var server = await SocketServer.FindAsync(context, usePidfd, cancellationToken).ConfigureAwait(false);
+        switch (server.Verdict)
+        {
+            case IdentityVerdict.Verified when server.Pid == pid:
+                return new LocatedProcess(IdentityVerdict.Verified, server.Process, pid, server.Detail);
+            case IdentityVerdict.Verified:
+                return new LocatedProcess(IdentityVerdict.Verified, server.Process, server.Pid, $"the pidfile named PID {pid}, but {server.Detail}") { StalePidFile = identity.Detail };
+            case IdentityVerdict.Disputed:
+                return new LocatedProcess(IdentityVerdict.Disputed, null, pid,
+                    $"identity disputed: the pidfile names PID {pid}, which is not proven ({identity.Detail}), and {server.Detail}");
+        }
+
+        if (identity.Verdict == IdentityVerdict.Disputed)
+        {
+            var socket = server.Verdict is null ? $"; {server.Detail}" : "";
+            return new LocatedProcess(IdentityVerdict.Disputed, null, pid, $"identity disputed (the pidfile names PID {pid}): {identity.Detail}{socket}");
+        }
+
+        return new LocatedProcess(IdentityVerdict.NotOurs, null, pid, identity.Detail);
+    }
+
+    /// <summary>The pidfile's trimmed content (bounded: a pidfile is a number), or null when there is none.</summary>
+    private static string? ReadPidFile(string path)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var buffer = new byte[MaxPidFileBytes];
+            var n = RandomAccess.Read(handle, buffer, 0);
+            return Encoding.UTF8.GetString(buffer, 0, n).Trim();
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";

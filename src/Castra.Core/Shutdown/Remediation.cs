@@ -21,6 +21,12 @@ internal static class Remediation
     public static string GuestIgnoredPowerButton(string optionName) =>
         $"make the guest OS handle the ACPI power button (acpid or systemd-logind), or raise {optionName} if it needs longer";
 
+    /// <summary>What to do when the identity proofs disagree (CastraIdentityDisputed).</summary>
+    public static string IdentityDisputed(VmPaths vm, int? pid) =>
+        $"check what runs there (ps -o user,args -p {(pid is { } p ? p.ToString(System.Globalization.CultureInfo.InvariantCulture) : "PID")}; " +
+        $"ss -xlp | grep {vm.QmpSocket}) and who wrote the VM's files; if it is the VM's QEMU under another name, stop it yourself " +
+        "(Castra signals only qemu-system-* or qemu-kvm), otherwise remove the stale qemu.pid or qmp.sock";
+
     public static string For(QmpErrorKind kind, VmPaths vm) => kind switch
     {
         QmpErrorKind.SocketMissing => NoQmpSocket(vm),

@@ -118,10 +118,15 @@ public sealed class ShutdownPlanner
         {
             // Nothing to stop, but a run still drains the VM's running sessions and, when the pidfile names a QEMU
             // that has exited, runs its PostStop hooks (never its PreStop hooks: there is no guest to prepare).
-            var exited = info.State == nameof(VmState.Stale) && await QemuExitedAsync(vm, definition, cancellationToken).ConfigureAwait(false);
+            var verdict = info.State == nameof(VmState.Stale) ? await StaleVerdictAsync(vm, definition, cancellationToken).ConfigureAwait(false) : null;
+            var exited = verdict == IdentityVerdict.Exited;
             var (idleHooks, idleBudget) = PlanHooks(vm, options, preStop: false, postStop: exited);
             string idleDetail;
-            if (info.State == nameof(VmState.Stale))
+            if (verdict == IdentityVerdict.Disputed)
+            {
+                idleDetail = $"{info.Detail}; nothing would be signalled and the run would fail ({ErrorIds.IdentityDisputed})";
+            }
+            else if (info.State == nameof(VmState.Stale))
             {
                 idleDetail = exited && idleHooks.Count > 0
                     ? $"{info.Detail}; the stale pidfile would be removed, nothing signalled, and the PostStop hooks run"
@@ -226,12 +231,12 @@ public sealed class ShutdownPlanner
         return (parts, budget + HookBudget.Of(pre) + HookBudget.Of(post));
     }
 
-    /// <summary>True when the VM's pidfile names a QEMU that has exited (not a live process of uncertain identity).</summary>
-    private static async Task<bool> QemuExitedAsync(VmPaths vm, VmDefinition? definition, CancellationToken cancellationToken)
+    /// <summary>Why a VM is Stale: its QEMU has exited, its pidfile names someone else's process, or its identity is disputed.</summary>
+    private static async Task<IdentityVerdict?> StaleVerdictAsync(VmPaths vm, VmDefinition? definition, CancellationToken cancellationToken)
     {
-        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
+        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
         located.Process?.Dispose();
-        return located.Verdict == IdentityVerdict.Exited;
+        return located.Verdict;
     }
 
     private static VmShutdownPlan Finish(VmShutdownPlan plan, TimeSpan? deadline) =>

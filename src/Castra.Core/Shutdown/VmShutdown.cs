@@ -96,7 +96,8 @@ internal sealed class VmShutdown
                 _recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
                 await DrainSessionsAsync(cancellationToken).ConfigureAwait(false);
 
-                var located = await ProcessLocator.LocateAsync(Vm, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
+                // vm.json trust is not known here yet (false: its start time alone proves nothing); the state-file rewrite passes it.
+                var located = await ProcessLocator.LocateAsync(Vm, _definition, Options.UsePidfd, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
                 _status.Document.QemuPid = located.Pid;
                 switch (located.Verdict)
                 {
@@ -114,6 +115,13 @@ internal sealed class VmShutdown
                         LeftoverFiles.RemovePidFile(Vm);
                         _identityUncertain = true;
                         return await FinishAsync(ShutdownOutcome.Graceful, detail).ConfigureAwait(false);
+                    case IdentityVerdict.Disputed:
+                        // The proofs disagree: signalling might hit an unrelated process, doing nothing might leave the VM
+                        // running. Neither is Castra's call: fail loudly, touch nothing.
+                        var disputed = $"{located.Detail}; nothing was signalled: {Remediation.IdentityDisputed(Vm, located.Pid)}";
+                        _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.IdentityDisputed, CastraErrorCategory.SecurityError, $"{Vm.Name}: {disputed}");
+                        _identityUncertain = true;
+                        return await FinishAsync(ShutdownOutcome.Failed, disputed, ErrorIds.IdentityDisputed).ConfigureAwait(false);
                 }
 
                 process = located.Process!;

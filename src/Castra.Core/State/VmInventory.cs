@@ -40,7 +40,7 @@ public static class VmInventory
         {
         }
 
-        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
+        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
         using var process = located.Process;
 
         var shuttingDown = last?.IsInProgress() == true;

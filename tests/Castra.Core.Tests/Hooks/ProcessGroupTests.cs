@@ -66,7 +66,8 @@ public sealed class ProcessGroupTests : IDisposable
     public async Task Polling_fallback_waits_without_a_deadline_for_an_infinite_timeout()
     {
         using var child = Process.Start(new ProcessStartInfo("sleep", ["0.4"]))!;
-        var polling = new PollingProcess(child.Id, ProcStat.TryRead(child.Id)?.StartTime);
+        using var polling = TrackedProcess.Open(child.Id, allowPidfd: false)!;
+        Assert.Equal("polling", polling.Mechanism);
         var watch = Stopwatch.StartNew();
 
         var exited = await polling.WaitForExitAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));

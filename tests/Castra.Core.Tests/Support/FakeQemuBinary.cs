@@ -2,7 +2,11 @@ using System.Diagnostics;
 
 namespace Castra.Tests.Support;
 
-/// <summary>Compiles tests/fixtures/fake-qemu/fake-qemu.c once per test run (CI installs a C compiler).</summary>
+/// <summary>
+/// Compiles tests/fixtures/fake-qemu/fake-qemu.c once per test run (CI installs a C compiler), as
+/// <c>/tmp/castra-fake-qemu-&lt;pid&gt;/qemu-system-fake</c>: Castra signals only processes that execute a QEMU
+/// (qemu-system-* or qemu-kvm), and the fake stands for one.
+/// </summary>
 public static class FakeQemuBinary
 {
     private static readonly Lazy<string> Compiled = new(Compile, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -12,7 +16,9 @@ public static class FakeQemuBinary
     private static string Compile()
     {
         var source = System.IO.Path.Combine(AppContext.BaseDirectory, "fixtures", "fake-qemu.c");
-        var output = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"castra-fake-qemu-{Environment.ProcessId}");
+        var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"castra-fake-qemu-{Environment.ProcessId}");
+        Directory.CreateDirectory(directory);
+        var output = System.IO.Path.Combine(directory, "qemu-system-fake");
         var psi = new ProcessStartInfo("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", output, source])
         {
             RedirectStandardError = true,

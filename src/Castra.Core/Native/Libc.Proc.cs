@@ -1,0 +1,89 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Castra.Native;
+
+/// <summary>
+/// Bounded, allocation-light reads of /proc: readlink for the thousands of fd links a socket-holder scan visits, and
+/// openat/readlinkat relative to a /proc/&lt;pid&gt; directory fd, which fail with ESRCH once that very process is
+/// reaped (so a recycled PID can never answer in its place).
+/// </summary>
+internal static partial class Libc
+{
+    public const int O_DIRECTORY = 0x10000;
+
+    [LibraryImport(Lib, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int openat(int dirfd, string path, int flags, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static unsafe partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Lib, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial nint readlink(string path, byte* buffer, nint size);
+
+    [LibraryImport(Lib, EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial nint readlinkat(int dirfd, string path, byte* buffer, nint size);
+
+    /// <summary>The link's target (at most 4095 bytes), or null with errno set.</summary>
+    public static unsafe string? ReadLink(string path)
+    {
+        const int size = 4096;
+        var buffer = stackalloc byte[size];
+        var n = readlink(path, buffer, size - 1);
+        return n < 0 ? null : Encoding.UTF8.GetString(buffer, (int)n);
+    }
+
+    /// <summary>readlinkat(2): the link's target (at most 4095 bytes), or null with errno set.</summary>
+    public static unsafe string? ReadLinkAt(int dirfd, string path)
+    {
+        const int size = 4096;
+        var buffer = stackalloc byte[size];
+        var n = readlinkat(dirfd, path, buffer, size - 1);
+        return n < 0 ? null : Encoding.UTF8.GetString(buffer, (int)n);
+    }
+
+    /// <summary>Reads at most <paramref name="max"/> bytes of a file relative to a directory fd; null with errno set.</summary>
+    public static unsafe byte[]? ReadAt(int dirfd, string path, int max)
+    {
+        var fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var buffer = new byte[max];
+            var total = 0;
+            fixed (byte* start = buffer)
+            {
+                while (total < max)
+                {
+                    var n = read(fd, start + total, max - total);
+                    if (n < 0 && LastError == EINTR)
+                    {
+                        continue;
+                    }
+
+                    if (n < 0)
+                    {
+                        return null;
+                    }
+
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    total += (int)n;
+                }
+            }
+
+            return buffer[..total];
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+}

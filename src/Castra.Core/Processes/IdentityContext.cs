@@ -1,0 +1,41 @@
+using Castra.State;
+
+namespace Castra.Processes;
+
+/// <summary>
+/// What a VM offers to tie a process to it, for one identity check: its paths, its vm.json (and whether that file is
+/// trusted), and the listening sockets bound to its qmp.sock, looked up once and only when a proof needs them.
+/// </summary>
+internal sealed class IdentityContext
+{
+    private readonly Lazy<ListenerSet?> _listeners;
+
+    /// <param name="definitionTrusted">
+    /// True only when vm.json is owned by root or by the user running Castra (a file anyone else could have written
+    /// would let them point Castra at any process whose start time they copied). Unknown means false.
+    /// </param>
+    public IdentityContext(VmPaths vm, VmDefinition? definition, bool definitionTrusted)
+    {
+        Vm = vm;
+        Definition = definition;
+        DefinitionTrusted = definitionTrusted;
+        _listeners = new Lazy<ListenerSet?>(() => SocketListeners.Find(vm.QmpSocket), LazyThreadSafetyMode.None);
+    }
+
+    public VmPaths Vm { get; }
+
+    public VmDefinition? Definition { get; }
+
+    public bool DefinitionTrusted { get; }
+
+    /// <summary>The listeners bound to the VM's qmp.sock (empty: none; null: the kernel could not be asked).</summary>
+    public ListenerSet? QmpListeners => _listeners.Value;
+
+    /// <summary>True when vm.json's recorded start time and boot id are this process's (trusted or not).</summary>
+    public bool StartTimeMatches(ProcStat stat) =>
+        Definition?.ProcessStartTime is { } recorded && recorded == stat.StartTime
+        && Definition.BootId is { } boot && string.Equals(boot, HostClock.BootId, StringComparison.Ordinal);
+
+    /// <summary>True when the process holds a listener bound to the VM's qmp.sock; null when that cannot be known.</summary>
+    public bool? HoldsQmpListener(int pid) => QmpListeners is { } set ? set.Inodes.Count > 0 && FdTable.Holds(pid, set.Inodes) : null;
+}
