@@ -19,14 +19,11 @@ internal static class ProcessLocator
 {
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromMilliseconds(500);
 
-    public static async Task<LocatedProcess> LocateAsync(VmPaths vm, VmDefinition? definition, bool usePidfd, CancellationToken cancellationToken)
+    public static async Task<LocatedProcess> LocateAsync(VmDirectory dir, VmDefinition? definition, bool usePidfd, CancellationToken cancellationToken)
     {
-        string text;
-        try
-        {
-            text = (await File.ReadAllTextAsync(vm.PidFile, cancellationToken).ConfigureAwait(false)).Trim();
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        var vm = dir.Paths;
+        var pidFile = PidFile.Read(dir);
+        if (!pidFile.Exists)
         {
             // No pidfile, but a QEMU may still serve the VM's own QMP socket (started without -pidfile): the kernel
             // tells which process listens there, and a socket inside the VM's directory is proof enough.
@@ -39,9 +36,9 @@ internal static class ProcessLocator
             return new LocatedProcess(null, null, null, $"no pidfile at {vm.PidFile}: the VM is not running");
         }
 
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
+        if (pidFile.Pid is not { } pid)
         {
-            return new LocatedProcess(IdentityVerdict.NotOurs, null, null, $"{vm.PidFile} does not hold a usable PID ('{Shorten(text)}')");
+            return new LocatedProcess(IdentityVerdict.NotOurs, null, null, pidFile.Problem!);
         }
 
         var process = TrackedProcess.Open(pid, usePidfd);
@@ -68,6 +65,4 @@ internal static class ProcessLocator
 
         return new LocatedProcess(IdentityVerdict.Verified, process, pid, identity.Detail);
     }
-
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

@@ -229,7 +229,13 @@ public sealed class ShutdownPlanner
     /// <summary>True when the VM's pidfile names a QEMU that has exited (not a live process of uncertain identity).</summary>
     private static async Task<bool> QemuExitedAsync(VmPaths vm, VmDefinition? definition, CancellationToken cancellationToken)
     {
-        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
+        using var dir = VmDirectory.TryOpen(vm);
+        if (dir is null)
+        {
+            return false;
+        }
+
+        var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
         located.Process?.Dispose();
         return located.Verdict == IdentityVerdict.Exited;
     }

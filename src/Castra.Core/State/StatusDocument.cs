@@ -71,6 +71,46 @@ public sealed class StatusDocument
     /// <summary>The id of an interrupted shutdown this one took over, if any.</summary>
     public string? TakeoverOf { get; set; }
 
+    /// <summary>
+    /// Checks what was read from disk like user input: the document names this VM, its phase is known, its numbers
+    /// are in range and its strings present. Returns itself.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The document cannot be believed.</exception>
+    internal StatusDocument Validate(VmPaths vm)
+    {
+        string? problem = null;
+        if (VmName != vm.Name)
+        {
+            problem = "names another VM";
+        }
+        else if (string.IsNullOrEmpty(ShutdownId) || ShutdownId.Length > 128)
+        {
+            problem = "has no usable ShutdownId";
+        }
+        else if (Phase is null || !Enum.TryParse<Shutdown.ShutdownPhase>(Phase, ignoreCase: false, out _) || int.TryParse(Phase, out _))
+        {
+            problem = "has an unknown Phase";
+        }
+        else if (OwnerPid <= 0 || JournalOffset < 0 || CooperativeTimeoutMs < 0 || TermTimeoutMs < 0 || KillTimeoutMs < 0
+            || HooksTotal < 0 || HooksCompleted < 0 || SessionsInterrupted < 0 || QemuPid <= 0)
+        {
+            problem = "holds a negative or zero number where a positive one belongs";
+        }
+        else if (Deadline < StartedAt)
+        {
+            problem = "has a deadline before its start";
+        }
+
+        if (problem is not null)
+        {
+            throw new InvalidDataException($"{vm.Status} {problem}: it is not a status document Castra wrote");
+        }
+
+        Reason ??= "";
+        OwnerHost ??= "";
+        return this;
+    }
+
     /// <summary>Not yet complete (it may have been interrupted: see <see cref="IsInProgress"/>).</summary>
     internal bool IsIncomplete() => Phase != Shutdown.ContractNames.Of(Shutdown.ShutdownPhase.Complete);
 
