@@ -18,7 +18,8 @@ internal static class HookRunner
     public static string LogPathFor(HookContext context, CleanupHook hook) =>
         Path.Combine(context.Vm.Directory, VmDirectory.HooksDirectoryName, LogNameFor(hook));
 
-    public static async Task<HookResult> RunAsync(CleanupHook hook, HookContext context, CancellationToken cancellationToken)
+    /// <param name="onStarted">Told the hook's group as soon as it runs (recorded, so a takeover can end it).</param>
+    public static async Task<HookResult> RunAsync(CleanupHook hook, HookContext context, Action<GroupLeader> onStarted, CancellationToken cancellationToken)
     {
         var log = LogPathFor(context, hook);
         var timeout = TimeSpan.FromMilliseconds(hook.TimeoutMs);
@@ -49,6 +50,7 @@ internal static class HookRunner
         using (logs)
         using (child)
         {
+            onStarted(child);
             var settled = false;
             try
             {

@@ -172,6 +172,11 @@ public sealed class HookStore
 
         var usable = new List<CleanupHook>();
         var ignored = new List<string>();
+        if (file.Hooks is null)
+        {
+            ignored.Add("its Hooks list is missing or null: no hooks");
+        }
+
         var entries = file.Hooks ?? [];
         for (var i = 0; i < entries.Count; i++)
         {

@@ -160,6 +160,7 @@ internal sealed class VmShutdown
             try
             {
                 _recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
+                await EndInterruptedHooksAsync(cancellationToken).ConfigureAwait(false);
                 await DrainSessionsAsync(cancellationToken).ConfigureAwait(false);
 
                 var located = await ProcessLocator.LocateAsync(Dir, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
@@ -249,6 +250,9 @@ internal sealed class VmShutdown
 
         private VmDefinition? _definition;
 
+        /// <summary>The interrupted shutdown this run takes over, if any.</summary>
+        private StatusDocument? _takeover;
+
         private void Prepare()
         {
             StatusDocument? previous = null;
@@ -287,7 +291,7 @@ internal sealed class VmShutdown
 
             var shutdownId = NewShutdownId();
             var now = DateTimeOffset.UtcNow;
-            var takeover = previous?.IsIncomplete() == true ? previous : null;
+            var takeover = _takeover = previous?.IsIncomplete() == true ? previous : null;
             var document = new StatusDocument
             {
                 VmName = Vm.Name,
@@ -320,6 +324,21 @@ internal sealed class VmShutdown
         }
 
         private string? _hookLoadFailure;
+
+        /// <summary>Hooks the interrupted run left running are ended before anything runs again (no second copy).</summary>
+        private async Task EndInterruptedHooksAsync(CancellationToken cancellationToken)
+        {
+            if (_takeover?.HookGroups is not { Count: > 0 })
+            {
+                return;
+            }
+
+            foreach (var ended in await InterruptedHooks.EndAsync(_takeover, cancellationToken).ConfigureAwait(false))
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.ShutdownInterruptedTakeover, CastraErrorCategory.ResourceUnavailable,
+                    $"{Vm.Name}: ended {ended}, left running when that shutdown was interrupted");
+            }
+        }
 
         /// <summary>Castra's own first step: interrupt the VM's guest sessions (no events when there are none).</summary>
         private async Task DrainSessionsAsync(CancellationToken cancellationToken)

@@ -359,13 +359,21 @@ internal sealed class StateDirectory : IDisposable
         return stat;
     }
 
-    private IOException Refusal(string name, int errno) => errno switch
+    private IOException Refusal(string name, int errno)
     {
-        Libc.ELOOP => new UnsafeStateFileException(PathOf(name), "is a symbolic link: Castra never follows links under the state root; remove it"),
-        Libc.ENOTDIR => new UnsafeStateFileException(PathOf(name), "is not a directory: refused"),
-        6 /* ENXIO: a FIFO without a reader, a socket */ => new UnsafeStateFileException(PathOf(name), "is not a regular file (FIFO or socket): refused"),
-        _ => new IOException($"cannot open {PathOf(name)}: {Libc.ErrorText(errno)}"),
-    };
+        // O_NOFOLLOW reports a final link as ELOOP, or as ENOTDIR together with O_DIRECTORY: lstat says which it is.
+        if (errno is Libc.ELOOP or Libc.ENOTDIR && Stat(name) is { IsLink: true })
+        {
+            return new UnsafeStateFileException(PathOf(name), "is a symbolic link: Castra never follows links under the state root; remove it");
+        }
+
+        return errno switch
+        {
+            Libc.ENOTDIR => new UnsafeStateFileException(PathOf(name), "is not a directory: refused"),
+            6 /* ENXIO: a FIFO without a reader, a socket */ => new UnsafeStateFileException(PathOf(name), "is not a regular file (FIFO or socket): refused"),
+            _ => new IOException($"cannot open {PathOf(name)}: {Libc.ErrorText(errno)}"),
+        };
+    }
 
     private UnsafeStateFileException TooLarge(string name, long size, int max) =>
         new(PathOf(name), string.Create(CultureInfo.InvariantCulture, $"is {size} bytes, more than the {max} bytes Castra reads from it: refused"));

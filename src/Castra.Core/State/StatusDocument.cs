@@ -54,6 +54,9 @@ public sealed class StatusDocument
 
     public int SessionsInterrupted { get; set; }
 
+    /// <summary>The process groups of the hooks running right now (ended by a takeover if this run dies).</summary>
+    public List<HookGroupRecord>? HookGroups { get; set; }
+
     /// <summary>The -SaveState snapshot, once written.</summary>
     public string? SaveStatePath { get; set; }
 
@@ -99,6 +102,10 @@ public sealed class StatusDocument
         else if (Deadline < StartedAt)
         {
             problem = "has a deadline before its start";
+        }
+        else if (HookGroups is { } groups && groups.Any(g => g is null || g.ProcessGroup <= 1 || g.Hook is null))
+        {
+            problem = "records a hook process group that is not one";
         }
 
         if (problem is not null)
