@@ -205,6 +205,43 @@ public sealed class StateFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Session_records_another_user_wrote_or_that_belong_elsewhere_are_never_signalled()
+    {
+        var vm = _root.Launch("web");
+        using var planted = Process.Start("setsid", ["sleep", "60"]);
+        using var misfiled = Process.Start("setsid", ["sleep", "60"]);
+        await Task.Delay(100);
+        var sessions = Path.Combine(vm.Paths.Directory, "sessions");
+        Directory.CreateDirectory(sessions);
+        WriteSession(sessions, "20261130T000000Z-0000aaaa", "web", planted.Id);
+        OtherUser.Own(Path.Combine(sessions, "20261130T000000Z-0000aaaa.json"));
+        WriteSession(sessions, "20261130T000000Z-0000bbbb", "db", misfiled.Id); // a record naming another VM
+
+        var (observer, result) = await StopAsync("web");
+
+        Assert.Equal(ShutdownOutcome.Graceful, result.Outcome);
+        Assert.False(planted.HasExited);
+        Assert.False(misfiled.HasExited);
+        Assert.DoesNotContain(observer.For("web"), e => e is HookStartedEvent);
+        planted.Kill();
+        misfiled.Kill();
+    }
+
+    private static void WriteSession(string directory, string runId, string vmName, int pid) =>
+        File.WriteAllText(Path.Combine(directory, runId + ".json"), JsonSerializer.Serialize(new Castra.Sessions.VmSession
+        {
+            RunId = runId,
+            VmName = vmName,
+            Pid = pid,
+            Status = "Running",
+            StartedAt = DateTimeOffset.UtcNow,
+            Executable = "/bin/sleep",
+            Arguments = ["60"],
+            ProcessStartTime = Castra.Processes.ProcStat.TryRead(pid)!.StartTime,
+            BootId = Castra.Processes.HostClock.BootId,
+        }, Castra.Serialization.CastraJsonContext.Default.VmSession));
+
+    [Fact]
     public async Task A_vm_json_written_by_another_user_does_not_make_Castra_delete_what_it_names()
     {
         var vm = _root.Launch("web");
