@@ -14,8 +14,8 @@ namespace Castra.Qmp;
 internal static class ChannelJson
 {
     /// <summary>
-    /// QMP's messages nest a few levels (the greeting 3, QEMU's event data rarely more than 5); a shallow limit also
-    /// keeps <see cref="Decodes"/>, which recurses, cheap.
+    /// The messages Castra reads nest at most 4 levels (the greeting: QMP, version, qemu); 32 leaves room for any event
+    /// QEMU sends that Castra ignores, and keeps <see cref="Decodes"/>, which recurses, shallow.
     /// </summary>
     public const int MaxDepth = 32;
 

@@ -37,6 +37,7 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private volatile QmpException? _failure;
     private int _nextId;
+    private int _disposed;
 
     private QmpClient(Socket socket, string socketPath)
     {
@@ -171,6 +172,11 @@ public sealed class QmpClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
         _closed.TrySetResult();

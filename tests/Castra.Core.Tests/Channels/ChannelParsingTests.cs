@@ -57,6 +57,26 @@ public sealed class ChannelParsingTests
     }
 
     [Fact]
+    public void Lines_measured_from_qemu_7_2_classify_as_qemu_meant_them()
+    {
+        Assert.IsType<QmpMessage.Greeting>(QmpMessage.Parse(Encoding.UTF8.GetBytes(HostileScripts.Greeting)));
+        using (var status = Assert.IsType<QmpMessage.Return>(QmpMessage.Parse(Encoding.UTF8.GetBytes("""{"return": {"status": "prelaunch", "singlestep": false, "running": false}, "id": "castra-1"}"""))))
+        {
+            Assert.Equal("castra-1", status.Id);
+            Assert.True(ChannelJson.TryGetMember(status.Value, "status", out var value));
+            Assert.Equal("prelaunch", ChannelJson.AsString(value));
+        }
+
+        var shutdown = Assert.IsType<QmpMessage.Event>(QmpMessage.Parse(Encoding.UTF8.GetBytes("""{"timestamp": {"seconds": 1796005332, "microseconds": 915097}, "event": "SHUTDOWN", "data": {"guest": false, "reason": "host-qmp-quit"}}""")));
+        Assert.Equal("SHUTDOWN", shutdown.Name);
+        Assert.True(ChannelJson.TryGetMember(shutdown.Data, "guest", out var guest));
+        Assert.False(ChannelJson.AsBoolean(guest));
+        Assert.Equal("POWERDOWN", Assert.IsType<QmpMessage.Event>(QmpMessage.Parse(Encoding.UTF8.GetBytes(HostileScripts.PowerdownEvent))).Name);
+        using var quit = Assert.IsType<QmpMessage.Return>(QmpMessage.Parse(Encoding.UTF8.GetBytes("""{"return": {}}""")));
+        Assert.Null(quit.Id);
+    }
+
+    [Fact]
     public void Shapes_are_recognised_and_odd_members_tolerated_or_named()
     {
         Assert.IsType<QmpMessage.Greeting>(QmpMessage.Parse(Encoding.UTF8.GetBytes(HostileScripts.Greeting)));

@@ -12,8 +12,8 @@ public delegate Task HostileResponder(HostileConnection connection, HostileReque
 /// </summary>
 public static class HostileScripts
 {
-    /// <summary>QEMU 7.2's greeting, as measured.</summary>
-    public const string Greeting = """{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "Debian 1:7.2+dfsg-7"}, "capabilities": ["oob"]}}""";
+    /// <summary>Debian's QEMU 7.2 greeting, as measured.</summary>
+    public const string Greeting = """{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "Debian 1:7.2+dfsg-7+deb12u18+b3"}, "capabilities": ["oob"]}}""";
 
     /// <summary>Sends <paramref name="latin1"/> as soon as a client connects; then closes or holds the connection.</summary>
     public static Func<HostileConnection, CancellationToken, Task> Raw(string latin1, bool close = false) =>
