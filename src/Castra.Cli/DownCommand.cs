@@ -16,18 +16,18 @@ internal static class DownCommand
     {
         var names = CommonOptions.Names("VMs to stop");
         var all = new Option<bool>("--all") { Description = "Stop every VM under the state root" };
-        var cooperative = Seconds("--cooperative-timeout", "How long the guest gets to power off by itself (default: vm.json, else 60)");
-        var term = Seconds("--term-timeout", "How long to wait after SIGTERM (default: vm.json, else 10)");
-        var kill = Seconds("--kill-timeout", "How long to wait after SIGKILL (default: vm.json, else 5)");
+        var cooperative = SecondsOption.Create("--cooperative-timeout", "How long the guest gets to power off by itself (default: vm.json, else 60)", ShutdownTimeouts.MaxSeconds);
+        var term = SecondsOption.Create("--term-timeout", "How long to wait after SIGTERM (default: vm.json, else 10)", ShutdownTimeouts.MaxSeconds);
+        var kill = SecondsOption.Create("--kill-timeout", "How long to wait after SIGKILL (default: vm.json, else 5)", ShutdownTimeouts.MaxSeconds);
         var method = new Option<CooperativeMethod>("--method") { Description = "Auto (guest agent if it answers, else ACPI), Acpi or Agent", DefaultValueFactory = _ => CooperativeMethod.Auto };
         var force = new Option<bool>("--force") { Description = "Skip the cooperative step: SIGTERM, then SIGKILL" };
         var reason = new Option<ShutdownReason>("--reason") { Description = "Why, recorded in ShutdownRequested: UserRequested (default), SystemShutdown, Administrative, Maintenance, Unhealthy, IdleTimeout, ResourceLimitExceeded, Replaced", DefaultValueFactory = _ => ShutdownReason.UserRequested, HelpName = "REASON" };
         var message = new Option<string?>("--message") { Description = "Free text recorded in ShutdownRequested" };
         var throttle = new Option<int>("--throttle") { Description = "At most N VMs at once (0: no limit)", HelpName = "N" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (channel per VM after a read-only pre-flight look, budgets, worst case) and change nothing" };
-        var deadline = Seconds("--deadline", "Refuse to start (exit 4) if any VM's worst case exceeds this many seconds");
+        var deadline = SecondsOption.Create("--deadline", "Refuse to start (exit 4) if any VM's worst case exceeds this many seconds", ShutdownTimeouts.MaxFollow.TotalSeconds);
         var hookError = new Option<HookErrorAction>("--hook-error") { Description = "Continue (default): a failing hook is reported and the shutdown goes on; Stop: a failing PreStop hook aborts the VM's shutdown before the guest is asked (the VM keeps running)", DefaultValueFactory = _ => HookErrorAction.Continue, HelpName = "continue|stop" };
-        var drain = new Option<double?>("--drain-timeout") { Description = "How long guest sessions get after SIGINT before SIGTERM (0 to 86400, default 10)", HelpName = "SECONDS" };
+        var drain = SecondsOption.Create("--drain-timeout", "How long guest sessions get after SIGINT before SIGTERM (0 to 86400, default 10)", ShutdownTimeouts.MaxSeconds, allowZero: true);
         var saveState = new Option<bool>("--save-state") { Description = "Write a debug snapshot per VM (shutdown-<ShutdownId>.snapshot.json in its directory)" };
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
@@ -61,17 +61,17 @@ internal static class DownCommand
 
             var options = new ShutdownOptions
             {
-                CooperativeTimeout = ToSpan(parse.GetValue(cooperative)),
-                TermTimeout = ToSpan(parse.GetValue(term)),
-                KillTimeout = ToSpan(parse.GetValue(kill)),
+                CooperativeTimeout = SecondsOption.ToSpan(parse.GetValue(cooperative)),
+                TermTimeout = SecondsOption.ToSpan(parse.GetValue(term)),
+                KillTimeout = SecondsOption.ToSpan(parse.GetValue(kill)),
                 Method = parse.GetValue(method),
                 Force = parse.GetValue(force),
                 Reason = parse.GetValue(reason),
                 Message = parse.GetValue(message),
                 ThrottleLimit = parse.GetValue(throttle),
-                Deadline = ToSpan(parse.GetValue(deadline)),
+                Deadline = SecondsOption.ToSpan(parse.GetValue(deadline)),
                 HookErrorAction = parse.GetValue(hookError),
-                DrainTimeout = ToSpan(parse.GetValue(drain)) ?? ShutdownOptions.DefaultDrainTimeout,
+                DrainTimeout = SecondsOption.ToSpan(parse.GetValue(drain)) ?? ShutdownOptions.DefaultDrainTimeout,
                 SaveState = parse.GetValue(saveState),
             };
 
@@ -87,10 +87,14 @@ internal static class DownCommand
                 return ExitCodes.Usage;
             }
 
-            var vms = everything ? root.ListVmNames() : targets;
-            return parse.GetValue(dryRun)
-                ? await PlanAsync(root, vms, options, parse.GetValue(json)).ConfigureAwait(false)
-                : await RunAsync(root, vms, options, parse.GetValue(json)).ConfigureAwait(false);
+            if (parse.GetValue(dryRun))
+            {
+                return await PlanAsync(root, everything ? root.ListVmNames() : targets, options, parse.GetValue(json)).ConfigureAwait(false);
+            }
+
+            return await RunAsync(
+                (engine, feed, token) => everything ? engine.StopAllAsync(options, feed, token) : engine.StopAsync(targets, options, feed, token),
+                root, parse.GetValue(json)).ConfigureAwait(false);
         });
 
         return command;
@@ -124,12 +128,11 @@ internal static class DownCommand
         return plans.Any(p => p.State == "NotFound") ? ExitCodes.UnknownVm : ExitCodes.Success;
     }
 
-    private static async Task<int> RunAsync(StateRoot root, IReadOnlyList<string> vms, ShutdownOptions options, bool json)
+    private static async Task<int> RunAsync(Func<ShutdownEngine, ShutdownFeed, CancellationToken, Task<IReadOnlyList<VmShutdownResult>>> stop, StateRoot root, bool json)
     {
         using var terminal = new Terminal();
         var feed = new ShutdownFeed();
-        var engine = new ShutdownEngine(root);
-        var work = engine.StopAsync(vms, options, feed, terminal.Token);
+        var work = stop(new ShutdownEngine(root), feed, terminal.Token);
         _ = work.ContinueWith(t => feed.Complete(), TaskScheduler.Default);
 
         // The only writer to the console: events from every VM's task arrive through the feed.
@@ -191,12 +194,4 @@ internal static class DownCommand
 
         return line;
     }
-
-    private static Option<double?> Seconds(string name, string description)
-    {
-        // Ranges are checked by ShutdownOptions.Validate (one rule for every face); parse errors are usage errors.
-        return new Option<double?>(name) { Description = description, HelpName = "SECONDS" };
-    }
-
-    private static TimeSpan? ToSpan(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 }

@@ -20,9 +20,9 @@ internal static class UpCommand
         var memory = new Option<int>("--memory") { Description = "Memory in MiB (default 512)", DefaultValueFactory = _ => 512, HelpName = "MIB" };
         var cpus = new Option<int>("--cpus") { Description = "Virtual CPUs (default 1)", DefaultValueFactory = _ => 1, HelpName = "N" };
         var agent = new Option<bool>("--agent") { Description = "Add the guest agent channel (qga.sock)" };
-        var cooperative = new Option<double?>("--cooperative-timeout") { Description = "This VM's cooperative window, stored in vm.json", HelpName = "SECONDS" };
-        var term = new Option<double?>("--term-timeout") { Description = "This VM's wait after SIGTERM, stored in vm.json", HelpName = "SECONDS" };
-        var kill = new Option<double?>("--kill-timeout") { Description = "This VM's wait after SIGKILL, stored in vm.json", HelpName = "SECONDS" };
+        var cooperative = SecondsOption.Create("--cooperative-timeout", "This VM's cooperative window, stored in vm.json", Shutdown.ShutdownTimeouts.MaxSeconds);
+        var term = SecondsOption.Create("--term-timeout", "This VM's wait after SIGTERM, stored in vm.json", Shutdown.ShutdownTimeouts.MaxSeconds);
+        var kill = SecondsOption.Create("--kill-timeout", "This VM's wait after SIGKILL, stored in vm.json", Shutdown.ShutdownTimeouts.MaxSeconds);
         var qemu = new Option<string?>("--qemu") { Description = $"QEMU binary (default {VmLauncher.DefaultQemu})", HelpName = "PATH" };
         var accel = new Option<string>("--accel") { Description = "auto (KVM if usable, else TCG), kvm or tcg", DefaultValueFactory = _ => "auto" };
         accel.AcceptOnlyFromAmong("auto", "kvm", "tcg");

@@ -81,6 +81,12 @@ public sealed class CliTests : IDisposable
     [InlineData("down", "a", "--kill-timeout", "abc")]
     [InlineData("down", "a", "--throttle", "-3")]
     [InlineData("down", "a", "--deadline", "x")]
+    [InlineData("down", "a", "--cooperative-timeout", "NaN")]
+    [InlineData("down", "a", "--cooperative-timeout", "Infinity")]
+    [InlineData("down", "a", "--term-timeout", "1e20")]
+    [InlineData("down", "a", "--deadline", "-Infinity")]
+    [InlineData("down", "a", "--drain-timeout", "NaN")]
+    [InlineData("up", "a", "--kill-timeout", "1e400")]
     [InlineData("status", "--bogus")]
     [InlineData("frobnicate")]
     public async Task Usage_errors_give_exit_code_2(params string[] args)

@@ -84,23 +84,28 @@ public sealed class ProcessIdentityTests : IDisposable
         var definition = new VmDefinition { ProcessStartTime = ProcStat.TryRead(qemu.Id)!.StartTime, BootId = HostClock.BootId };
         VmDefinitionStore.Write(vm, definition);
 
-        var trusted = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: true, CancellationToken.None);
+        using var dir = VmDirectory.TryOpen(vm)!;
+        definition.OwnerTrusted = true;
+        var trusted = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, CancellationToken.None);
         using (trusted.Process)
         {
             Assert.Equal(IdentityVerdict.Verified, trusted.Verdict);
             Assert.Contains("vm.json recorded", trusted.Detail);
         }
 
-        // Untrusted (anyone could have copied the start time into it): a tie that proves nothing, so disputed.
-        var untrusted = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: false, CancellationToken.None);
+        // Untrusted (owned by someone who could have copied the start time into it): a tie that proves nothing.
+        definition.OwnerTrusted = false;
+        var untrusted = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, CancellationToken.None);
         Assert.Equal(IdentityVerdict.Disputed, untrusted.Verdict);
         Assert.Null(untrusted.Process);
         Assert.Contains("not trusted", untrusted.Detail);
-
-        var observer = await StopAsync("recorded");
-        Assert.Equal(["ShutdownRequested", "ShutdownComplete"], observer.TypesFor("recorded"));
-        Assert.Equal("Failed", ((ShutdownCompleteEvent)observer.Events[^1]).Outcome);
         Assert.False(qemu.HasExited);
+
+        // The engine reads vm.json itself: written here by the test's own user, so trusted, and the QEMU is proven.
+        var observer = await StopAsync("recorded");
+        Assert.Equal(["ShutdownRequested", "CooperativeAttempted", "CooperativeTimedOut", "Escalation", "ShutdownComplete"], observer.TypesFor("recorded"));
+        Assert.Equal("Forced", ((ShutdownCompleteEvent)observer.Events[^1]).Outcome);
+        Assert.True(qemu.WaitForExit(10_000));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class QmpClientTests : IDisposable
 
         using (var status = await client.ExecuteAsync("query-status", TimeSpan.FromSeconds(1), CancellationToken.None))
         {
-            Assert.Equal("running", status.RootElement.GetProperty("return").GetProperty("status").GetString());
+            Assert.Equal("running", status.Return.GetProperty("status").GetString());
         }
 
         using (await client.ExecuteAsync("system_powerdown", TimeSpan.FromSeconds(1), CancellationToken.None))
@@ -30,7 +30,7 @@ public sealed class QmpClientTests : IDisposable
         {
         }
 
-        Assert.Contains(client.Events, e => e.Name == "POWERDOWN");
+        Assert.Contains(client.RecentEvents, e => e.Name == "POWERDOWN");
     }
 
     [Fact]

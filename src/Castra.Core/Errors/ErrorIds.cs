@@ -35,4 +35,10 @@ public static class ErrorIds
     public const string SessionStartFailed = "CastraSessionStartFailed";
     public const string InvalidSessionCommand = "CastraInvalidSessionCommand";
     public const string Unexpected = "CastraUnexpectedError";
+
+    /// <summary>A path under the state root that Castra refuses: a link, not a regular file, too large, hard-linked, or not owned by root or the caller.</summary>
+    public const string UnsafeStateFile = "CastraUnsafeStateFile";
+
+    /// <summary>A VM appeared under the state root while every VM was being stopped (and kept appearing).</summary>
+    public const string VmAppeared = "CastraVmAppeared";
 }

@@ -27,7 +27,7 @@ public static class EventJson
         try
         {
             using var doc = JsonDocument.Parse(line);
-            if (!doc.RootElement.TryGetProperty("Type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("Type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
             {
                 throw new FormatException("journal line has no string 'Type' field");
             }
@@ -36,9 +36,9 @@ public static class EventJson
             return (ShutdownEvent)(doc.RootElement.Deserialize(info)
                 ?? throw new FormatException("journal line is null"));
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
-            throw new FormatException($"journal line is not valid JSON: {ex.Message}", ex);
+            throw new FormatException($"journal line is not a Castra event: {ex.Message}", ex);
         }
     }
 

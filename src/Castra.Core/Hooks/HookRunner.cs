@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Castra.Processes;
+using Castra.State;
 
 namespace Castra.Hooks;
 
@@ -11,27 +12,45 @@ namespace Castra.Hooks;
 /// </summary>
 internal static class HookRunner
 {
-    public static string LogPathFor(HookContext context, CleanupHook hook) =>
-        Path.Combine(context.Vm.Directory, "hooks", $"{hook.Stage}.{hook.Name}.log");
+    /// <summary>The log's name in the VM's <c>hooks/</c> directory: one per hook and stage, rewritten by every run.</summary>
+    public static string LogNameFor(CleanupHook hook) => $"{hook.Stage}.{hook.Name}.log";
 
-    public static async Task<HookResult> RunAsync(CleanupHook hook, HookContext context, CancellationToken cancellationToken)
+    public static string LogPathFor(HookContext context, CleanupHook hook) =>
+        Path.Combine(context.Vm.Directory, VmDirectory.HooksDirectoryName, LogNameFor(hook));
+
+    /// <param name="onStarted">Told the hook's group as soon as it runs (recorded, so a takeover can end it).</param>
+    public static async Task<HookResult> RunAsync(CleanupHook hook, HookContext context, Action<GroupLeader> onStarted, CancellationToken cancellationToken)
     {
         var log = LogPathFor(context, hook);
         var timeout = TimeSpan.FromMilliseconds(hook.TimeoutMs);
         var started = Stopwatch.GetTimestamp();
         GroupLeader child;
+        StateDirectory logs;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(log)!);
-            child = GroupLeader.Start(RequestFor(hook, context, log, DateTimeOffset.UtcNow + timeout));
+            // hooks/ is 0700 and each log 0600, opened here without following links: a hook's output (which may
+            // hold secrets) never lands in a file someone else planted or can read.
+            logs = context.Directory.OpenHooks();
+            try
+            {
+                using var output = logs.OpenForWriting(LogNameFor(hook), StateDirectory.WriteMode.Truncate);
+                child = GroupLeader.Start(RequestFor(hook, context, output, DateTimeOffset.UtcNow + timeout));
+            }
+            catch
+            {
+                logs.Dispose();
+                throw;
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return new HookResult(hook, HookStatus.Failed, Ms(started), null, $"could not start: {ex.Message}", log);
         }
 
+        using (logs)
         using (child)
         {
+            onStarted(child);
             var settled = false;
             try
             {
@@ -51,14 +70,14 @@ internal static class HookRunner
                     else
                     {
                         var why = exit is null ? "its exit status was lost (reaped elsewhere)" : exit.Value.ToString();
-                        result = new HookResult(hook, HookStatus.Failed, Ms(started), code, WithTail($"{why}{note}", log), log);
+                        result = new HookResult(hook, HookStatus.Failed, Ms(started), code, WithTail($"{why}{note}", logs, hook), log);
                     }
                 }
                 else
                 {
                     await child.TerminateGroupAsync(cancellationToken).ConfigureAwait(false);
                     result = new HookResult(hook, HookStatus.TimedOut, Ms(started), child.Exit?.Code,
-                        WithTail($"did not finish within {Events.EventText.Seconds(hook.TimeoutMs)}; its process group was terminated (SIGTERM, then SIGKILL after {GroupLeader.Grace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s)", log), log);
+                        WithTail($"did not finish within {Events.EventText.Seconds(hook.TimeoutMs)}; its process group was terminated (SIGTERM, then SIGKILL after {GroupLeader.Grace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s)", logs, hook), log);
                 }
 
                 settled = true;
@@ -75,12 +94,12 @@ internal static class HookRunner
         }
     }
 
-    private static SpawnRequest RequestFor(CleanupHook hook, HookContext context, string log, DateTimeOffset deadline)
+    private static SpawnRequest RequestFor(CleanupHook hook, HookContext context, Microsoft.Win32.SafeHandles.SafeFileHandle output, DateTimeOffset deadline)
     {
         var arguments = hook.Kind == nameof(HookKind.ScriptBlock)
             ? ScriptBlockCommand.Arguments(hook.ScriptBlock ?? "")
             : hook.Arguments;
-        return new SpawnRequest(hook.Executable, arguments, log)
+        return new SpawnRequest(hook.Executable, arguments, output)
         {
             // A registration directory that is gone fails the hook ("could not start"): a silent other directory could
             // make relative arguments point somewhere else.
@@ -99,8 +118,8 @@ internal static class HookRunner
         };
     }
 
-    private static string WithTail(string message, string log) =>
-        LogTail.Read(log) is { } tail ? $"{message}; output: {tail}" : message;
+    private static string WithTail(string message, StateDirectory logs, CleanupHook hook) =>
+        LogTail.Read(logs, LogNameFor(hook)) is { } tail ? $"{message}; output: {tail}" : message;
 
     private static long Ms(long started) => (long)Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 }

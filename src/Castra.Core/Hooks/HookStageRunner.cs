@@ -1,6 +1,8 @@
 using Castra.Diagnostics;
 using Castra.Events;
+using Castra.Processes;
 using Castra.Shutdown;
+using Castra.State;
 
 namespace Castra.Hooks;
 
@@ -40,8 +42,7 @@ internal sealed class HookStageRunner
     private async Task<HookResult> RunOneAsync(CleanupHook hook, HookContext context, HookStageSummary summary, CancellationToken cancellationToken)
     {
         _recorder.Emit(new HookStartedEvent { HookName = hook.Name, Stage = hook.Stage, Priority = hook.Priority, TimeoutMs = hook.TimeoutMs });
-        _status.Update(d => d.RunningHooks = Join(d.RunningHooks, hook.Name));
-        var result = await Task.Run(() => HookRunner.RunAsync(hook, context, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        var result = await Task.Run(() => HookRunner.RunAsync(hook, context, child => Started(hook, child), cancellationToken), CancellationToken.None).ConfigureAwait(false);
         summary.Add(result);
         _recorder.Emit(new HookCompletedEvent
         {
@@ -57,10 +58,23 @@ internal sealed class HookStageRunner
         {
             d.HooksCompleted++;
             d.RunningHooks = Remove(d.RunningHooks, hook.Name);
+            d.HookGroups?.RemoveAll(g => g.Hook == hook.Name);
+            if (d.HookGroups is { Count: 0 })
+            {
+                d.HookGroups = null;
+            }
         });
         CastraMetrics.RecordHook(context.Vm.Name, hook.Name, hook.Stage, result.Status.ToString(), result.DurationMs);
         return result;
     }
+
+    /// <summary>The hook runs: it shows as running, and its group is recorded for a takeover to end if this run dies.</summary>
+    private void Started(CleanupHook hook, GroupLeader child) =>
+        _status.Update(d =>
+        {
+            d.RunningHooks = Join(d.RunningHooks, hook.Name);
+            (d.HookGroups ??= []).Add(new HookGroupRecord { Hook = hook.Name, ProcessGroup = child.GroupId, LeaderStartTime = child.StartTime, BootId = HostClock.BootId });
+        });
 
     private static string Join(string? list, string name) => string.IsNullOrEmpty(list) ? name : $"{list}, {name}";
 

@@ -15,7 +15,8 @@ public sealed class HookStore
 
     public StateRoot Root { get; }
 
-    private string LockPath => Root.HooksFile + ".lock";
+    private const string FileName = "hooks.json";
+    private const string LockName = "hooks.json.lock";
 
     /// <summary>Validates, resolves the program to an absolute path, and stores the hook.</summary>
     /// <param name="replace">Replace a hook of the same name and scope instead of refusing (-Force).</param>
@@ -24,8 +25,9 @@ public sealed class HookStore
     {
         ArgumentNullException.ThrowIfNull(registration);
         var hook = HookValidation.Resolve(registration, Root.Path);
-        using var _ = FileLock.Acquire(LockPath);
-        var file = Load();
+        using var dir = OpenRoot(create: true)!;
+        using var _ = FileLock.Acquire(dir, LockName);
+        var file = LoadForChange(dir);
         var existing = file.Hooks.FindIndex(h => SameKey(h, hook.Name, hook.VmName));
         if (existing >= 0 && !replace)
         {
@@ -43,7 +45,7 @@ public sealed class HookStore
             file.Hooks.Add(hook);
         }
 
-        Save(file);
+        Save(dir, file);
         return hook;
     }
 
@@ -51,8 +53,9 @@ public sealed class HookStore
     /// <exception cref="CastraException">CastraHookNotFound, CastraHookAmbiguous.</exception>
     public CleanupHook Unregister(string name, string? vmName = null)
     {
-        using var _ = FileLock.Acquire(LockPath);
-        var file = Load();
+        using var dir = OpenRoot(create: false);
+        using var _ = dir is null ? null : FileLock.Acquire(dir, LockName);
+        var file = dir is null ? new HookFile() : LoadForChange(dir);
         var matches = file.Hooks.Where(h => h.Name == name && (vmName is null || h.VmName == vmName)).ToList();
         if (matches.Count == 0)
         {
@@ -69,21 +72,32 @@ public sealed class HookStore
         }
 
         file.Hooks.Remove(matches[0]);
-        Save(file);
+        Save(dir!, file);
         return matches[0];
     }
 
-    /// <summary>Every registered hook, ordered by stage, priority, name.</summary>
-    public IReadOnlyList<CleanupHook> List() => Order(Load().Hooks);
+    /// <summary>Every usable registered hook, ordered by stage, priority, name (damaged entries are left out).</summary>
+    /// <exception cref="CastraException">CastraInvalidHook: hooks.json is unreadable, unsafe or not a hook file.</exception>
+    public IReadOnlyList<CleanupHook> List() => Order(Load().File.Hooks);
+
+    /// <summary>Like <see cref="List"/>, with one line per damaged entry that was left out.</summary>
+    internal HookFileLoad Load()
+    {
+        using var dir = OpenRoot(create: false);
+        return dir is null ? new HookFileLoad(new HookFile(), []) : Load(dir);
+    }
 
     /// <summary>
     /// The hooks one VM's shutdown runs at a stage: its own and the <c>*</c> ones, a VM's own hook replacing a
     /// <c>*</c> hook of the same name whatever the stages of the two (the winner is chosen by name first, then
     /// kept only if it is of this stage); ordered by priority, then name.
     /// </summary>
-    public IReadOnlyList<CleanupHook> ForVm(string vmName, HookStage stage)
+    public IReadOnlyList<CleanupHook> ForVm(string vmName, HookStage stage) => ForVm(Load().File.Hooks, vmName, stage);
+
+    /// <summary><see cref="ForVm(string, HookStage)"/> over hooks already loaded (one read of hooks.json per shutdown).</summary>
+    internal static IReadOnlyList<CleanupHook> ForVm(IEnumerable<CleanupHook> hooks, string vmName, HookStage stage)
     {
-        var chosen = Load().Hooks
+        var chosen = hooks
             .Where(h => h.AppliesTo(vmName))
             .GroupBy(h => h.Name, StringComparer.Ordinal)
             .Select(g => g.FirstOrDefault(h => h.VmName != HookScope.AllVms) ?? g.First())
@@ -98,42 +112,90 @@ public sealed class HookStore
 
     private static string ScopeText(string vmName) => vmName == HookScope.AllVms ? "every VM (*)" : $"VM '{vmName}'";
 
-    private HookFile Load()
+    private StateDirectory? OpenRoot(bool create)
     {
-        string text;
         try
         {
-            text = File.ReadAllText(Root.HooksFile);
+            return Root.Open(create);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (IOException ex)
         {
-            return new HookFile();
+            throw Unreadable(ex.Message, ex);
+        }
+    }
+
+    /// <summary>Registration and removal rewrite the file: they refuse one with damaged entries rather than drop them.</summary>
+    private HookFile LoadForChange(StateDirectory dir)
+    {
+        var load = Load(dir);
+        if (load.Ignored.Count > 0)
+        {
+            throw Unreadable($"{Root.HooksFile} has damaged entries ({string.Join("; ", load.Ignored)}); fix or remove them before changing hooks.", null);
         }
 
+        return load.File;
+    }
+
+    private HookFileLoad Load(StateDirectory dir)
+    {
+        StateFileContent? content;
         try
         {
-            var file = JsonSerializer.Deserialize(text, CastraIndentedJsonContext.Default.HookFile) ?? new HookFile();
-            if (file.Version > HookFile.CurrentVersion)
+            // Hooks run as whoever runs the shutdown (root at host shutdown): only root's or the caller's file counts.
+            content = dir.ReadAll(FileName, StateLimits.HooksBytes, requireTrustedOwner: true);
+        }
+        catch (IOException ex)
+        {
+            throw Unreadable($"{ex.Message}; fix or remove it.", ex);
+        }
+
+        if (content is null)
+        {
+            return new HookFileLoad(new HookFile(), []);
+        }
+
+        HookFile file;
+        try
+        {
+            file = JsonSerializer.Deserialize(content.Bytes, CastraIndentedJsonContext.Default.HookFile) ?? new HookFile();
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            throw Unreadable($"{Root.HooksFile} is not valid ({ex.Message}); fix or remove it.", ex);
+        }
+
+        if (file.Version > HookFile.CurrentVersion)
+        {
+            throw Unreadable(
+                $"{Root.HooksFile} has format version {file.Version}, written by a newer Castra (this one reads up to {HookFile.CurrentVersion}); use that Castra to manage the hooks.", null);
+        }
+
+        var usable = new List<CleanupHook>();
+        var ignored = new List<string>();
+        if (file.Hooks is null)
+        {
+            ignored.Add("its Hooks list is missing or null: no hooks");
+        }
+
+        var entries = file.Hooks ?? [];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (StoredHookCheck.Problem(entries[i]) is { } problem)
             {
-                throw new CastraException(ErrorIds.InvalidHook, CastraErrorCategory.InvalidData,
-                    $"{Root.HooksFile} has format version {file.Version}, written by a newer Castra (this one reads up to {HookFile.CurrentVersion}); use that Castra to manage the hooks.")
-                { Target = Root.HooksFile };
+                var name = entries[i]?.Name is { Length: > 0 and <= 64 } n ? $" ('{n}')" : "";
+                ignored.Add($"entry {i + 1}{name} ignored: {problem}");
+                continue;
             }
 
-            file.Hooks = file.Hooks.Select(h => h with { StateRoot = Root.Path }).ToList();
-            return file;
+            usable.Add(entries[i] with { StateRoot = Root.Path });
         }
-        catch (JsonException ex)
-        {
-            throw new CastraException(ErrorIds.InvalidHook, CastraErrorCategory.InvalidData,
-                $"{Root.HooksFile} is not valid ({ex.Message}); fix or remove it.", ex)
-            { Target = Root.HooksFile };
-        }
+
+        return new HookFileLoad(new HookFile { Version = file.Version, Hooks = usable }, ignored);
     }
 
-    private void Save(HookFile file)
-    {
-        Directory.CreateDirectory(Root.Path);
-        AtomicFile.WriteAllText(Root.HooksFile, JsonSerializer.Serialize(file, CastraIndentedJsonContext.Default.HookFile));
-    }
+    private CastraException Unreadable(string message, Exception? inner) =>
+        new(ErrorIds.InvalidHook, CastraErrorCategory.InvalidData, message, inner) { Target = Root.HooksFile };
+
+    private static void Save(StateDirectory dir, HookFile file) =>
+        dir.Replace(FileName, JsonSerializer.SerializeToUtf8Bytes(file, CastraIndentedJsonContext.Default.HookFile));
 }

@@ -1,17 +1,32 @@
+using System.Text;
+using Castra.Native;
+using Castra.State;
+
 namespace Castra.Hooks;
 
 /// <summary>The last lines of a log, for failure messages: enough to see why, short enough for one event.</summary>
 internal static class LogTail
 {
-    public static string? Read(string path, int lines = 5, int maxChars = 500)
+    /// <summary>Null when the log is missing, empty, unsafe or unreadable; reads at most the last 8 kB.</summary>
+    public static string? Read(StateDirectory directory, string name, int lines = 5, int maxChars = 500)
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var start = Math.Max(0, stream.Length - 8192);
-            stream.Seek(start, SeekOrigin.Begin);
-            using var reader = new StreamReader(stream);
-            var text = reader.ReadToEnd();
+            using var handle = directory.OpenForReading(name, requireTrustedOwner: true, out var stat);
+            if (handle is null)
+            {
+                return null;
+            }
+
+            var start = Math.Max(0, stat.Size - 8192);
+            var buffer = new byte[stat.Size - start];
+            var read = Libc.ReadFull((int)handle.DangerousGetHandle(), buffer, start);
+            if (read <= 0)
+            {
+                return null;
+            }
+
+            var text = Encoding.UTF8.GetString(buffer, 0, read);
             var tail = text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).TakeLast(lines).ToList();
             if (tail.Count == 0)
             {
@@ -21,7 +36,7 @@ internal static class LogTail
             var joined = string.Join(" | ", tail);
             return joined.Length <= maxChars ? joined : "…" + joined[^maxChars..];
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
             return null;
         }

@@ -38,14 +38,14 @@ public sealed class VmLauncher
             throw new CastraException(ErrorIds.LaunchFileNotFound, CastraErrorCategory.ObjectNotFound, $"{missing} does not exist.") { Target = name };
         }
 
-        Directory.CreateDirectory(vm.Directory);
+        using var dir = OpenTrusted(vm);
 
         // Hold the VM's lock while starting: a shutdown cannot begin half-way through a launch, and a launch cannot
         // slip in while a shutdown runs (nothing respawns during an intentional shutdown).
-        using var vmLock = VmLock.TryAcquire(vm) ?? throw VmBusy.Refusal(vm, "it cannot be started");
-        await RefuseIfRunningAsync(vm, cancellationToken).ConfigureAwait(false);
-        LeftoverFiles.RemoveFor(vm, null);
-        File.Delete(Path.Combine(vm.Directory, "serial.log"));
+        using var vmLock = StateCall(vm, () => VmLock.TryAcquire(dir)) ?? throw VmBusy.Refusal(dir, "it cannot be started");
+        await RefuseIfRunningAsync(dir, cancellationToken).ConfigureAwait(false);
+        LeftoverFiles.RemoveFor(dir, null);
+        StateCall(vm, () => dir.Files.Delete(VmDirectory.SerialLogName));
 
         string? overlay = null;
         if (options.Ephemeral)
@@ -72,10 +72,10 @@ public sealed class VmLauncher
             throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, Explain(result.Stderr, result.ExitCode, options)) { Target = name };
         }
 
-        var pid = await ReadLaunchedPidAsync(vm, cancellationToken).ConfigureAwait(false);
+        var pid = ReadLaunchedPid(dir);
         await WaitForGreetingAsync(vm, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
 
-        var definition = ReadDefinitionQuietly(vm) ?? new VmDefinition();
+        var definition = ReadDefinitionQuietly(dir) ?? new VmDefinition();
         definition.Name = name;
         definition.CooperativeTimeoutSeconds = options.CooperativeTimeoutSeconds ?? definition.CooperativeTimeoutSeconds;
         definition.TermTimeoutSeconds = options.TermTimeoutSeconds ?? definition.TermTimeoutSeconds;
@@ -98,7 +98,11 @@ public sealed class VmLauncher
             LaunchedAt = DateTimeOffset.UtcNow,
             Arguments = [.. arguments],
         };
-        VmDefinitionStore.Write(vm, definition);
+        StateCall(vm, () =>
+        {
+            VmDefinitionStore.Write(dir, definition);
+            return true;
+        });
 
         return await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
     }
@@ -173,9 +177,40 @@ public sealed class VmLauncher
         }
     }
 
-    private static async Task RefuseIfRunningAsync(VmPaths vm, CancellationToken cancellationToken)
+    /// <summary>
+    /// QEMU, run by this user (root at boot), opens its pidfile, socket and serial log by path: so the directory it
+    /// writes into must belong to root or the caller, where nobody else can plant a link for QEMU to write through.
+    /// </summary>
+    private static VmDirectory OpenTrusted(VmPaths vm)
     {
-        var located = await ProcessLocator.LocateAsync(vm, ReadDefinitionQuietly(vm), usePidfd: true, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
+        var dir = StateCall(vm, () => VmDirectory.OpenOrCreate(vm));
+        if (!dir.Files.OwnerTrusted)
+        {
+            var owner = dir.Files.Owner;
+            dir.Dispose();
+            throw StateFileError.For(vm, new UnsafeStateFileException(vm.Directory,
+                FileTrust.Untrusted(owner) + "; Castra launches QEMU only into a directory owned by root or the user running it"));
+        }
+
+        return dir;
+    }
+
+    private static T StateCall<T>(VmPaths vm, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (IOException ex)
+        {
+            throw StateFileError.For(vm, ex);
+        }
+    }
+
+    private static async Task RefuseIfRunningAsync(VmDirectory dir, CancellationToken cancellationToken)
+    {
+        var vm = dir.Paths;
+        var located = await ProcessLocator.LocateAsync(dir, ReadDefinitionQuietly(dir), usePidfd: true, cancellationToken).ConfigureAwait(false);
         using var process = located.Process;
         if (located.Verdict == IdentityVerdict.Verified)
         {
@@ -224,23 +259,9 @@ public sealed class VmLauncher
         return info.RootElement.TryGetProperty("format", out var format) ? format.GetString() : null;
     }
 
-    private static async Task<int> ReadLaunchedPidAsync(VmPaths vm, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var text = (await File.ReadAllTextAsync(vm.PidFile, cancellationToken).ConfigureAwait(false)).Trim();
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 1)
-            {
-                return pid;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-
-        throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation,
-            $"QEMU reported success but left no usable pidfile at {vm.PidFile}; is --qemu really QEMU?") { Target = vm.Name };
-    }
+    private static int ReadLaunchedPid(VmDirectory dir) =>
+        PidFile.Read(dir).Pid ?? throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation,
+            $"QEMU reported success but left no usable pidfile at {dir.Paths.PidFile}; is --qemu really QEMU?") { Target = dir.Name };
 
     private static async Task WaitForGreetingAsync(VmPaths vm, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -276,7 +297,7 @@ public sealed class VmLauncher
         return $"QEMU exited with code {exitCode} before the VM was up: {(text.Length > 0 ? text : "(no message)")}";
     }
 
-    private static VmDefinition? ReadDefinitionQuietly(VmPaths vm)
+    private static VmDefinition? ReadDefinitionQuietly(VmDirectory vm)
     {
         try
         {

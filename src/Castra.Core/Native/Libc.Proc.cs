@@ -10,14 +10,6 @@ namespace Castra.Native;
 /// </summary>
 internal static partial class Libc
 {
-    public const int O_DIRECTORY = 0x10000;
-
-    [LibraryImport(Lib, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int openat(int dirfd, string path, int flags, int mode);
-
-    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
-    public static unsafe partial nint read(int fd, byte* buffer, nint count);
-
     [LibraryImport(Lib, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial nint readlink(string path, byte* buffer, nint size);
 

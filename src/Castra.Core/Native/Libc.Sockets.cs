@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Castra.Native;
 
 /// <summary>
-/// What proving a socket's owner needs: the peer-credential socket options, netlink sock_diag (which listening Unix
-/// socket is bound to which file) and statx (the dev/inode of a socket file without following symlinks).
+/// What proving a socket's owner needs: the peer-credential socket options and netlink sock_diag (which listening
+/// Unix socket is bound to which file).
 /// </summary>
 internal static partial class Libc
 {
@@ -22,17 +22,6 @@ internal static partial class Libc
     public const int EAGAIN = 11;
     public const int ENOPROTOOPT = 92;
 
-    public const int AT_FDCWD = -100;
-    public const int AT_SYMLINK_NOFOLLOW = 0x100;
-    public const uint STATX_TYPE = 0x1;
-    public const uint STATX_UID = 0x8;
-    public const uint STATX_INO = 0x100;
-    public const int S_IFMT = 0xF000;
-    public const int S_IFSOCK = 0xC000;
-
-    /// <summary>struct statx is 256 bytes on every architecture.</summary>
-    public const int StatxSize = 256;
-
     /// <summary>SO_PEERCRED is 17 in asm-generic (x86-64, arm64, riscv, …) but 21 on powerpc.</summary>
     public static int SO_PEERCRED => RuntimeInformation.ProcessArchitecture == Architecture.Ppc64le ? 21 : 17;
 
@@ -44,10 +33,4 @@ internal static partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
     public static unsafe partial nint recv(int fd, byte* buffer, nint length, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
-
-    [LibraryImport(Lib, EntryPoint = "geteuid")]
-    public static partial uint geteuid();
 }

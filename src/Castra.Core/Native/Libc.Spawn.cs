@@ -88,48 +88,6 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
 
-    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
-    private static partial nint write(int fd, byte[] buffer, nint count);
-
-    /// <summary>
-    /// Appends a whole record to a file opened with O_APPEND, in one write(2) when the kernel takes it all (it does
-    /// for regular files unless the disk is full). .NET's FileMode.Append is not used for shared files: it seeks to
-    /// the end once and then writes at its own offset, so two concurrent appenders overwrite each other's lines.
-    /// </summary>
-    public static void AppendRecord(string path, byte[] record, int mode = 0x1A4 /* 0644 */)
-    {
-        var fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open {path}: {ErrorText(LastError)}");
-        }
-
-        try
-        {
-            var written = 0;
-            while (written < record.Length)
-            {
-                var chunk = written == 0 ? record : record[written..];
-                var n = write(fd, chunk, chunk.Length);
-                if (n < 0)
-                {
-                    if (LastError == EINTR)
-                    {
-                        continue;
-                    }
-
-                    throw new IOException($"cannot append to {path}: {ErrorText(LastError)}");
-                }
-
-                written += (int)n;
-            }
-        }
-        finally
-        {
-            _ = close(fd);
-        }
-    }
-
     /// <summary>Signals every process of a group (kill(2) with a negative PID).</summary>
     public static int KillGroup(int pgid, int signal) => kill(-pgid, signal);
 }

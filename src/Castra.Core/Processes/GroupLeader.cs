@@ -166,8 +166,8 @@ internal sealed class GroupLeader : IDisposable
             Check(Libc.posix_spawnattr_setsigdefault(attr, signals), "setsigdefault");
 
             Check(Libc.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", Libc.O_RDONLY, 0), "addopen stdin");
-            var flags = Libc.O_WRONLY | Libc.O_CREAT | (request.AppendOutput ? Libc.O_APPEND : Libc.O_TRUNC);
-            Check(Libc.posix_spawn_file_actions_addopen(actions, 1, request.OutputPath, flags, Convert.ToInt32("644", 8)), "addopen stdout");
+            // dup2 clears close-on-exec on the copy: the child gets the file the caller opened, and nothing else.
+            Check(Libc.posix_spawn_file_actions_adddup2(actions, (int)request.Output.DangerousGetHandle(), 1), "dup2 stdout");
             Check(Libc.posix_spawn_file_actions_adddup2(actions, 1, 2), "dup2 stderr");
             if (request.WorkingDirectory is { } cwd)
             {

@@ -10,15 +10,15 @@ internal sealed class IdentityContext
 {
     private readonly Lazy<ListenerSet?> _listeners;
 
-    /// <param name="definitionTrusted">
-    /// True only when vm.json is owned by root or by the user running Castra (a file anyone else could have written
-    /// would let them point Castra at any process whose start time they copied). Unknown means false.
+    /// <param name="definition">
+    /// vm.json, if any. Its start time proves identity only when <see cref="VmDefinition.OwnerTrusted"/> (owned by root
+    /// or by the user running Castra): a file anyone else could have written would let them point Castra at any
+    /// process whose start time they copied. A definition not read from the VM's directory is untrusted.
     /// </param>
-    public IdentityContext(VmPaths vm, VmDefinition? definition, bool definitionTrusted)
+    public IdentityContext(VmPaths vm, VmDefinition? definition)
     {
         Vm = vm;
         Definition = definition;
-        DefinitionTrusted = definitionTrusted;
         _listeners = new Lazy<ListenerSet?>(() => SocketListeners.Find(vm.QmpSocket), LazyThreadSafetyMode.None);
     }
 
@@ -26,7 +26,7 @@ internal sealed class IdentityContext
 
     public VmDefinition? Definition { get; }
 
-    public bool DefinitionTrusted { get; }
+    public bool DefinitionTrusted => Definition?.OwnerTrusted == true;
 
     /// <summary>The listeners bound to the VM's qmp.sock (empty: none; null: the kernel could not be asked).</summary>
     public ListenerSet? QmpListeners => _listeners.Value;

@@ -16,26 +16,14 @@ internal readonly record struct SocketNode(uint DeviceMajor, uint DeviceMinor, u
         socket.VfsDevice == KernelDevice && socket.VfsInode == unchecked((uint)Inode);
 
     /// <summary>Null when the path does not exist or is not a socket (a regular file, a symlink, a directory).</summary>
-    public static unsafe SocketNode? TryGet(string path)
+    public static SocketNode? TryGet(string path)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || Libc.LStatAt(Libc.AT_FDCWD, path, out var stat) != 0 || !stat.IsSocket)
         {
             return null;
         }
 
-        var buffer = stackalloc byte[Libc.StatxSize];
-        if (Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_TYPE | Libc.STATX_INO, buffer) != 0)
-        {
-            return null;
-        }
-
-        // struct statx: stx_mode (u16) at 28, stx_ino (u64) at 32, stx_dev_major/minor (u32) at 136/140.
-        var mode = *(ushort*)(buffer + 28);
-        if ((mode & Libc.S_IFMT) != Libc.S_IFSOCK)
-        {
-            return null;
-        }
-
-        return new SocketNode(*(uint*)(buffer + 136), *(uint*)(buffer + 140), *(ulong*)(buffer + 32));
+        // FileStat.Device packs statx's major (high 32 bits) and minor (low 32 bits).
+        return new SocketNode((uint)(stat.Device >> 32), (uint)stat.Device, stat.Inode);
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 
 namespace Castra.Qmp;
 
@@ -10,9 +9,14 @@ namespace Castra.Qmp;
 /// may hold stale replies from an earlier client, so liveness is proven with guest-sync-delimited: its reply is
 /// preceded by a 0xFF byte, and everything before that byte is discarded. (The client sends no 0xFF of its own:
 /// qemu-ga 7.2 answers one with a parse error.) guest-shutdown sends no reply on success: the proof is QEMU exiting.
+/// The guest controls every byte of this channel: each line is classified by <see cref="QmpMessage"/> (total), lines
+/// are capped by <see cref="LineReader"/>, and every failure is a <see cref="QmpException"/> with a printable message.
 /// </summary>
 internal sealed class GuestAgentClient : IAsyncDisposable
 {
+    /// <summary>qemu-ga sends nothing after guest-shutdown (measured); a few stray replies are tolerated, a stream is not.</summary>
+    private const int MaxStraysAfterShutdown = 16;
+
     private readonly Socket _socket;
     private readonly LineReader _reader;
 
@@ -46,33 +50,13 @@ internal sealed class GuestAgentClient : IAsyncDisposable
                 {
                     await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct).ConfigureAwait(false);
                     await client.SendAsync($"{{\"execute\":\"guest-sync-delimited\",\"arguments\":{{\"id\":{token.ToString(CultureInfo.InvariantCulture)}}}}}\n", ct).ConfigureAwait(false);
-                    while (true)
-                    {
-                        var line = await client._reader.ReadLineAsync(ct).ConfigureAwait(false)
-                            ?? throw new QmpException(QmpErrorKind.Disconnected, "the guest agent channel closed during guest-sync");
-                        var sentinel = line.Span.LastIndexOf((byte)0xFF);
-                        if (sentinel < 0)
-                        {
-                            continue; // Stale output from before our sync.
-                        }
-
-                        using var reply = JsonDocument.Parse(line[(sentinel + 1)..]);
-                        if (reply.RootElement.TryGetProperty("return", out var value) && value.ValueKind == JsonValueKind.Number && value.GetInt64() == token)
-                        {
-                            return true;
-                        }
-                    }
+                    return await client.ReadSyncReplyAsync(token, ct).ConfigureAwait(false);
                 },
                 timeout,
                 QmpErrorKind.ReplyTimeout,
                 $"the guest agent did not answer guest-sync within {timeout.TotalMilliseconds:0} ms (is qemu-ga running in the guest?)",
                 cancellationToken).ConfigureAwait(false);
             return client;
-        }
-        catch (JsonException ex)
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-            throw new QmpException(QmpErrorKind.ProtocolError, $"the guest agent answered guest-sync with something that is not JSON: {ex.Message}", ex);
         }
         catch
         {
@@ -90,31 +74,112 @@ internal sealed class GuestAgentClient : IAsyncDisposable
             cancellationToken);
 
     /// <summary>
-    /// Completes with a description when the agent reports a failure (an error reply, or the channel closing);
-    /// never completes while the agent stays quiet, which is what success looks like.
+    /// Completes with the failure when the agent reports one (an error reply, the channel closing, anything that is not
+    /// valid QMP, or more than a few stray messages); never completes while the agent stays quiet, which is what
+    /// success looks like. Never throws but OperationCanceledException for <paramref name="cancellationToken"/>.
     /// </summary>
-    public async Task<string> WatchForFailureAsync(CancellationToken cancellationToken)
+    public async Task<QmpException> WatchForFailureAsync(CancellationToken cancellationToken)
     {
         try
         {
-            while (true)
+            for (var strays = 0; strays < MaxStraysAfterShutdown; strays++)
             {
                 var line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-                if (line is null)
+                if (line is not { } received)
                 {
-                    return "the guest agent channel closed";
+                    return new QmpException(QmpErrorKind.Disconnected,
+                        _reader.EndedMidLine ? "the guest agent channel closed in the middle of a message" : "the guest agent channel closed");
                 }
 
-                var text = Encoding.UTF8.GetString(line.Value.Span).TrimStart('\uFFFD');
-                if (text.Contains("\"error\"", StringComparison.Ordinal))
+                if (received.Oversized)
                 {
-                    return $"the guest agent refused guest-shutdown: {QmpClient.Truncate(text)}";
+                    return new QmpException(QmpErrorKind.ProtocolError,
+                        $"the guest agent sent a line longer than {LineReader.DefaultMaxLineBytes} bytes after guest-shutdown: {ChannelText.Excerpt(received.Bytes.Span)}…");
+                }
+
+                // A late sync reply still carries its 0xFF delimiter.
+                var bytes = received.Bytes;
+                var sentinel = bytes.Span.LastIndexOf((byte)0xFF);
+                if (sentinel >= 0)
+                {
+                    bytes = bytes[(sentinel + 1)..];
+                }
+
+                switch (bytes.IsEmpty ? null : QmpMessage.Parse(bytes))
+                {
+                    case QmpMessage.Error error:
+                        return new QmpException(QmpErrorKind.CommandFailed, $"the guest agent refused guest-shutdown: {error.Class}: {error.Description}");
+                    case QmpMessage.Unrecognised bad:
+                        return new QmpException(bad.Kind, $"the guest agent sent {bad.What} after guest-shutdown: {bad.Excerpt}");
+                    case IDisposable reply:
+                        reply.Dispose(); // A late reply to an earlier command: harmless.
+                        break;
                 }
             }
+
+            return new QmpException(QmpErrorKind.Flooded, $"the guest agent sent more than {MaxStraysAfterShutdown} unexpected messages after guest-shutdown");
         }
         catch (SocketException ex)
         {
-            return $"the guest agent channel failed: {ex.Message}";
+            return new QmpException(QmpErrorKind.SocketError, $"the guest agent channel failed: {ex.Message}", ex);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            return new QmpException(QmpErrorKind.Disconnected, "the guest agent channel was closed", ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads up to our sync reply: everything before its 0xFF delimiter is stale and skipped (an oversized stale line
+    /// too); what follows the delimiter must be {"return": token}, or a stale sync reply of an earlier client.
+    /// </summary>
+    private async Task<bool> ReadSyncReplyAsync(long token, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                ?? throw new QmpException(QmpErrorKind.Disconnected, _reader.EndedMidLine
+                    ? "the guest agent channel closed in the middle of a message during guest-sync"
+                    : "the guest agent channel closed during guest-sync");
+            var sentinel = line.Bytes.Span.LastIndexOf((byte)0xFF);
+            if (sentinel < 0)
+            {
+                continue;
+            }
+
+            if (line.Oversized)
+            {
+                throw new QmpException(QmpErrorKind.ProtocolError,
+                    $"the guest agent answered guest-sync with a line longer than {LineReader.DefaultMaxLineBytes} bytes: {ChannelText.Excerpt(line.Bytes.Span)}…");
+            }
+
+            var message = QmpMessage.Parse(line.Bytes[(sentinel + 1)..]);
+            switch (message)
+            {
+                case QmpMessage.Unrecognised bad:
+                    throw new QmpException(bad.Kind, $"the guest agent answered guest-sync with {bad.What}: {bad.Excerpt}");
+                case QmpMessage.Error error:
+                    throw new QmpException(QmpErrorKind.CommandFailed, $"the guest agent refused guest-sync: {error.Class}: {error.Description}");
+                case QmpMessage.Return reply:
+                    using (reply)
+                    {
+                        var id = ChannelJson.AsInt64(reply.Value);
+                        if (id == token)
+                        {
+                            return true;
+                        }
+
+                        if (id is null)
+                        {
+                            throw new QmpException(QmpErrorKind.MalformedMessage,
+                                $"the guest agent answered guest-sync with a malformed reply (its return is {ChannelJson.Describe(reply.Value.ValueKind)}, not the integer Castra sent): {reply.Excerpt}");
+                        }
+                    }
+
+                    break; // Another client's sync reply, left unread: stale.
+                default:
+                    throw new QmpException(QmpErrorKind.MalformedMessage, $"the guest agent answered guest-sync with a QMP {(message is QmpMessage.Event ? "event" : "greeting")}, which it never sends");
+            }
         }
     }
 

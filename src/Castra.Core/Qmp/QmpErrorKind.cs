@@ -30,8 +30,19 @@ public enum QmpErrorKind
     /// <summary>QEMU closed the connection.</summary>
     Disconnected,
 
-    /// <summary>A malformed or oversized message.</summary>
+    /// <summary>
+    /// Bytes that are not a QMP message at all: not valid UTF-8, not JSON, nested too deep, or a line over the size cap.
+    /// </summary>
     ProtocolError,
+
+    /// <summary>
+    /// Well-formed JSON that is not a valid QMP message or not the reply the command needs: an array or number where an
+    /// object belongs, an error without a string desc, a query-status reply without a status, …
+    /// </summary>
+    MalformedMessage,
+
+    /// <summary>More messages than any QEMU sends (an event flood, or stray messages during the handshake).</summary>
+    Flooded,
 
     /// <summary>Any other socket error.</summary>
     SocketError,

@@ -5,10 +5,12 @@ namespace Castra.Qmp;
 /// <summary>Runs one socket step under its own timeout and turns socket failures into classified errors.</summary>
 internal static class SocketSteps
 {
+    private static readonly TimeSpan MaxBound = TimeSpan.FromMilliseconds(int.MaxValue);
+
     public static async Task<T> WithTimeout<T>(Func<CancellationToken, Task<T>> step, TimeSpan timeout, QmpErrorKind timeoutKind, string timeoutMessage, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        cts.CancelAfter(Clamp(timeout));
         try
         {
             return await step(cts.Token).ConfigureAwait(false);
@@ -21,7 +23,16 @@ internal static class SocketSteps
         {
             throw Classify(ex);
         }
+        catch (ObjectDisposedException ex)
+        {
+            // The client was disposed while this step ran (its owner is giving up on the channel).
+            throw new QmpException(QmpErrorKind.Disconnected, "the connection was closed while in use", ex);
+        }
     }
+
+    /// <summary>A bound CancelAfter accepts: a window already spent is zero (fail now), not an ArgumentOutOfRangeException.</summary>
+    public static TimeSpan Clamp(TimeSpan timeout) =>
+        timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout > MaxBound ? MaxBound : timeout;
 
     public static QmpException Classify(SocketException ex) => ex.SocketErrorCode switch
     {

@@ -22,14 +22,14 @@ internal static class SessionDrainer
         SessionStore.ReadAll(vm).Where(s => s.IsActive && SessionProcess.IsAlive(s)).ToList();
 
     /// <summary>What a shutdown drains: the live sessions, after recording Stopped those that ended with nobody watching.</summary>
-    public static IReadOnlyList<VmSession> Reconcile(VmPaths vm) =>
+    public static IReadOnlyList<VmSession> Reconcile(VmDirectory vm) =>
         SessionStore.ReadAll(vm).Where(s => s.IsActive).Select(SessionManager.Observed).Where(s => s.IsActive).ToList();
 
     /// <summary>The longest a drain can take: the drain period, then SIGTERM's grace and SIGKILL's.</summary>
     public static TimeSpan Budget(TimeSpan drain) => drain + GroupLeader.Grace + GroupLeader.Grace;
 
     /// <returns>How many sessions were interrupted.</returns>
-    public static async Task<int> DrainAsync(VmPaths vm, IReadOnlyList<VmSession> sessions, TimeSpan drain, EventRecorder recorder, CancellationToken cancellationToken)
+    public static async Task<int> DrainAsync(VmDirectory vm, IReadOnlyList<VmSession> sessions, TimeSpan drain, EventRecorder recorder, CancellationToken cancellationToken)
     {
         var targets = sessions.ToList();
         if (targets.Count == 0)
@@ -100,7 +100,7 @@ internal static class SessionDrainer
     /// Waits up to <paramref name="wait"/> for each session's whole group to be gone (all at once; the leader
     /// through its pidfd, then the rest of the group); marks those that ended Stopped; returns the rest.
     /// </summary>
-    private static async Task<List<VmSession>> WaitAllAsync(VmPaths vm, List<VmSession> targets, TimeSpan wait, CancellationToken cancellationToken)
+    private static async Task<List<VmSession>> WaitAllAsync(VmDirectory vm, List<VmSession> targets, TimeSpan wait, CancellationToken cancellationToken)
     {
         var waits = targets.Select(async session =>
         {
@@ -123,7 +123,7 @@ internal static class SessionDrainer
         return results.Where(r => !r.gone).Select(r => r.session).ToList();
     }
 
-    private static void Record(VmPaths vm, string runId, Func<VmSession, VmSession> change)
+    private static void Record(VmDirectory vm, string runId, Func<VmSession, VmSession> change)
     {
         try
         {

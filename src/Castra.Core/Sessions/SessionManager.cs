@@ -31,16 +31,12 @@ public sealed class SessionManager
     {
         ArgumentNullException.ThrowIfNull(arguments);
         var vm = Root.Vm(vmName);
-        if (!vm.Exists)
-        {
-            throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, $"No VM named '{vm.Name}' under {Root.Path}.") { Target = vm.Name };
-        }
-
+        using var dir = OpenVm(vm);
         var cwd = Path.GetFullPath(workingDirectory ?? Environment.CurrentDirectory);
         var executable = ResolveProgram(program, cwd, vm.Name);
 
         // Holding the VM's lock while starting: a shutdown cannot begin half-way, and while one runs this is refused.
-        using var vmLock = VmLock.TryAcquire(vm) ?? throw VmBusy.Refusal(vm, "no session can be started on it");
+        using var vmLock = Try(vm, () => VmLock.TryAcquire(dir)) ?? throw VmBusy.Refusal(dir, "no session can be started on it");
         var info = await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
         if (info.State != nameof(VmState.Running))
         {
@@ -52,11 +48,11 @@ public sealed class SessionManager
         var startedAt = DateTimeOffset.UtcNow;
         var runId = $"{startedAt:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";
         var log = SessionStore.LogPath(vm, runId);
-        Directory.CreateDirectory(SessionStore.Directory(vm));
         GroupLeader leader;
         try
         {
-            leader = GroupLeader.Start(new SpawnRequest(executable, arguments, log)
+            using var output = SessionStore.OpenLog(dir, runId);
+            leader = GroupLeader.Start(new SpawnRequest(executable, arguments, output)
             {
                 WorkingDirectory = cwd,
                 Environment = new Dictionary<string, string>
@@ -87,7 +83,7 @@ public sealed class SessionManager
             BootId = HostClock.BootId,
             StateRoot = Root.Path,
         };
-        SessionStore.Write(vm, session);
+        Try(vm, () => SessionStore.Write(dir, session));
         Watchers[Key(vm, runId)] = Task.Run(() => WatchAsync(vm, runId, leader), CancellationToken.None);
         return session;
     }
@@ -176,6 +172,30 @@ public sealed class SessionManager
             }
         }
     }
+
+    /// <exception cref="CastraException">CastraVmNotFound, or CastraUnsafeStateFile for a linked or unusable directory.</exception>
+    private static VmDirectory OpenVm(VmPaths vm) =>
+        Try(vm, () => VmDirectory.TryOpen(vm))
+        ?? throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, $"No VM named '{vm.Name}' under {vm.Root.Path}.") { Target = vm.Name };
+
+    /// <summary>State-file failures as the stable error a face reports (the message says which file and why).</summary>
+    private static T Try<T>(VmPaths vm, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (IOException ex)
+        {
+            throw StateFileError.For(vm, ex);
+        }
+    }
+
+    private static void Try(VmPaths vm, Action work) => Try(vm, () =>
+    {
+        work();
+        return true;
+    });
 
     private static string Key(VmPaths vm, string runId) => $"{vm.Directory}\n{runId}";
 

@@ -1,71 +1,126 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Castra.Serialization;
 using Castra.State;
+using Microsoft.Win32.SafeHandles;
 
 namespace Castra.Sessions;
 
 /// <summary>
-/// Session records of one VM, <c>vms/&lt;name&gt;/sessions/&lt;RunId&gt;.json</c>, each replaced atomically; updates
-/// (the starter recording an exit, a shutdown recording a drain) are serialized by <c>sessions/.lock</c>.
+/// Session records of one VM, <c>vms/&lt;name&gt;/sessions/&lt;RunId&gt;.json</c> (0600 in a 0700 directory owned by
+/// root or the caller), each replaced atomically; updates (the starter recording an exit, a shutdown recording a
+/// drain) are serialized by <c>sessions/.lock</c>. A record tells a shutdown which process groups to signal, so one
+/// not owned by root or the caller, or not matching its file name, is never believed.
 /// </summary>
-internal static class SessionStore
+internal static partial class SessionStore
 {
-    public static string Directory(VmPaths vm) => Path.Combine(vm.Directory, "sessions");
+    private const string LockName = ".lock";
 
-    public static string RecordPath(VmPaths vm, string runId) => Path.Combine(Directory(vm), runId + ".json");
+    public static string Directory(VmPaths vm) => Path.Combine(vm.Directory, VmDirectory.SessionsDirectoryName);
 
     public static string LogPath(VmPaths vm, string runId) => Path.Combine(Directory(vm), runId + ".log");
 
-    public static void Write(VmPaths vm, VmSession session)
+    public static bool IsRunId(string? runId) => runId is not null && RunIdPattern().IsMatch(runId);
+
+    /// <summary>The session's log (0600, truncated), for its output.</summary>
+    public static SafeFileHandle OpenLog(VmDirectory vm, string runId)
     {
-        System.IO.Directory.CreateDirectory(Directory(vm));
-        AtomicFile.WriteAllText(RecordPath(vm, session.RunId), JsonSerializer.Serialize(session, CastraJsonContext.Default.VmSession));
+        using var dir = vm.OpenSessions(create: true)!;
+        return dir.OpenForWriting(runId + ".log", StateDirectory.WriteMode.Truncate);
     }
 
-    public static IReadOnlyList<VmSession> ReadAll(VmPaths vm)
+    public static void Write(VmDirectory vm, VmSession session)
     {
-        var dir = Directory(vm);
-        if (!System.IO.Directory.Exists(dir))
+        using var dir = vm.OpenSessions(create: true)!;
+        Write(dir, session);
+    }
+
+    public static void Write(VmPaths vm, VmSession session)
+    {
+        using var dir = VmDirectory.OpenOrCreate(vm);
+        Write(dir, session);
+    }
+
+    /// <summary>Every believable record, oldest first (damaged, foreign-owned or mismatched ones are skipped).</summary>
+    /// <exception cref="IOException">sessions/ is unsafe (a link, foreign-owned).</exception>
+    public static IReadOnlyList<VmSession> ReadAll(VmDirectory vm)
+    {
+        using var dir = vm.OpenSessions(create: false);
+        if (dir is null)
         {
             return [];
         }
 
         var sessions = new List<VmSession>();
-        foreach (var file in System.IO.Directory.EnumerateFiles(dir, "*.json"))
+        foreach (var name in dir.ListNames())
         {
-            if (TryRead(file) is { } session)
+            if (name.EndsWith(".json", StringComparison.Ordinal) && TryRead(dir, vm, name[..^5]) is { } session)
             {
-                sessions.Add(session with { StateRoot = vm.Root.Path });
+                sessions.Add(session);
             }
         }
 
         return sessions.OrderBy(s => s.StartedAt).ThenBy(s => s.RunId, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Read-modify-write under the sessions lock; null when the record is gone.</summary>
-    public static VmSession? Update(VmPaths vm, string runId, Func<VmSession, VmSession> change)
+    public static IReadOnlyList<VmSession> ReadAll(VmPaths vm)
     {
-        using var _ = FileLock.Acquire(Path.Combine(Directory(vm), ".lock"));
-        if (TryRead(RecordPath(vm, runId)) is not { } current)
+        using var dir = VmDirectory.TryOpen(vm);
+        return dir is null ? [] : ReadAll(dir);
+    }
+
+    /// <summary>Read-modify-write under the sessions lock; null when the record is gone.</summary>
+    public static VmSession? Update(VmDirectory vm, string runId, Func<VmSession, VmSession> change)
+    {
+        using var dir = vm.OpenSessions(create: false);
+        if (dir is null || !IsRunId(runId))
+        {
+            return null;
+        }
+
+        using var _ = FileLock.Acquire(dir, LockName);
+        if (TryRead(dir, vm, runId) is not { } current)
         {
             return null;
         }
 
         var updated = change(current);
-        Write(vm, updated);
-        return updated with { StateRoot = vm.Root.Path };
+        Write(dir, updated);
+        return updated with { StateRoot = vm.Paths.Root.Path };
     }
 
-    private static VmSession? TryRead(string path)
+    public static VmSession? Update(VmPaths vm, string runId, Func<VmSession, VmSession> change)
     {
+        using var dir = VmDirectory.TryOpen(vm);
+        return dir is null ? null : Update(dir, runId, change);
+    }
+
+    private static void Write(StateDirectory dir, VmSession session) =>
+        dir.Replace(session.RunId + ".json", JsonSerializer.SerializeToUtf8Bytes(session, CastraJsonContext.Default.VmSession));
+
+    private static VmSession? TryRead(StateDirectory dir, VmDirectory vm, string runId)
+    {
+        if (!IsRunId(runId))
+        {
+            return null;
+        }
+
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), CastraJsonContext.Default.VmSession);
+            var content = dir.ReadAll(runId + ".json", StateLimits.SessionRecordBytes, requireTrustedOwner: true);
+            var session = content is null ? null : JsonSerializer.Deserialize(content.Bytes, CastraJsonContext.Default.VmSession);
+            return session is not null && session.RunId == runId && session.VmName == vm.Name && session.Pid > 1
+                && session.Arguments is not null && session.Status is not null
+                ? session with { StateRoot = vm.Paths.Root.Path }
+                : null;
         }
-        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or JsonException or InvalidOperationException)
         {
-            // A record being replaced or damaged is skipped, not fatal: the others still matter.
+            // A record being replaced, damaged or not to be believed is skipped, not fatal: the others still matter.
             return null;
         }
     }
+
+    [GeneratedRegex(@"\A[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RunIdPattern();
 }

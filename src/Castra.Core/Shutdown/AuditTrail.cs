@@ -12,24 +12,42 @@ namespace Castra.Shutdown;
 /// </summary>
 internal static class AuditTrail
 {
+    private const string FileName = "audit.ndjson";
+
+    /// <summary>One O_APPEND write(2) of one line to audit.ndjson (0600, owned by root or the caller, no link followed).</summary>
+    /// <exception cref="IOException">The audit file is unsafe or cannot be written.</exception>
     public static void Append(StateRoot root, AuditRecord record)
     {
         var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, CastraJsonContext.Default.AuditRecord) + "\n");
-        Directory.CreateDirectory(root.Path);
-        Native.Libc.AppendRecord(root.AuditFile, line);
+        using var dir = root.Open(create: true)!;
+        using var file = dir.OpenForWriting(FileName, StateDirectory.WriteMode.Append);
+        if (Native.Libc.WriteFull((int)file.DangerousGetHandle(), line) < 0)
+        {
+            throw new IOException($"cannot append to {root.AuditFile}: {Native.Libc.ErrorText(Native.Libc.LastError)}");
+        }
     }
 
-    /// <summary>The audit file's records, oldest first; unreadable lines are skipped.</summary>
+    /// <summary>The audit file's records, oldest first; unreadable or over-long lines are skipped.</summary>
+    /// <exception cref="IOException">The audit file is unsafe or unreadable.</exception>
     public static IReadOnlyList<AuditRecord> Read(StateRoot root)
     {
-        if (!File.Exists(root.AuditFile))
+        using var dir = root.Open(create: false);
+        using var handle = dir?.OpenForReading(FileName, requireTrustedOwner: true, out _);
+        if (handle is null)
         {
             return [];
         }
 
         var records = new List<AuditRecord>();
-        foreach (var line in File.ReadLines(root.AuditFile))
+        using var stream = new FileStream(handle, FileAccess.Read);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (reader.ReadLine() is { } line)
         {
+            if (line.Length > StateLimits.JournalLineBytes)
+            {
+                continue;
+            }
+
             try
             {
                 if (JsonSerializer.Deserialize(line, CastraJsonContext.Default.AuditRecord) is { } r)
@@ -37,7 +55,7 @@ internal static class AuditTrail
                     records.Add(r);
                 }
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
             {
             }
         }

@@ -27,17 +27,22 @@ internal sealed class ChannelProbe : IAsyncDisposable
 
     public GuestAgentClient? Agent { get; private set; }
 
-    public string? AgentProblem { get; private set; }
+    /// <summary>Why the agent is unusable (its probe failed), when it was probed.</summary>
+    public QmpException? AgentError { get; private set; }
 
-    /// <param name="remaining">What is left of the cooperative window; every step is capped by it.</param>
-    public static async Task<ChannelProbe> RunAsync(VmPaths vm, ShutdownOptions options, Func<TimeSpan> remaining, CancellationToken cancellationToken)
+    public string? AgentProblem => AgentError?.Message;
+
+    /// <param name="remainingTime">What is left of the cooperative window; every step is capped by it.</param>
+    public static async Task<ChannelProbe> RunAsync(VmPaths vm, ShutdownOptions options, Func<TimeSpan> remainingTime, CancellationToken cancellationToken)
     {
+        // Callers may hand in a window already spent (a negative span): every bound below is then zero, not an error.
+        TimeSpan Remaining() => SocketSteps.Clamp(remainingTime());
         var probe = new ChannelProbe(vm) { QmpPresent = File.Exists(vm.QmpSocket), AgentPresent = File.Exists(vm.AgentSocket) };
 
         // Each step has its own bound; the window bounds them all together, so a slow handshake cannot overrun it.
         var outer = cancellationToken;
         using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        window.CancelAfter(remaining());
+        window.CancelAfter(Remaining());
         cancellationToken = window.Token;
         try
         {
@@ -45,8 +50,8 @@ internal sealed class ChannelProbe : IAsyncDisposable
             {
                 try
                 {
-                    probe.Qmp = await QmpClient.ConnectAsync(vm.QmpSocket, options.Qmp.CappedTo(remaining()), cancellationToken).ConfigureAwait(false);
-                    probe.GuestStatus = await probe.Qmp.QueryStatusAsync(options.Qmp.CappedTo(remaining()).Reply, cancellationToken).ConfigureAwait(false);
+                    probe.Qmp = await QmpClient.ConnectAsync(vm.QmpSocket, options.Qmp.CappedTo(Remaining()), cancellationToken).ConfigureAwait(false);
+                    probe.GuestStatus = await probe.Qmp.QueryStatusAsync(options.Qmp.CappedTo(Remaining()).Reply, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !outer.IsCancellationRequested))
                 {
@@ -60,12 +65,12 @@ internal sealed class ChannelProbe : IAsyncDisposable
             {
                 try
                 {
-                    var left = remaining();
+                    var left = Remaining();
                     probe.Agent = await GuestAgentClient.ConnectAndSyncAsync(vm.AgentSocket, options.AgentProbeTimeout < left ? options.AgentProbeTimeout : left, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !outer.IsCancellationRequested))
                 {
-                    probe.AgentProblem = ex is QmpException ? ex.Message : "the cooperative window ran out while probing the guest agent";
+                    probe.AgentError = ex as QmpException ?? new QmpException(QmpErrorKind.ReplyTimeout, "the cooperative window ran out while probing the guest agent");
                 }
             }
 
@@ -91,7 +96,7 @@ internal sealed class ChannelProbe : IAsyncDisposable
         if (method == CooperativeMethod.Agent && Agent is null)
         {
             return AgentPresent
-                ? new ChannelDecision(CooperativeChannel.Agent, CooperativeFailureReason.ChannelError, AgentProblem, Remediation.AgentNotAnswering)
+                ? new ChannelDecision(CooperativeChannel.Agent, CooperativeFailureReason.ChannelError, AgentProblem, Remediation.ForAgent(AgentError?.Kind ?? QmpErrorKind.ReplyTimeout))
                 : new ChannelDecision(CooperativeChannel.Unavailable, CooperativeFailureReason.ChannelUnavailable, $"no guest agent socket at {Vm.AgentSocket}", Remediation.NoAgentSocket(Vm));
         }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Castra.Events;
 using Castra.Processes;
 using Castra.Qmp;
@@ -20,6 +19,9 @@ internal sealed class CooperativeStep
     private static readonly TimeSpan AgentCloseGrace = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan EventDrainGrace = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan TimerTolerance = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Room for Castra's own wording, a socket path (≤ 107 bytes) and a quoted excerpt (≤ 120 characters) twice over.</summary>
+    private const int MaxDetailChars = 600;
 
     private readonly VmPaths _vm;
     private readonly ShutdownOptions _options;
@@ -94,7 +96,7 @@ internal sealed class CooperativeStep
     private async Task<bool?> AgentAsync(GuestAgentClient agent, QmpClient? qmp, TrackedProcess process, bool handover, CancellationToken cancellationToken)
     {
         Attempted(CooperativeChannel.Agent, WindowMs);
-        string? failure = null;
+        QmpException? failure = null;
         try
         {
             await agent.RequestShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -102,7 +104,7 @@ internal sealed class CooperativeStep
         }
         catch (QmpException ex)
         {
-            failure = ex.Message;
+            failure = ex;
         }
 
         if (failure is null)
@@ -111,7 +113,7 @@ internal sealed class CooperativeStep
             var exit = process.WaitForExitAsync(Remaining, watchStop.Token);
             var agentFailure = agent.WatchForFailureAsync(watchStop.Token);
             var first = await Task.WhenAny(exit, agentFailure).ConfigureAwait(false);
-            if (first == agentFailure && !agentFailure.IsCanceled && !agentFailure.IsFaulted)
+            if (first == agentFailure && agentFailure.IsCompletedSuccessfully)
             {
                 // The channel closes as the guest powers off too: give QEMU a moment to exit before calling it a failure.
                 failure = await agentFailure.ConfigureAwait(false);
@@ -136,11 +138,11 @@ internal sealed class CooperativeStep
 
         if (handover && Remaining > TimeSpan.Zero)
         {
-            Attempted(CooperativeChannel.Acpi, Ms(Remaining), $"{failure}; falling back to the ACPI power button within the same window");
+            Attempted(CooperativeChannel.Acpi, Ms(Remaining), $"{failure.Message}; falling back to the ACPI power button within the same window");
             return null;
         }
 
-        return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, failure, Remediation.AgentNotAnswering);
+        return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, failure.Message, Remediation.ForAgent(failure.Kind));
     }
 
     private async Task<bool> AcpiAsync(QmpClient qmp, TrackedProcess process, CancellationToken cancellationToken)
@@ -209,11 +211,9 @@ internal sealed class CooperativeStep
         {
             // QEMU sends SHUTDOWN just before it exits; the reader may still be delivering it.
             await Task.WhenAny(qmp.Closed, Task.Delay(EventDrainGrace)).ConfigureAwait(false);
-            var shutdown = qmp.Events.LastOrDefault(e => e.Name == "SHUTDOWN");
-            if (shutdown is not null && shutdown.Data.ValueKind == JsonValueKind.Object && shutdown.Data.TryGetProperty("guest", out var guest)
-                && guest.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            if (qmp.LastShutdown is { } shutdown && ChannelJson.TryGetMember(shutdown.Data, "guest", out var guest))
             {
-                guestInitiated = guest.GetBoolean();
+                guestInitiated = ChannelJson.AsBoolean(guest);
             }
         }
 
@@ -232,13 +232,19 @@ internal sealed class CooperativeStep
     }
 
     private void Attempted(CooperativeChannel channel, long timeoutMs, string? detail = null) =>
-        _recorder.Emit(new CooperativeAttemptedEvent { Method = ContractNames.Of(channel), TimeoutMs = timeoutMs, Detail = detail });
+        _recorder.Emit(new CooperativeAttemptedEvent { Method = ContractNames.Of(channel), TimeoutMs = timeoutMs, Detail = OneLine(detail) });
 
     private bool TimedOut(long timeoutMs, CooperativeFailureReason reason, string? detail, string? hint)
     {
-        _recorder.Emit(new CooperativeTimedOutEvent { TimeoutMs = timeoutMs, Reason = ContractNames.Of(reason), Detail = detail, Hint = hint });
+        _recorder.Emit(new CooperativeTimedOutEvent { TimeoutMs = timeoutMs, Reason = ContractNames.Of(reason), Detail = OneLine(detail), Hint = OneLine(hint) });
         return false;
     }
+
+    /// <summary>
+    /// The channel clients already quote peer data printably; this is the last guard before a Detail reaches
+    /// terminals, journals and the audit line (and a no-op for every message Castra writes itself).
+    /// </summary>
+    private static string? OneLine(string? text) => text is null ? null : ChannelText.Printable(text, MaxDetailChars);
 
     private static long Ms(TimeSpan span) => (long)Math.Round(span.TotalMilliseconds);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Castra.State;
 
 namespace Castra.Shutdown;
@@ -6,73 +5,53 @@ namespace Castra.Shutdown;
 /// <summary>
 /// QEMU removes its pidfile and QMP socket when it exits normally, but not when killed. Once Castra has seen the
 /// process gone it removes what is left, but only while the pidfile still names that process, so a QEMU someone
-/// started since is never touched.
+/// started since is never touched. Removal is unlinkat(2) in the VM's open directory: a planted link is removed
+/// itself, never followed.
 /// </summary>
 internal static class LeftoverFiles
 {
     /// <summary>True when something was removed.</summary>
-    public static bool RemoveFor(VmPaths vm, int? pid)
+    public static bool RemoveFor(VmDirectory vm, int? pid)
     {
-        if (pid is { } p && !PidFileNames(vm, p))
+        if (pid is { } p && PidFile.Read(vm).Pid != p)
         {
             return false;
         }
 
         var removed = false;
-        foreach (var path in new[] { vm.PidFile, vm.QmpSocket, vm.AgentSocket })
+        foreach (var name in new[] { VmDirectory.PidFileName, VmDirectory.QmpSocketName, VmDirectory.AgentSocketName })
         {
-            try
-            {
-                if (File.Exists(path))
-                {
-                    File.Delete(path);
-                    removed = true;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Best effort: a leftover file is reported as Stale by ps, never breaks a shutdown.
-            }
+            removed |= TryDelete(vm, name);
         }
 
         return removed;
     }
 
-    /// <summary>castra up --ephemeral: the throwaway overlay goes once the VM is known to be stopped.</summary>
-    public static void RemoveEphemeralOverlay(VmPaths vm, VmDefinition? definition)
+    /// <summary>
+    /// castra up --ephemeral: the throwaway overlay goes once the VM is known to be stopped; only as vm.json written
+    /// by root or the caller names it, and only inside the VM's own directory.
+    /// </summary>
+    public static void RemoveEphemeralOverlay(VmDirectory vm, VmDefinition? definition)
     {
-        if (definition?.EphemeralOverlay is { } overlay && Path.GetDirectoryName(Path.GetFullPath(overlay)) == vm.Directory)
+        if (definition is { OwnerTrusted: true, EphemeralOverlay: { } overlay }
+            && Path.GetDirectoryName(Path.GetFullPath(overlay)) == vm.Paths.Directory)
         {
-            try
-            {
-                File.Delete(overlay);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
+            TryDelete(vm, Path.GetFileName(overlay));
         }
     }
 
-    public static bool PidFileNames(VmPaths vm, int pid)
+    public static void RemovePidFile(VmDirectory vm) => TryDelete(vm, VmDirectory.PidFileName);
+
+    private static bool TryDelete(VmDirectory vm, string name)
     {
         try
         {
-            return int.TryParse(File.ReadAllText(vm.PidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var recorded) && recorded == pid;
+            return vm.Files.Delete(name);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
+            // Best effort: a leftover file is reported as Stale by ps, never breaks a shutdown.
             return false;
-        }
-    }
-
-    public static void RemovePidFile(VmPaths vm)
-    {
-        try
-        {
-            File.Delete(vm.PidFile);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Castra.Processes;
 using Castra.State;
 
@@ -20,14 +18,12 @@ internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? 
 /// </summary>
 internal static class ProcessLocator
 {
-    private const int MaxPidFileBytes = 4096;
-
-    /// <param name="definitionTrusted">Whether vm.json is trusted (owned by root or the caller); pass false when unknown.</param>
-    public static async Task<LocatedProcess> LocateAsync(VmPaths vm, VmDefinition? definition, bool usePidfd, bool definitionTrusted, CancellationToken cancellationToken)
+    public static async Task<LocatedProcess> LocateAsync(VmDirectory dir, VmDefinition? definition, bool usePidfd, CancellationToken cancellationToken)
     {
-        var context = new IdentityContext(vm, definition, definitionTrusted);
-        var text = ReadPidFile(vm.PidFile);
-        if (text is null)
+        var vm = dir.Paths;
+        var context = new IdentityContext(vm, definition);
+        var pidFile = PidFile.Read(dir);
+        if (!pidFile.Exists)
         {
             // No pidfile, but a QEMU may still serve the VM's own QMP socket (started without -pidfile).
             var served = await SocketServer.FindAsync(context, usePidfd, cancellationToken).ConfigureAwait(false);
@@ -39,9 +35,9 @@ internal static class ProcessLocator
             };
         }
 
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
+        if (pidFile.Pid is not { } pid)
         {
-            return new LocatedProcess(IdentityVerdict.NotOurs, null, null, $"{vm.PidFile} does not hold a usable PID ('{Shorten(text)}')");
+            return new LocatedProcess(IdentityVerdict.NotOurs, null, null, pidFile.Problem!);
         }
 
         var process = TrackedProcess.Open(pid, usePidfd);
@@ -86,22 +82,4 @@ internal static class ProcessLocator
 
         return new LocatedProcess(IdentityVerdict.NotOurs, null, pid, identity.Detail);
     }
-
-    /// <summary>The pidfile's trimmed content (bounded: a pidfile is a number), or null when there is none.</summary>
-    private static string? ReadPidFile(string path)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var buffer = new byte[MaxPidFileBytes];
-            var n = RandomAccess.Read(handle, buffer, 0);
-            return Encoding.UTF8.GetString(buffer, 0, n).Trim();
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

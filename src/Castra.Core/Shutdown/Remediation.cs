@@ -15,6 +15,14 @@ internal static class Remediation
     public const string AgentNotAnswering =
         "make sure qemu-ga runs in the guest (systemctl status qemu-guest-agent) and nothing else holds qga.sock, or use the ACPI method";
 
+    /// <summary>The agent sent bytes that are not valid QMP, the wrong reply, or a stream of messages.</summary>
+    public const string AgentMisbehaving =
+        "the guest agent channel sent malformed or unexpected data (the guest controls qga.sock): check qemu-ga in the guest, or use the ACPI method";
+
+    /// <summary>The hint for an agent failure of this kind.</summary>
+    public static string ForAgent(QmpErrorKind kind) =>
+        kind is QmpErrorKind.ProtocolError or QmpErrorKind.MalformedMessage or QmpErrorKind.Flooded ? AgentMisbehaving : AgentNotAnswering;
+
     public const string GuestIgnoredAgent =
         "the guest agent accepted guest-shutdown but the guest did not power off: check the guest's shutdown, or raise the cooperative timeout";
 
@@ -38,6 +46,8 @@ internal static class Remediation
         QmpErrorKind.ReplyTimeout => "QEMU stopped answering QMP: it may be stopped or badly overloaded",
         QmpErrorKind.CommandFailed => "QEMU refused the power button request; check the machine type supports ACPI (not -no-acpi)",
         QmpErrorKind.Disconnected => "QEMU closed the QMP connection: it may be exiting, or another tool is misusing the monitor",
+        QmpErrorKind.ProtocolError or QmpErrorKind.MalformedMessage or QmpErrorKind.Flooded =>
+            $"{vm.QmpSocket} does not behave like QEMU's QMP monitor (malformed, mistyped or flooding messages): check which process serves it (ss -xlp), and that it is the VM's QEMU; Castra escalates to signals",
         _ => $"check that QEMU serves QMP on {vm.QmpSocket}",
     };
 }

@@ -53,6 +53,51 @@ public sealed class ShutdownEngine
         return await Task.WhenAll(runs).ConfigureAwait(false);
     }
 
+    /// <summary>How many times <see cref="StopAllAsync"/> looks again for VMs that appeared while it ran.</summary>
+    internal const int AllRounds = 3;
+
+    /// <summary>
+    /// Stops every VM under the state root: those present when it starts and, in up to <see cref="AllRounds"/>
+    /// rounds, those that appear while it runs (a <c>castra up</c> racing a host shutdown must not be left running
+    /// while the call reports success). Each newcomer is announced with a warning; any still appearing after the
+    /// last round with an error (CastraVmAppeared).
+    /// </summary>
+    /// <exception cref="CastraException">As <see cref="StopAsync"/>.</exception>
+    public async Task<IReadOnlyList<VmShutdownResult>> StopAllAsync(ShutdownOptions options, IShutdownObserver observer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var results = new List<VmShutdownResult>();
+        for (var round = 0; ; round++)
+        {
+            var names = Root.ListVmNames().Where(n => !seen.Contains(n)).ToList();
+            if (names.Count == 0 || cancellationToken.IsCancellationRequested)
+            {
+                return results;
+            }
+
+            if (round > 0)
+            {
+                var list = string.Join(", ", names);
+                if (round == AllRounds)
+                {
+                    var message = $"VM(s) {list} appeared under {Root.Path} while every VM was being stopped and were not stopped (VMs kept appearing for {AllRounds} rounds)";
+                    observer.OnDiagnostic(new ShutdownDiagnostic(list, DiagnosticSeverity.Error, ErrorIds.VmAppeared, CastraErrorCategory.InvalidOperation, message));
+                    results.AddRange(names.Select(n => new VmShutdownResult(n, null, false, 0, ErrorIds.VmAppeared, message)));
+                    return results;
+                }
+
+                observer.OnDiagnostic(new ShutdownDiagnostic(list, DiagnosticSeverity.Warning, ErrorIds.VmAppeared, CastraErrorCategory.InvalidOperation,
+                    $"VM(s) {list} appeared under {Root.Path} while every VM was being stopped; stopping them too"));
+            }
+
+            seen.UnionWith(names);
+
+            // The deadline is a refusal before anything starts: it applies to the VMs present at the start only.
+            results.AddRange(await StopAsync(names, round == 0 ? options : options with { Deadline = null }, observer, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
     private async Task<VmShutdownResult> StopOneAsync(
         string name, ShutdownOptions options, IShutdownObserver observer, SemaphoreSlim? gate, SemaphoreSlim startup, CancellationToken cancellationToken)
     {

@@ -23,13 +23,15 @@ internal static class ShutdownFollower
     private static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Either the lock (caller orchestrates) or the followed shutdown's result.</summary>
-    public static async Task<(VmLock? Lock, VmShutdownResult? Followed)> AcquireOrFollowAsync(VmPaths vm, IShutdownObserver observer, CancellationToken cancellationToken)
+    /// <exception cref="IOException">The lock file is unsafe or cannot be opened.</exception>
+    public static async Task<(VmLock? Lock, VmShutdownResult? Followed)> AcquireOrFollowAsync(VmDirectory dir, IShutdownObserver observer, CancellationToken cancellationToken)
     {
+        var vm = dir.Paths;
         var waitingSince = Stopwatch.GetTimestamp();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var vmLock = VmLock.TryAcquire(vm);
+            var vmLock = VmLock.TryAcquire(dir);
             if (vmLock is not null)
             {
                 return (vmLock, null);
@@ -38,7 +40,7 @@ internal static class ShutdownFollower
             StatusDocument? status = null;
             try
             {
-                status = StatusStore.TryRead(vm);
+                status = StatusStore.TryRead(dir);
             }
             catch (InvalidDataException)
             {
@@ -47,7 +49,7 @@ internal static class ShutdownFollower
 
             if (status?.IsInProgress() == true)
             {
-                var followed = await FollowAsync(vm, status, observer, cancellationToken).ConfigureAwait(false);
+                var followed = await FollowAsync(dir, status, observer, cancellationToken).ConfigureAwait(false);
                 if (followed is not null)
                 {
                     return (null, followed);
@@ -69,10 +71,15 @@ internal static class ShutdownFollower
         }
     }
 
-    /// <summary>Null when the owner died before completing (the caller then tries to take over).</summary>
-    private static async Task<VmShutdownResult?> FollowAsync(VmPaths vm, StatusDocument status, IShutdownObserver observer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when the owner died before completing (the caller then tries to take over). The owner's status is
+    /// re-read as it goes: its deadline grows when it finds sessions to drain or hooks to run, and a follower must
+    /// not give up at the first one while the owner is still within its own bound.
+    /// </summary>
+    private static async Task<VmShutdownResult?> FollowAsync(VmDirectory dir, StatusDocument status, IShutdownObserver observer, CancellationToken cancellationToken)
     {
-        var reader = new JournalReader(vm.Journal, status.JournalOffset);
+        var vm = dir.Paths;
+        var reader = new JournalReader(dir, status.JournalOffset);
         using var changed = new SemaphoreSlim(0, 1);
         using var watcher = new FileSystemWatcher(vm.Directory)
         {
@@ -81,52 +88,97 @@ internal static class ShutdownFollower
         FileSystemEventHandler onChange = (_, _) => Signal(changed);
         watcher.Changed += onChange;
         watcher.Created += onChange;
+        watcher.Renamed += (_, _) => Signal(changed);
         watcher.EnableRaisingEvents = true;
 
-        var giveUpAt = status.Deadline + DeadlineGrace;
+        // The owner's own worst case bounds the follow even if its status file is never updated again.
+        var hardLimit = status.StartedAt + ShutdownTimeouts.MaxFollow;
+        var deadline = status.Deadline;
         while (true)
         {
-            foreach (var evt in reader.ReadNew())
+            if (ReadComplete(reader, status, observer) is { } done)
             {
-                if (evt.ShutdownId != status.ShutdownId)
-                {
-                    continue;
-                }
+                return done;
+            }
 
-                observer.OnEvent(evt);
-                if (evt is ShutdownCompleteEvent complete)
+            var alive = OwnerProcess.IsAlive(status.OwnerPid, status.OwnerStartTime);
+            var current = TryReadSame(dir, status);
+            if (current is not null)
+            {
+                deadline = current.Deadline;
+                if (!current.IsIncomplete())
                 {
-                    var outcome = Enum.TryParse<ShutdownOutcome>(complete.Outcome, out var parsed) ? parsed : ShutdownOutcome.Failed;
-                    return new VmShutdownResult(vm.Name, outcome, complete.Changed, complete.TotalMs, null, complete.Detail);
+                    // Complete on disk: the journal line may still be on its way (or was never written: disk full).
+                    return ReadComplete(reader, status, observer) ?? FromStatus(vm, current);
                 }
             }
 
-            if (!OwnerProcess.IsAlive(status.OwnerPid, status.OwnerStartTime))
+            if (!alive)
             {
                 // One last read: the owner may have completed just before exiting.
-                var tail = reader.ReadNew().Where(e => e.ShutdownId == status.ShutdownId).ToList();
-                foreach (var evt in tail)
-                {
-                    observer.OnEvent(evt);
-                    if (evt is ShutdownCompleteEvent complete)
-                    {
-                        var outcome = Enum.TryParse<ShutdownOutcome>(complete.Outcome, out var parsed) ? parsed : ShutdownOutcome.Failed;
-                        return new VmShutdownResult(vm.Name, outcome, complete.Changed, complete.TotalMs, null, complete.Detail);
-                    }
-                }
-
-                return null;
+                return ReadComplete(reader, status, observer);
             }
 
+            var giveUpAt = (deadline < hardLimit ? deadline : hardLimit) + DeadlineGrace;
             if (DateTimeOffset.UtcNow > giveUpAt)
             {
-                var message = $"the shutdown of '{vm.Name}' run by PID {status.OwnerPid} passed its deadline ({status.Deadline:O}) without completing";
+                var message = $"the shutdown of '{vm.Name}' run by PID {status.OwnerPid} passed its deadline ({deadline:O}) without completing";
                 observer.OnDiagnostic(new ShutdownDiagnostic(vm.Name, DiagnosticSeverity.Error, ErrorIds.FollowTimeout, CastraErrorCategory.OperationTimeout, message));
                 return new VmShutdownResult(vm.Name, null, false, 0, ErrorIds.FollowTimeout, message);
             }
 
             await changed.WaitAsync(RecheckInterval, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Reports the owner's new events; the result once its ShutdownComplete is among them.</summary>
+    private static VmShutdownResult? ReadComplete(JournalReader reader, StatusDocument status, IShutdownObserver observer)
+    {
+        IReadOnlyList<ShutdownEvent> events;
+        try
+        {
+            events = reader.ReadNew();
+        }
+        catch (IOException)
+        {
+            return null; // Unreadable or refused now; the status and the owner's liveness still decide.
+        }
+
+        foreach (var evt in events)
+        {
+            if (evt.ShutdownId != status.ShutdownId)
+            {
+                continue;
+            }
+
+            observer.OnEvent(evt);
+            if (evt is ShutdownCompleteEvent complete)
+            {
+                var outcome = Enum.TryParse<ShutdownOutcome>(complete.Outcome, out var parsed) ? parsed : ShutdownOutcome.Failed;
+                return new VmShutdownResult(status.VmName, outcome, complete.Changed, complete.TotalMs, null, complete.Detail);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The status file again, if it still describes the followed shutdown.</summary>
+    private static StatusDocument? TryReadSame(VmDirectory dir, StatusDocument followed)
+    {
+        try
+        {
+            return StatusStore.TryRead(dir) is { } current && current.ShutdownId == followed.ShutdownId ? current : null;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    private static VmShutdownResult FromStatus(VmPaths vm, StatusDocument complete)
+    {
+        var outcome = Enum.TryParse<ShutdownOutcome>(complete.Outcome, out var parsed) ? parsed : ShutdownOutcome.Failed;
+        return new VmShutdownResult(vm.Name, outcome, complete.Changed ?? false, complete.TotalMs ?? 0, null, complete.Detail);
     }
 
     private static void Signal(SemaphoreSlim semaphore)

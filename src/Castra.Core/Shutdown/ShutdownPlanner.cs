@@ -234,7 +234,13 @@ public sealed class ShutdownPlanner
     /// <summary>Why a VM is Stale: its QEMU has exited, its pidfile names someone else's process, or its identity is disputed.</summary>
     private static async Task<IdentityVerdict?> StaleVerdictAsync(VmPaths vm, VmDefinition? definition, CancellationToken cancellationToken)
     {
-        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
+        using var dir = VmDirectory.TryOpen(vm);
+        if (dir is null)
+        {
+            return null;
+        }
+
+        var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
         located.Process?.Dispose();
         return located.Verdict;
     }

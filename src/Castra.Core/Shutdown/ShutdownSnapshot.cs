@@ -16,11 +16,15 @@ internal static class ShutdownSnapshot
 {
     public const int SerialTailLines = 100;
 
-    public static string PathFor(VmPaths vm, string shutdownId) => Path.Combine(vm.Directory, $"shutdown-{shutdownId}.snapshot.json");
+    public static string NameFor(string shutdownId) => $"shutdown-{shutdownId}.snapshot.json";
 
-    public static string Write(VmPaths vm, StatusDocument status, IReadOnlyList<ShutdownEvent> events, IReadOnlyList<HookResult> hooks)
+    public static string PathFor(VmPaths vm, string shutdownId) => Path.Combine(vm.Directory, NameFor(shutdownId));
+
+    public static string Write(VmDirectory dir, StatusDocument status, IReadOnlyList<ShutdownEvent> events, IReadOnlyList<HookResult> hooks)
     {
+        var vm = dir.Paths;
         var path = PathFor(vm, status.ShutdownId);
+        using var logs = hooks.Count == 0 ? null : dir.OpenHooks();
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
@@ -55,14 +59,14 @@ internal static class ShutdownSnapshot
 
                 json.WriteString("Message", h.Message);
                 json.WriteString("LogPath", h.LogPath);
-                json.WriteString("LogTail", LogTail.Read(h.LogPath, lines: 20, maxChars: 4000));
+                json.WriteString("LogTail", LogTail.Read(logs!, HookRunner.LogNameFor(h.Hook), lines: 20, maxChars: 4000));
                 json.WriteEndObject();
             }
 
             json.WriteEndArray();
             json.WritePropertyName("Sessions");
             json.WriteStartArray();
-            foreach (var session in Sessions.SessionStore.ReadAll(vm))
+            foreach (var session in Sessions.SessionStore.ReadAll(dir))
             {
                 JsonSerializer.Serialize(json, session, CastraJsonContext.Default.VmSession);
             }
@@ -70,7 +74,7 @@ internal static class ShutdownSnapshot
             json.WriteEndArray();
             json.WritePropertyName("SerialLogTail");
             json.WriteStartArray();
-            foreach (var line in SerialTail(vm))
+            foreach (var line in SerialTail(dir))
             {
                 json.WriteStringValue(line);
             }
@@ -79,21 +83,27 @@ internal static class ShutdownSnapshot
             json.WriteEndObject();
         }
 
-        AtomicFile.WriteAllText(path, Encoding.UTF8.GetString(buffer.ToArray()));
+        dir.Files.Replace(NameFor(status.ShutdownId), buffer.ToArray());
         return path;
     }
 
-    private static List<string> SerialTail(VmPaths vm)
+    /// <summary>QEMU's serial log (its owner's file, shown, never believed): the last lines of its last 64 kB.</summary>
+    private static List<string> SerialTail(VmDirectory dir)
     {
-        var serial = Path.Combine(vm.Directory, "serial.log");
         try
         {
-            using var stream = new FileStream(serial, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            stream.Seek(Math.Max(0, stream.Length - 65536), SeekOrigin.Begin);
-            using var reader = new StreamReader(stream);
-            return reader.ReadToEnd().Split('\n').Select(l => l.TrimEnd('\r')).TakeLast(SerialTailLines).ToList();
+            using var handle = dir.Files.OpenForReading(VmDirectory.SerialLogName, requireTrustedOwner: false, out var stat);
+            if (handle is null)
+            {
+                return [];
+            }
+
+            var start = Math.Max(0, stat.Size - StateLimits.LogTailBytes);
+            var buffer = new byte[stat.Size - start];
+            var read = Native.Libc.ReadFull((int)handle.DangerousGetHandle(), buffer, start);
+            return read <= 0 ? [] : Encoding.UTF8.GetString(buffer, 0, read).Split('\n').Select(l => l.TrimEnd('\r')).TakeLast(SerialTailLines).ToList();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
             return [];
         }

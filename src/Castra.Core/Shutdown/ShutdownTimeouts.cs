@@ -19,6 +19,12 @@ public sealed record ShutdownTimeouts(TimeSpan Cooperative, TimeSpan Term, TimeS
     public static ShutdownTimeouts Defaults { get; } = new(DefaultCooperative, DefaultTerm, DefaultKill);
 
     /// <summary>Every budget must be positive (a zero window could not even deliver a request) and at most a day.</summary>
+    /// <summary>
+    /// The longest a follower trusts another owner's recorded deadline (a value read from disk): past any real plan
+    /// (three stages and a drain of at most a day each, hooks bounded by their own timeouts) yet never unbounded.
+    /// </summary>
+    public static readonly TimeSpan MaxFollow = TimeSpan.FromDays(7);
+
     public static bool IsValidSeconds(double seconds) => seconds > 0 && seconds <= MaxSeconds;
 
     public static ShutdownTimeouts Resolve(ShutdownOptions options, VmDefinition? definition) => new(

@@ -8,12 +8,12 @@ namespace Castra.Shutdown;
 /// <summary>Keeps <c>shutdown.json</c> in step with the run; a write failure is reported once, never fatal.</summary>
 internal sealed class StatusTracker
 {
-    private readonly VmPaths _vm;
+    private readonly VmDirectory _vm;
     private readonly IShutdownObserver _observer;
     private readonly object _gate = new();
     private bool _failed;
 
-    public StatusTracker(VmPaths vm, StatusDocument document, IShutdownObserver observer)
+    public StatusTracker(VmDirectory vm, StatusDocument document, IShutdownObserver observer)
     {
         _vm = vm;
         Document = document;
@@ -88,7 +88,7 @@ internal sealed class StatusTracker
             {
                 _failed = true;
                 _observer.OnDiagnostic(new ShutdownDiagnostic(_vm.Name, DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError,
-                    $"could not write {_vm.Status} ({ex.Message}); other sessions cannot see this shutdown's progress"));
+                    $"could not write {_vm.Paths.Status} ({ex.Message}); other sessions cannot see this shutdown's progress"));
             }
         }
     }

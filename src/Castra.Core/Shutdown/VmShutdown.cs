@@ -31,32 +31,92 @@ internal sealed class VmShutdown
         _startup = startup;
     }
 
+    /// <summary>
+    /// Never throws but for the caller's own cancellation: whatever goes wrong for this VM (a hostile file, a broken
+    /// channel, a bug) ends as this VM's Failed result, recorded where it can be, and the other VMs go on.
+    /// </summary>
     public async Task<VmShutdownResult> RunAsync(CancellationToken cancellationToken)
     {
-        if (!_vm.Exists)
+        VmDirectory? dir = null;
+        try
         {
-            var message = $"No VM named '{_vm.Name}' under {_vm.Root.Path} ({_vm.Directory} does not exist).";
-            Diagnose(DiagnosticSeverity.Error, ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, message);
-            return new VmShutdownResult(_vm.Name, null, false, 0, ErrorIds.VmNotFound, message);
-        }
+            dir = await StateIo.Shared.RunAsync(() => VmDirectory.TryOpen(_vm)).ConfigureAwait(false);
+            if (dir is null)
+            {
+                var message = $"No VM named '{_vm.Name}' under {_vm.Root.Path} ({_vm.Directory} does not exist).";
+                Diagnose(DiagnosticSeverity.Error, ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, message);
+                return new VmShutdownResult(_vm.Name, null, false, 0, ErrorIds.VmNotFound, message);
+            }
 
-        var vmLock = await StateIo.Shared.RunAsync(() => VmLock.TryAcquire(_vm)).ConfigureAwait(false);
-        if (vmLock is null)
-        {
-            // Following another owner can take minutes: never while holding a start-up slot.
-            _startup.Release();
-            (vmLock, var followed) = await ShutdownFollower.AcquireOrFollowAsync(_vm, _observer, cancellationToken).ConfigureAwait(false);
+            var vmLock = await StateIo.Shared.RunAsync(() => VmLock.TryAcquire(dir)).ConfigureAwait(false);
             if (vmLock is null)
             {
-                return followed!;
+                // Following another owner can take minutes: never while holding a start-up slot.
+                _startup.Release();
+                (vmLock, var followed) = await ShutdownFollower.AcquireOrFollowAsync(dir, _observer, cancellationToken).ConfigureAwait(false);
+                if (vmLock is null)
+                {
+                    return followed!;
+                }
+            }
+
+            using (vmLock)
+            {
+                using var run = new Run(this, dir);
+                return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-
-        using (vmLock)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            using var run = new Run(this);
-            return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            throw;
         }
+        catch (UnsafeStateFileException ex)
+        {
+            // Before the run could start (its directory or lock refused): nothing was sent to the VM.
+            return Refused(ErrorIds.UnsafeStateFile, CastraErrorCategory.PermissionDenied, $"{ex.Message}; nothing was sent to the VM");
+        }
+#pragma warning disable CA1031 // The last-resort guard: one VM's failure of any kind must not reach the others.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Refused(ErrorIds.Unexpected, CastraErrorCategory.NotSpecified, $"unexpected {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            dir?.Dispose();
+        }
+    }
+
+    /// <summary>A failure outside a run (no status or journal to write): reported, and recorded in the audit trail.</summary>
+    private VmShutdownResult Refused(string errorId, CastraErrorCategory category, string detail)
+    {
+        Diagnose(DiagnosticSeverity.Error, errorId, category, $"{_vm.Name}: {detail}");
+        var now = DateTimeOffset.UtcNow;
+        try
+        {
+            AuditTrail.Append(_vm.Root, new AuditRecord
+            {
+                Timestamp = now,
+                VmName = _vm.Name,
+                ShutdownId = "",
+                Reason = ContractNames.Of(_options.Reason),
+                Message = _options.Message,
+                User = Environment.UserName,
+                Host = Environment.MachineName,
+                Pid = OwnerProcess.Pid,
+                StartedAt = now,
+                Outcome = ContractNames.Of(ShutdownOutcome.Failed),
+                Force = _options.Force,
+                Path = AuditTrail.PathOf([]),
+                Detail = detail,
+            });
+        }
+        catch (IOException)
+        {
+            // The diagnostic above already carries the failure.
+        }
+
+        return new VmShutdownResult(_vm.Name, ShutdownOutcome.Failed, false, 0, errorId, detail);
     }
 
     private void Diagnose(DiagnosticSeverity severity, string errorId, CastraErrorCategory category, string message) =>
@@ -81,9 +141,15 @@ internal sealed class VmShutdown
         private readonly HookStageSummary _hooks = new();
         private int _sessionsInterrupted;
 
-        public Run(VmShutdown owner) => _owner = owner;
+        public Run(VmShutdown owner, VmDirectory dir)
+        {
+            _owner = owner;
+            Dir = dir;
+        }
 
         private VmPaths Vm => _owner._vm;
+
+        private VmDirectory Dir { get; }
 
         private ShutdownOptions Options => _owner._options;
 
@@ -94,10 +160,10 @@ internal sealed class VmShutdown
             try
             {
                 _recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
+                await EndInterruptedHooksAsync(cancellationToken).ConfigureAwait(false);
                 await DrainSessionsAsync(cancellationToken).ConfigureAwait(false);
 
-                // vm.json trust is not known here yet (false: its start time alone proves nothing); the state-file rewrite passes it.
-                var located = await ProcessLocator.LocateAsync(Vm, _definition, Options.UsePidfd, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
+                var located = await ProcessLocator.LocateAsync(Dir, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
                 _status.Document.QemuPid = located.Pid;
                 switch (located.Verdict)
                 {
@@ -106,13 +172,13 @@ internal sealed class VmShutdown
                     case IdentityVerdict.Exited:
                         // QEMU died without a shutdown (crashed, or powered off by itself): what its PostStop hooks
                         // release was never released. No PreStop hooks: there is no guest left to prepare.
-                        LeftoverFiles.RemoveFor(Vm, located.Pid);
+                        LeftoverFiles.RemoveFor(Dir, located.Pid);
                         await PostStopAfterExitAsync(cancellationToken).ConfigureAwait(false);
                         return await FinishAsync(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed").ConfigureAwait(false);
                     case IdentityVerdict.NotOurs:
                         var detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
                         _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {detail}");
-                        LeftoverFiles.RemovePidFile(Vm);
+                        LeftoverFiles.RemovePidFile(Dir);
                         _identityUncertain = true;
                         return await FinishAsync(ShutdownOutcome.Graceful, detail).ConfigureAwait(false);
                     case IdentityVerdict.Disputed:
@@ -175,9 +241,11 @@ internal sealed class VmShutdown
             {
                 return await FinishAsync(ShutdownOutcome.Cancelled, $"cancelled by the caller during {ContractNames.Of(_phase)}; no further signal was sent", ErrorIds.ShutdownCancelled).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or QmpException or System.Net.Sockets.SocketException)
+#pragma warning disable CA1031 // Any failure ends this VM's run as Failed, recorded (status, journal, audit); never another VM's.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                var failure = $"unexpected failure during {ContractNames.Of(_phase)}: {ex.Message}";
+                var failure = $"unexpected failure during {ContractNames.Of(_phase)} ({ex.GetType().Name}): {ex.Message}";
                 _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.Unexpected, CastraErrorCategory.NotSpecified, $"{Vm.Name}: {failure}");
                 return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.Unexpected).ConfigureAwait(false);
             }
@@ -189,21 +257,26 @@ internal sealed class VmShutdown
 
         private VmDefinition? _definition;
 
+        /// <summary>The interrupted shutdown this run takes over, if any.</summary>
+        private StatusDocument? _takeover;
+
         private void Prepare()
         {
             StatusDocument? previous = null;
             try
             {
-                previous = StatusStore.TryRead(Vm);
+                previous = StatusStore.TryRead(Dir);
             }
-            catch (InvalidDataException)
+            catch (InvalidDataException ex)
             {
-                // A damaged status file is simply replaced.
+                // A damaged status file is replaced; say so, it may hide an interrupted shutdown.
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StatusUnreadable, CastraErrorCategory.InvalidData,
+                    $"{Vm.Name}: {ex.Message}; ignored and replaced (an earlier shutdown it recorded cannot be taken over)");
             }
 
             try
             {
-                _definition = VmDefinitionStore.TryRead(Vm);
+                _definition = VmDefinitionStore.TryRead(Dir);
             }
             catch (CastraException ex)
             {
@@ -215,17 +288,17 @@ internal sealed class VmShutdown
             EventJournal? journal = null;
             try
             {
-                journal = EventJournal.OpenForAppend(Vm);
+                journal = EventJournal.OpenForAppend(Dir);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError,
-                    $"could not open {Vm.Journal} ({ex.Message}); events are still reported here but not journaled");
+                _owner.Diagnose(DiagnosticSeverity.Warning, ex is UnsafeStateFileException ? ErrorIds.UnsafeStateFile : ErrorIds.Unexpected, CastraErrorCategory.WriteError,
+                    $"{Vm.Name}: could not open {Vm.Journal} ({ex.Message}); events are still reported here but not journaled");
             }
 
             var shutdownId = NewShutdownId();
             var now = DateTimeOffset.UtcNow;
-            var takeover = previous?.IsIncomplete() == true ? previous : null;
+            var takeover = _takeover = previous?.IsIncomplete() == true ? previous : null;
             var document = new StatusDocument
             {
                 VmName = Vm.Name,
@@ -246,7 +319,7 @@ internal sealed class VmShutdown
                 TakeoverOf = takeover?.ShutdownId,
             };
 
-            _status = new StatusTracker(Vm, document, _owner._observer);
+            _status = new StatusTracker(Dir, document, _owner._observer);
             _status.Save();
             _recorder = new EventRecorder(Vm, shutdownId, journal, _owner._observer);
 
@@ -259,10 +332,25 @@ internal sealed class VmShutdown
 
         private string? _hookLoadFailure;
 
+        /// <summary>Hooks the interrupted run left running are ended before anything runs again (no second copy).</summary>
+        private async Task EndInterruptedHooksAsync(CancellationToken cancellationToken)
+        {
+            if (_takeover?.HookGroups is not { Count: > 0 })
+            {
+                return;
+            }
+
+            foreach (var ended in await InterruptedHooks.EndAsync(_takeover, cancellationToken).ConfigureAwait(false))
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.ShutdownInterruptedTakeover, CastraErrorCategory.ResourceUnavailable,
+                    $"{Vm.Name}: ended {ended}, left running when that shutdown was interrupted");
+            }
+        }
+
         /// <summary>Castra's own first step: interrupt the VM's guest sessions (no events when there are none).</summary>
         private async Task DrainSessionsAsync(CancellationToken cancellationToken)
         {
-            var sessions = SessionDrainer.Reconcile(Vm);
+            var sessions = SessionDrainer.Reconcile(Dir);
             if (sessions.Count == 0)
             {
                 return;
@@ -270,7 +358,7 @@ internal sealed class VmShutdown
 
             await EnterAsync(ShutdownPhase.DrainingSessions).ConfigureAwait(false);
             _status.Update(d => d.Deadline += SessionDrainer.Budget(Options.DrainTimeout));
-            _sessionsInterrupted = await SessionDrainer.DrainAsync(Vm, sessions, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
+            _sessionsInterrupted = await SessionDrainer.DrainAsync(Dir, sessions, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
             _status.Update(d => d.SessionsInterrupted = _sessionsInterrupted);
         }
 
@@ -285,9 +373,14 @@ internal sealed class VmShutdown
             IReadOnlyList<CleanupHook> pre, post;
             try
             {
-                var store = new HookStore(Vm.Root);
-                pre = Options.Force || !qemuRunning ? [] : store.ForVm(Vm.Name, HookStage.PreStop);
-                post = store.ForVm(Vm.Name, HookStage.PostStop);
+                var load = new HookStore(Vm.Root).Load();
+                foreach (var ignored in load.Ignored)
+                {
+                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.InvalidHook, CastraErrorCategory.InvalidData, $"{Vm.Name}: {Vm.Root.HooksFile}: {ignored}");
+                }
+
+                pre = Options.Force || !qemuRunning ? [] : HookStore.ForVm(load.File.Hooks, Vm.Name, HookStage.PreStop);
+                post = HookStore.ForVm(load.File.Hooks, Vm.Name, HookStage.PostStop);
             }
             catch (CastraException ex)
             {
@@ -328,12 +421,12 @@ internal sealed class VmShutdown
 
         private Task RunHooksAsync(IReadOnlyList<CleanupHook> hooks, HookStage stage, CancellationToken cancellationToken) =>
             new HookStageRunner(_recorder, _status).RunAsync(
-                hooks, new HookContext(Vm, stage, ContractNames.Of(Options.Reason), _status.Document.ShutdownId), Options.HookErrorAction, _hooks, cancellationToken);
+                hooks, new HookContext(Dir, stage, ContractNames.Of(Options.Reason), _status.Document.ShutdownId), Options.HookErrorAction, _hooks, cancellationToken);
 
         /// <summary>The QEMU process is gone: clean its leftovers, run the PostStop hooks, complete.</summary>
         private async Task<VmShutdownResult> StoppedAsync(ShutdownOutcome outcome, TrackedProcess process, IReadOnlyList<CleanupHook> postStop, CancellationToken cancellationToken)
         {
-            await StateIo.Shared.RunAsync(() => LeftoverFiles.RemoveFor(Vm, process.Pid)).ConfigureAwait(false);
+            await StateIo.Shared.RunAsync(() => LeftoverFiles.RemoveFor(Dir, process.Pid)).ConfigureAwait(false);
             if (postStop.Count > 0)
             {
                 await EnterAsync(ShutdownPhase.PostStopHooks).ConfigureAwait(false);
@@ -415,7 +508,7 @@ internal sealed class VmShutdown
             // Not when the pidfile named a process we could not prove is ours: that might still be the VM, using its disk.
             if (outcome is ShutdownOutcome.Graceful or ShutdownOutcome.Forced && !_identityUncertain)
             {
-                LeftoverFiles.RemoveEphemeralOverlay(Vm, _definition);
+                LeftoverFiles.RemoveEphemeralOverlay(Dir, _definition);
             }
 
             var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
@@ -457,7 +550,7 @@ internal sealed class VmShutdown
                 var path = ShutdownSnapshot.PathFor(Vm, _status.Document.ShutdownId);
                 var final = complete with { SaveStatePath = path };
                 var status = _status.CompletedCopy(outcome, final.Changed, final.TotalMs, final.Detail, final.Timestamp, path);
-                ShutdownSnapshot.Write(Vm, status, [.. _recorder.History, final], _hooks.Results);
+                ShutdownSnapshot.Write(Dir, status, [.. _recorder.History, final], _hooks.Results);
                 return final;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -18,7 +18,8 @@ public static class ShutdownStatusReader
         StatusDocument? document;
         try
         {
-            document = StatusStore.TryRead(vm);
+            using var dir = VmDirectory.TryOpen(vm);
+            document = dir is null ? null : StatusStore.TryRead(dir);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {

@@ -51,27 +51,28 @@ public sealed class StateRoot
 
     public VmPaths Vm(string name) => new(this, VmName.Validate(name));
 
-    /// <summary>Names of the VM directories present, sorted ordinally; entries that are not valid names are skipped.</summary>
+    /// <summary>
+    /// Names of the VM directories present, sorted ordinally; entries that are not valid names, or neither a
+    /// directory nor a link, are skipped. A link is listed so that opening it reports the refusal (it is never followed).
+    /// </summary>
     public IReadOnlyList<string> ListVmNames()
     {
-        if (!Directory.Exists(VmsDirectory))
+        using var root = StateDirectory.OpenPath(Path, create: false);
+        using var vms = root?.OpenSubdirectory("vms", create: false);
+        if (vms is null)
         {
             return [];
         }
 
-        var names = new List<string>();
-        foreach (var dir in Directory.EnumerateDirectories(VmsDirectory))
-        {
-            var name = System.IO.Path.GetFileName(dir);
-            if (VmName.IsValid(name))
-            {
-                names.Add(name);
-            }
-        }
-
+        var names = vms.ListNames()
+            .Where(name => VmName.IsValid(name) && vms.Stat(name) is { } stat && (stat.IsDirectory || stat.IsLink))
+            .ToList();
         names.Sort(StringComparer.Ordinal);
         return names;
     }
+
+    /// <summary>The state root's own directory, opened (and created when asked) for hooks.json and audit.ndjson.</summary>
+    internal StateDirectory? Open(bool create) => StateDirectory.OpenPath(Path, create);
 
     public override string ToString() => Path;
 

@@ -54,6 +54,9 @@ public sealed class StatusDocument
 
     public int SessionsInterrupted { get; set; }
 
+    /// <summary>The process groups of the hooks running right now (ended by a takeover if this run dies).</summary>
+    public List<HookGroupRecord>? HookGroups { get; set; }
+
     /// <summary>The -SaveState snapshot, once written.</summary>
     public string? SaveStatePath { get; set; }
 
@@ -70,6 +73,50 @@ public sealed class StatusDocument
 
     /// <summary>The id of an interrupted shutdown this one took over, if any.</summary>
     public string? TakeoverOf { get; set; }
+
+    /// <summary>
+    /// Checks what was read from disk like user input: the document names this VM, its phase is known, its numbers
+    /// are in range and its strings present. Returns itself.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The document cannot be believed.</exception>
+    internal StatusDocument Validate(VmPaths vm)
+    {
+        string? problem = null;
+        if (VmName != vm.Name)
+        {
+            problem = "names another VM";
+        }
+        else if (string.IsNullOrEmpty(ShutdownId) || ShutdownId.Length > 128)
+        {
+            problem = "has no usable ShutdownId";
+        }
+        else if (Phase is null || !Enum.TryParse<Shutdown.ShutdownPhase>(Phase, ignoreCase: false, out _) || int.TryParse(Phase, out _))
+        {
+            problem = "has an unknown Phase";
+        }
+        else if (OwnerPid <= 0 || JournalOffset < 0 || CooperativeTimeoutMs < 0 || TermTimeoutMs < 0 || KillTimeoutMs < 0
+            || HooksTotal < 0 || HooksCompleted < 0 || SessionsInterrupted < 0 || QemuPid <= 0)
+        {
+            problem = "holds a negative or zero number where a positive one belongs";
+        }
+        else if (Deadline < StartedAt)
+        {
+            problem = "has a deadline before its start";
+        }
+        else if (HookGroups is { } groups && groups.Any(g => g is null || g.ProcessGroup <= 1 || g.Hook is null))
+        {
+            problem = "records a hook process group that is not one";
+        }
+
+        if (problem is not null)
+        {
+            throw new InvalidDataException($"{vm.Status} {problem}: it is not a status document Castra wrote");
+        }
+
+        Reason ??= "";
+        OwnerHost ??= "";
+        return this;
+    }
 
     /// <summary>Not yet complete (it may have been interrupted: see <see cref="IsInProgress"/>).</summary>
     internal bool IsIncomplete() => Phase != Shutdown.ContractNames.Of(Shutdown.ShutdownPhase.Complete);

@@ -6,35 +6,53 @@ namespace Castra.State;
 /// <summary>Reads and writes <c>shutdown.json</c>.</summary>
 internal static class StatusStore
 {
-    public static void Write(VmPaths vm, StatusDocument document) =>
-        AtomicFile.WriteAllText(vm.Status, JsonSerializer.Serialize(document, CastraIndentedJsonContext.Default.StatusDocument));
+    public static void Write(VmDirectory vm, StatusDocument document) =>
+        vm.Files.Replace(VmDirectory.StatusName, JsonSerializer.SerializeToUtf8Bytes(document, CastraIndentedJsonContext.Default.StatusDocument));
 
-    /// <summary>Null when the VM has never been shut down by Castra.</summary>
-    /// <exception cref="InvalidDataException">The file exists but is not a status document.</exception>
+    /// <summary>Opens the VM's directory for one read (cold paths; a run reads through the directory it holds).</summary>
+    /// <exception cref="InvalidDataException">The file or its directory is damaged, unsafe or unreadable.</exception>
     public static StatusDocument? TryRead(VmPaths vm)
     {
-        string text;
         try
         {
-            text = File.ReadAllText(vm.Status);
+            using var dir = VmDirectory.TryOpen(vm);
+            return dir is null ? null : TryRead(dir);
         }
-        catch (FileNotFoundException)
+        catch (IOException ex)
         {
-            return null;
+            throw new InvalidDataException(ex.Message, ex);
         }
-        catch (DirectoryNotFoundException)
+    }
+
+    /// <summary>Null when the VM has never been shut down by Castra.</summary>
+    /// <exception cref="InvalidDataException">The file exists but is not a status document, is unsafe or unreadable.</exception>
+    public static StatusDocument? TryRead(VmDirectory vm)
+    {
+        StateFileContent? content;
+        try
+        {
+            // Written by Castra only: a foreign-owned one would let another user steer takeovers and followers.
+            content = vm.Files.ReadAll(VmDirectory.StatusName, StateLimits.StatusBytes, requireTrustedOwner: true);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidDataException(ex.Message, ex);
+        }
+
+        if (content is null)
         {
             return null;
         }
 
         try
         {
-            return JsonSerializer.Deserialize(text, CastraJsonContext.Default.StatusDocument)
-                ?? throw new InvalidDataException($"{vm.Status} is empty");
+            var document = JsonSerializer.Deserialize(content.Bytes, CastraJsonContext.Default.StatusDocument)
+                ?? throw new InvalidDataException($"{vm.Paths.Status} holds null");
+            return document.Validate(vm.Paths);
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"{vm.Status} is not a Castra status document: {ex.Message}", ex);
+            throw new InvalidDataException($"{vm.Paths.Status} is not a Castra status document: {ex.Message}", ex);
         }
     }
 }

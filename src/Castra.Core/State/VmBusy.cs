@@ -6,12 +6,13 @@ namespace Castra.State;
 internal static class VmBusy
 {
     /// <param name="consequence">What is refused, e.g. "it cannot be started".</param>
-    public static CastraException Refusal(VmPaths vm, string consequence)
+    public static CastraException Refusal(VmDirectory dir, string consequence)
     {
+        var vm = dir.Paths;
         StatusDocument? status = null;
         try
         {
-            status = StatusStore.TryRead(vm);
+            status = StatusStore.TryRead(dir);
         }
         catch (InvalidDataException)
         {

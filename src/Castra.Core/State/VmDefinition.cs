@@ -30,6 +30,13 @@ public sealed class VmDefinition
     /// <summary>How the VM was launched by Castra (informational; absent for bring-your-own QEMU).</summary>
     public LaunchRecord? Launch { get; set; }
 
+    /// <summary>
+    /// Read from a file owned by root or the caller (set when read, never stored). Only then may the recorded start
+    /// time prove identity and the overlay be deleted: anyone who owns the VM's directory can write a vm.json.
+    /// </summary>
+    [JsonIgnore]
+    public bool OwnerTrusted { get; internal set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }

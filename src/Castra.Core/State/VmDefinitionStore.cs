@@ -11,44 +11,77 @@ public static class VmDefinitionStore
     /// <exception cref="CastraException">ErrorId CastraVmDefinitionInvalid: the file exists but cannot be used.</exception>
     public static VmDefinition? TryRead(VmPaths vm)
     {
-        string text;
+        ArgumentNullException.ThrowIfNull(vm);
         try
         {
-            text = File.ReadAllText(vm.Definition);
+            using var dir = VmDirectory.TryOpen(vm);
+            return dir is null ? null : TryRead(dir);
         }
-        catch (FileNotFoundException)
+        catch (IOException ex)
         {
-            return null;
+            throw Invalid(vm, ex);
         }
-        catch (DirectoryNotFoundException)
+    }
+
+    /// <summary>
+    /// Null when the VM has no vm.json. Any owner's file is read (a bring-your-own VM's owner sets its timeouts), but
+    /// only one owned by root or the caller is marked <see cref="VmDefinition.OwnerTrusted"/>: only that one can
+    /// prove a process's identity or name a file Castra deletes.
+    /// </summary>
+    /// <exception cref="CastraException">ErrorId CastraVmDefinitionInvalid: the file exists but cannot be used.</exception>
+    internal static VmDefinition? TryRead(VmDirectory vm)
+    {
+        StateFileContent? content;
+        try
+        {
+            content = vm.Files.ReadAll(VmDirectory.DefinitionName, StateLimits.DefinitionBytes, requireTrustedOwner: false);
+        }
+        catch (IOException ex)
+        {
+            throw Invalid(vm.Paths, ex);
+        }
+
+        if (content is null)
         {
             return null;
         }
 
         try
         {
-            var definition = JsonSerializer.Deserialize(text, CastraJsonContext.Default.VmDefinition)
+            var definition = JsonSerializer.Deserialize(content.Bytes, CastraJsonContext.Default.VmDefinition)
                 ?? throw new JsonException("the file holds null");
             Check(definition.CooperativeTimeoutSeconds, nameof(VmDefinition.CooperativeTimeoutSeconds));
             Check(definition.TermTimeoutSeconds, nameof(VmDefinition.TermTimeoutSeconds));
             Check(definition.KillTimeoutSeconds, nameof(VmDefinition.KillTimeoutSeconds));
+            if (definition.BootId is { Length: > 64 })
+            {
+                throw new JsonException("BootId is longer than a boot id");
+            }
+
+            definition.OwnerTrusted = content.OwnerTrusted;
             return definition;
         }
         catch (Exception ex) when (ex is JsonException or ArgumentOutOfRangeException)
         {
-            throw new CastraException(
-                ErrorIds.VmDefinitionInvalid,
-                CastraErrorCategory.InvalidData,
-                $"{vm.Definition} is not a valid VM definition: {ex.Message}",
-                ex)
-            {
-                Target = vm.Name,
-            };
+            throw Invalid(vm.Paths, ex);
         }
     }
 
-    public static void Write(VmPaths vm, VmDefinition definition) =>
-        AtomicFile.WriteAllText(vm.Definition, JsonSerializer.Serialize(definition, CastraIndentedJsonContext.Default.VmDefinition));
+    public static void Write(VmPaths vm, VmDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        using var dir = VmDirectory.OpenOrCreate(vm);
+        Write(dir, definition);
+    }
+
+    internal static void Write(VmDirectory vm, VmDefinition definition) =>
+        vm.Files.Replace(VmDirectory.DefinitionName, JsonSerializer.SerializeToUtf8Bytes(definition, CastraIndentedJsonContext.Default.VmDefinition));
+
+    private static CastraException Invalid(VmPaths vm, Exception ex) =>
+        new(ErrorIds.VmDefinitionInvalid, CastraErrorCategory.InvalidData, $"{vm.Definition} is not a valid VM definition: {ex.Message}", ex)
+        {
+            Target = vm.Name,
+        };
 
     private static void Check(double? seconds, string field)
     {

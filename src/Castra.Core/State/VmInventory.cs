@@ -10,22 +10,44 @@ public static class VmInventory
     public static async Task<IReadOnlyList<VmInfo>> ListAsync(StateRoot root, CancellationToken cancellationToken = default)
     {
         var names = root.ListVmNames();
-        return await Task.WhenAll(names.Select(name => DescribeAsync(root.Vm(name), cancellationToken))).ConfigureAwait(false);
+        return await Task.WhenAll(names.Select(name => DescribeOrExplainAsync(root.Vm(name), cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>One VM that cannot be described (a refused directory) shows as Unknown with the reason, never hides the rest.</summary>
+    private static async Task<VmInfo> DescribeOrExplainAsync(VmPaths vm, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CastraException ex) when (ex.ErrorId != ErrorIds.VmNotFound)
+        {
+            return new VmInfo { Name = vm.Name, State = nameof(VmState.Unknown), Directory = vm.Directory, StateRoot = vm.Root.Path, Detail = ex.Message };
+        }
     }
 
     /// <exception cref="CastraException">ErrorId CastraVmNotFound.</exception>
+    /// <exception cref="CastraException">ErrorId CastraUnsafeStateFile: the VM's directory is a link or unusable.</exception>
     public static async Task<VmInfo> DescribeAsync(VmPaths vm, CancellationToken cancellationToken = default)
     {
-        if (!vm.Exists)
+        ArgumentNullException.ThrowIfNull(vm);
+        VmDirectory? opened;
+        try
         {
-            throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound,
-                $"No VM named '{vm.Name}' under {vm.Root.Path}.") { Target = vm.Name };
+            opened = VmDirectory.TryOpen(vm);
         }
+        catch (IOException ex)
+        {
+            throw StateFileError.For(vm, ex);
+        }
+
+        using var dir = opened ?? throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound,
+            $"No VM named '{vm.Name}' under {vm.Root.Path}.") { Target = vm.Name };
 
         StatusDocument? last = null;
         try
         {
-            last = StatusStore.TryRead(vm);
+            last = StatusStore.TryRead(dir);
         }
         catch (InvalidDataException)
         {
@@ -34,13 +56,13 @@ public static class VmInventory
         VmDefinition? definition = null;
         try
         {
-            definition = VmDefinitionStore.TryRead(vm);
+            definition = VmDefinitionStore.TryRead(dir);
         }
         catch (CastraException)
         {
         }
 
-        var located = await ProcessLocator.LocateAsync(vm, definition, usePidfd: true, definitionTrusted: false, cancellationToken).ConfigureAwait(false);
+        var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
         using var process = located.Process;
 
         var shuttingDown = last?.IsInProgress() == true;
@@ -66,8 +88,8 @@ public static class VmInventory
             Name = vm.Name,
             State = state.ToString(),
             Pid = state is VmState.Running or VmState.ShuttingDown ? located.Pid : null,
-            Qmp = File.Exists(vm.QmpSocket),
-            Agent = File.Exists(vm.AgentSocket),
+            Qmp = dir.HasSocket(VmDirectory.QmpSocketName),
+            Agent = dir.HasSocket(VmDirectory.AgentSocketName),
             StartedAt = startedAt,
             UptimeMs = uptime,
             LastOutcome = completed ? last!.Outcome : null,

@@ -1,4 +1,5 @@
 using Castra.Native;
+using Microsoft.Win32.SafeHandles;
 
 namespace Castra.State;
 
@@ -9,36 +10,31 @@ namespace Castra.State;
 /// </summary>
 internal sealed class VmLock : IDisposable
 {
-    private readonly FileStream _stream;
+    private const int EWOULDBLOCK = 11;
 
-    private VmLock(FileStream stream) => _stream = stream;
+    private readonly SafeFileHandle _handle;
+
+    private VmLock(SafeFileHandle handle) => _handle = handle;
 
     /// <summary>Null when another caller holds the lock.</summary>
-    public static VmLock? TryAcquire(VmPaths vm)
+    /// <exception cref="IOException">The lock file is unsafe (<see cref="UnsafeStateFileException"/>) or cannot be opened.</exception>
+    public static VmLock? TryAcquire(VmDirectory vm)
     {
-        FileStream stream;
-        try
+        var handle = vm.Files.OpenForWriting(VmDirectory.LockName, StateDirectory.WriteMode.Keep);
+        while (Libc.flock((int)handle.DangerousGetHandle(), Libc.LOCK_EX | Libc.LOCK_NB) != 0)
         {
-            // FileShare.None makes .NET take flock(LOCK_EX|LOCK_NB) itself; it throws when someone holds the lock.
-            stream = new FileStream(vm.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException) when (File.Exists(vm.LockFile))
-        {
-            return null;
-        }
-
-        // Take it explicitly as well: .NET's own locking can be switched off (DOTNET_SYSTEM_IO_DISABLEFILELOCKING).
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-        {
-            if (Libc.flock((int)stream.SafeFileHandle.DangerousGetHandle(), Libc.LOCK_EX | Libc.LOCK_NB) != 0)
+            var errno = Libc.LastError;
+            if (errno == Libc.EINTR)
             {
-                stream.Dispose();
-                return null;
+                continue;
             }
+
+            handle.Dispose();
+            return errno == EWOULDBLOCK ? null : throw new IOException($"cannot lock {vm.Paths.LockFile}: {Libc.ErrorText(errno)}");
         }
 
-        return new VmLock(stream);
+        return new VmLock(handle);
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => _handle.Dispose();
 }

@@ -14,4 +14,7 @@ public enum VmState
 
     /// <summary>A pidfile exists but names no running QEMU of this VM (crashed, killed, or PID reused).</summary>
     Stale,
+
+    /// <summary>Castra cannot tell: its directory or state files were refused (a link, another user's file); Detail says why.</summary>
+    Unknown,
 }

@@ -106,7 +106,9 @@ public sealed class IdentityTests : IDisposable
         Assert.False(bystander.HasExited);
 
         // Even a vm.json the caller trusts ties no process that is not a QEMU.
-        var located = await ProcessLocator.LocateAsync(vm, forged, usePidfd: true, definitionTrusted: true, CancellationToken.None);
+        using var dir = VmDirectory.TryOpen(vm)!;
+        forged.OwnerTrusted = true;
+        var located = await ProcessLocator.LocateAsync(dir, forged, usePidfd: true, CancellationToken.None);
         Assert.Equal(IdentityVerdict.Disputed, located.Verdict);
         Assert.Null(located.Process);
         Assert.False(bystander.HasExited);
