@@ -19,9 +19,6 @@ internal static partial class Libc
     public const int SOCK_CLOEXEC = 0x80000;
     public const int NETLINK_SOCK_DIAG = 4;
 
-    public const int EAGAIN = 11;
-    public const int ENOPROTOOPT = 92;
-
     /// <summary>SO_PEERCRED is 17 in asm-generic (x86-64, arm64, riscv, …) but 21 on powerpc.</summary>
     public static int SO_PEERCRED => RuntimeInformation.ProcessArchitecture == Architecture.Ppc64le ? 21 : 17;
 

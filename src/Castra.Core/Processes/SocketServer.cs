@@ -15,6 +15,25 @@ internal static class SocketServer
 
     public static async Task<ServedBy> FindAsync(IdentityContext context, bool usePidfd, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await FindUncheckedAsync(context, usePidfd, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Identity code never throws: anything unexpected leaves the server unproven.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return new ServedBy(IdentityVerdict.Disputed, null, null,
+                $"who serves {context.Vm.QmpSocket} could not be checked ({ex.GetType().Name}: {ex.Message})");
+        }
+    }
+
+    private static async Task<ServedBy> FindUncheckedAsync(IdentityContext context, bool usePidfd, CancellationToken cancellationToken)
+    {
         var path = context.Vm.QmpSocket;
         if (SocketNode.TryGet(path) is null)
         {

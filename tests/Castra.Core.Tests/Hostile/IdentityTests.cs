@@ -114,6 +114,23 @@ public sealed class IdentityTests : IDisposable
         Assert.False(bystander.HasExited);
     }
 
+    [Fact]
+    public async Task A_vm_json_owned_by_another_user_cannot_point_castra_at_another_vms_qemu()
+    {
+        var other = _root.Launch("other", "ignore-acpi");
+        var vm = NewVm("borrowed");
+        File.WriteAllText(vm.PidFile, $"{other.Pid}\n");
+        VmDefinitionStore.Write(vm, new VmDefinition { ProcessStartTime = ProcStat.TryRead(other.Pid)!.StartTime, BootId = HostClock.BootId });
+        OtherUser.Own(vm.Definition);
+
+        var (observer, result) = await StopAsync("borrowed");
+
+        var message = AssertDisputed(observer, result, "borrowed", other.Pid);
+        Assert.Contains("not trusted", message);
+        Assert.True(other.IsAlive);
+        Assert.DoesNotContain(other.Records, r => r.StartsWith("signal:", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
