@@ -28,14 +28,21 @@ internal sealed class GuestAgentClient : IAsyncDisposable
 
     /// <summary>Connects and proves a live agent answers, all within <paramref name="timeout"/>.</summary>
     /// <exception cref="QmpException">The agent is absent, not answering, or answered wrongly.</exception>
-    public static async Task<GuestAgentClient> ConnectAndSyncAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
+    public static Task<GuestAgentClient> ConnectAndSyncAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ConnectAndSyncAsync(ChannelTarget.Of(socketPath), timeout, cancellationToken);
+
+    /// <summary>Connects to <paramref name="target"/>, proves its peer (when it says how) and that a live agent answers, all within <paramref name="timeout"/>.</summary>
+    /// <exception cref="QmpException">The agent is absent, not answering, not served by the VM's QEMU, or answered wrongly.</exception>
+    public static async Task<GuestAgentClient> ConnectAndSyncAsync(ChannelTarget target, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (Encoding.UTF8.GetByteCount(socketPath) > State.VmPaths.MaxSocketPathBytes)
+        ArgumentNullException.ThrowIfNull(target);
+        var (connectPath, socketPath) = (target.ConnectPath, target.DisplayPath);
+        if (Encoding.UTF8.GetByteCount(connectPath) > State.VmPaths.MaxSocketPathBytes)
         {
             throw new QmpException(QmpErrorKind.SocketPathTooLong, $"socket path {socketPath} exceeds the {State.VmPaths.MaxSocketPathBytes}-byte Unix socket limit");
         }
 
-        if (!File.Exists(socketPath))
+        if (!File.Exists(connectPath))
         {
             throw new QmpException(QmpErrorKind.SocketMissing, $"no guest agent socket at {socketPath}");
         }
@@ -48,7 +55,8 @@ internal sealed class GuestAgentClient : IAsyncDisposable
             await SocketSteps.WithTimeout(
                 async ct =>
                 {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct).ConfigureAwait(false);
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(connectPath), ct).ConfigureAwait(false);
+                    target.Verify(socket);
                     await client.SendAsync($"{{\"execute\":\"guest-sync-delimited\",\"arguments\":{{\"id\":{token.ToString(CultureInfo.InvariantCulture)}}}}}\n", ct).ConfigureAwait(false);
                     return await client.ReadSyncReplyAsync(token, ct).ConfigureAwait(false);
                 },

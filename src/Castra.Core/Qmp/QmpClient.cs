@@ -59,15 +59,22 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>Connects, reads the greeting and negotiates capabilities.</summary>
     /// <exception cref="QmpException">Any failure, classified by <see cref="QmpException.Kind"/>.</exception>
-    public static async Task<QmpClient> ConnectAsync(string socketPath, QmpTimeouts timeouts, CancellationToken cancellationToken)
+    public static Task<QmpClient> ConnectAsync(string socketPath, QmpTimeouts timeouts, CancellationToken cancellationToken) =>
+        ConnectAsync(ChannelTarget.Of(socketPath), timeouts, cancellationToken);
+
+    /// <summary>Connects to <paramref name="target"/>, proves its peer (when it says how), reads the greeting and negotiates capabilities.</summary>
+    /// <exception cref="QmpException">Any failure, classified by <see cref="QmpException.Kind"/>.</exception>
+    public static async Task<QmpClient> ConnectAsync(ChannelTarget target, QmpTimeouts timeouts, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(timeouts);
-        if (Encoding.UTF8.GetByteCount(socketPath) > State.VmPaths.MaxSocketPathBytes)
+        var (connectPath, socketPath) = (target.ConnectPath, target.DisplayPath);
+        if (Encoding.UTF8.GetByteCount(connectPath) > State.VmPaths.MaxSocketPathBytes)
         {
             throw new QmpException(QmpErrorKind.SocketPathTooLong, $"socket path {socketPath} exceeds the {State.VmPaths.MaxSocketPathBytes}-byte Unix socket limit");
         }
 
-        if (!File.Exists(socketPath))
+        if (!File.Exists(connectPath))
         {
             throw new QmpException(QmpErrorKind.SocketMissing, $"no socket at {socketPath}");
         }
@@ -77,7 +84,12 @@ public sealed class QmpClient : IAsyncDisposable
         try
         {
             await SocketSteps.WithTimeout(
-                async ct => { await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct).ConfigureAwait(false); return true; },
+                async ct =>
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(connectPath), ct).ConfigureAwait(false);
+                    target.Verify(socket);
+                    return true;
+                },
                 timeouts.Connect,
                 QmpErrorKind.ConnectTimeout,
                 $"connecting to {socketPath} did not complete within {timeouts.Connect.TotalMilliseconds:0} ms",

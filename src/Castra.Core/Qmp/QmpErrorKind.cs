@@ -44,6 +44,12 @@ public enum QmpErrorKind
     /// <summary>More messages than any QEMU sends (an event flood, or stray messages during the handshake).</summary>
     Flooded,
 
+    /// <summary>The process at the other end of the connection is not the VM's proven QEMU (nothing it says is used).</summary>
+    PeerNotQemu,
+
+    /// <summary>Something other than a socket sits where the socket belongs (a link, a file): refused, never followed.</summary>
+    NotASocket,
+
     /// <summary>Any other socket error.</summary>
     SocketError,
 }

@@ -1,3 +1,4 @@
+using Castra.Processes;
 using Castra.Qmp;
 using Castra.State;
 
@@ -32,12 +33,26 @@ internal sealed class ChannelProbe : IAsyncDisposable
 
     public string? AgentProblem => AgentError?.Message;
 
+    /// <param name="dir">The VM's open directory: sockets are reached through it, never by re-walking the path.</param>
+    /// <param name="qemu">The VM's proven QEMU: each connection's peer must be that process before anything it says is read.</param>
     /// <param name="remainingTime">What is left of the cooperative window; every step is capped by it.</param>
-    public static async Task<ChannelProbe> RunAsync(VmPaths vm, ShutdownOptions options, Func<TimeSpan> remainingTime, CancellationToken cancellationToken)
+    public static async Task<ChannelProbe> RunAsync(VmDirectory dir, TrackedProcess qemu, ShutdownOptions options, Func<TimeSpan> remainingTime, CancellationToken cancellationToken)
     {
         // Callers may hand in a window already spent (a negative span): every bound below is then zero, not an error.
         TimeSpan Remaining() => SocketSteps.Clamp(remainingTime());
-        var probe = new ChannelProbe(vm) { QmpPresent = File.Exists(vm.QmpSocket), AgentPresent = File.Exists(vm.AgentSocket) };
+        var vm = dir.Paths;
+        var qmpEntry = dir.Files.Stat(VmDirectory.QmpSocketName);
+        var agentEntry = dir.Files.Stat(VmDirectory.AgentSocketName);
+        var probe = new ChannelProbe(vm) { QmpPresent = qmpEntry is not null, AgentPresent = agentEntry is not null };
+        if (qmpEntry is { IsSocket: false })
+        {
+            probe.QmpError = NotASocket(vm.QmpSocket);
+        }
+
+        if (agentEntry is { IsSocket: false })
+        {
+            probe.AgentError = NotASocket(vm.AgentSocket);
+        }
 
         // Each step has its own bound; the window bounds them all together, so a slow handshake cannot overrun it.
         var outer = cancellationToken;
@@ -46,11 +61,11 @@ internal sealed class ChannelProbe : IAsyncDisposable
         cancellationToken = window.Token;
         try
         {
-            if (probe.QmpPresent)
+            if (probe.QmpPresent && probe.QmpError is null)
             {
                 try
                 {
-                    probe.Qmp = await QmpClient.ConnectAsync(vm.QmpSocket, options.Qmp.CappedTo(Remaining()), cancellationToken).ConfigureAwait(false);
+                    probe.Qmp = await QmpClient.ConnectAsync(Target(dir, VmDirectory.QmpSocketName, vm.QmpSocket, qemu), options.Qmp.CappedTo(Remaining()), cancellationToken).ConfigureAwait(false);
                     probe.GuestStatus = await probe.Qmp.QueryStatusAsync(options.Qmp.CappedTo(Remaining()).Reply, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !outer.IsCancellationRequested))
@@ -61,12 +76,12 @@ internal sealed class ChannelProbe : IAsyncDisposable
             }
 
             var guestCanAct = probe.GuestStatus is null or "running";
-            if (options.Method != CooperativeMethod.Acpi && probe.AgentPresent && guestCanAct)
+            if (options.Method != CooperativeMethod.Acpi && probe.AgentPresent && probe.AgentError is null && guestCanAct)
             {
                 try
                 {
                     var left = Remaining();
-                    probe.Agent = await GuestAgentClient.ConnectAndSyncAsync(vm.AgentSocket, options.AgentProbeTimeout < left ? options.AgentProbeTimeout : left, cancellationToken).ConfigureAwait(false);
+                    probe.Agent = await GuestAgentClient.ConnectAndSyncAsync(Target(dir, VmDirectory.AgentSocketName, vm.AgentSocket, qemu), options.AgentProbeTimeout < left ? options.AgentProbeTimeout : left, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !outer.IsCancellationRequested))
                 {
@@ -82,6 +97,16 @@ internal sealed class ChannelProbe : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Reached through the open directory; the peer must be the proven QEMU.</summary>
+    private static ChannelTarget Target(VmDirectory dir, string name, string displayPath, TrackedProcess qemu) =>
+        new(dir.SocketPath(name), displayPath)
+        {
+            VerifyPeer = socket => PeerIdentity.Check(socket, qemu) is { Served: false } refused ? refused.Detail : null,
+        };
+
+    private static QmpException NotASocket(string path) =>
+        new(QmpErrorKind.NotASocket, $"{path} is not a socket (a link or another kind of file): refused, never followed");
 
     public ChannelDecision Decide(CooperativeMethod method)
     {

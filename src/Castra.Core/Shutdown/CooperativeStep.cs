@@ -23,15 +23,17 @@ internal sealed class CooperativeStep
     /// <summary>Room for Castra's own wording, a socket path (≤ 107 bytes) and a quoted excerpt (≤ 120 characters) twice over.</summary>
     private const int MaxDetailChars = 600;
 
+    private readonly VmDirectory _dir;
     private readonly VmPaths _vm;
     private readonly ShutdownOptions _options;
     private readonly TimeSpan _window;
     private readonly EventRecorder _recorder;
     private readonly long _start = Stopwatch.GetTimestamp();
 
-    public CooperativeStep(VmPaths vm, ShutdownOptions options, TimeSpan window, EventRecorder recorder)
+    public CooperativeStep(VmDirectory dir, ShutdownOptions options, TimeSpan window, EventRecorder recorder)
     {
-        _vm = vm;
+        _dir = dir;
+        _vm = dir.Paths;
         _options = options;
         _window = window;
         _recorder = recorder;
@@ -60,7 +62,7 @@ internal sealed class CooperativeStep
             return TimedOut(0, CooperativeFailureReason.Skipped, "the cooperative step was skipped (force): going straight to SIGTERM", null);
         }
 
-        await using var probe = await ChannelProbe.RunAsync(_vm, _options, () => Remaining, cancellationToken).ConfigureAwait(false);
+        await using var probe = await ChannelProbe.RunAsync(_dir, process, _options, () => Remaining, cancellationToken).ConfigureAwait(false);
         var decision = probe.Decide(_options.Method);
         if (!decision.Proceeds)
         {

@@ -37,7 +37,15 @@ internal static class ProcessLocator
 
         if (pidFile.Pid is not { } pid)
         {
-            return new LocatedProcess(IdentityVerdict.NotOurs, null, null, pidFile.Problem!);
+            // A pidfile that names no PID (damaged, refused: a FIFO, a link) hides nothing: the VM's QEMU may still
+            // serve its qmp.sock, and is found and proven the same way as without a pidfile.
+            var found = await SocketServer.FindAsync(context, usePidfd, cancellationToken).ConfigureAwait(false);
+            return found.Verdict switch
+            {
+                IdentityVerdict.Verified => new LocatedProcess(IdentityVerdict.Verified, found.Process, found.Pid, found.Detail) { StalePidFile = pidFile.Problem },
+                IdentityVerdict.Disputed => new LocatedProcess(IdentityVerdict.Disputed, null, found.Pid, $"identity disputed: {pidFile.Problem}, and {found.Detail}"),
+                _ => new LocatedProcess(IdentityVerdict.NotOurs, null, null, pidFile.Problem!),
+            };
         }
 
         var process = TrackedProcess.Open(pid, usePidfd);

@@ -20,8 +20,16 @@ internal static class Remediation
         "the guest agent channel sent malformed or unexpected data (the guest controls qga.sock): check qemu-ga in the guest, or use the ACPI method";
 
     /// <summary>The hint for an agent failure of this kind.</summary>
-    public static string ForAgent(QmpErrorKind kind) =>
-        kind is QmpErrorKind.ProtocolError or QmpErrorKind.MalformedMessage or QmpErrorKind.Flooded ? AgentMisbehaving : AgentNotAnswering;
+    public static string ForAgent(QmpErrorKind kind) => kind switch
+    {
+        QmpErrorKind.ProtocolError or QmpErrorKind.MalformedMessage or QmpErrorKind.Flooded => AgentMisbehaving,
+        QmpErrorKind.PeerNotQemu or QmpErrorKind.NotASocket => AgentSocketNotQemu,
+        _ => AgentNotAnswering,
+    };
+
+    /// <summary>qga.sock is not the VM's QEMU's socket (another process serves it, or it is a link or a file).</summary>
+    public const string AgentSocketNotQemu =
+        "qga.sock is not served by the VM's QEMU (another process listens there, or it is not a socket): remove it or stop that process; nothing was sent through it";
 
     public const string GuestIgnoredAgent =
         "the guest agent accepted guest-shutdown but the guest did not power off: check the guest's shutdown, or raise the cooperative timeout";
@@ -46,6 +54,9 @@ internal static class Remediation
         QmpErrorKind.ReplyTimeout => "QEMU stopped answering QMP: it may be stopped or badly overloaded",
         QmpErrorKind.CommandFailed => "QEMU refused the power button request; check the machine type supports ACPI (not -no-acpi)",
         QmpErrorKind.Disconnected => "QEMU closed the QMP connection: it may be exiting, or another tool is misusing the monitor",
+        QmpErrorKind.PeerNotQemu =>
+            $"another process serves {vm.QmpSocket} (ss -xlp | grep {vm.QmpSocket}): remove it or stop that process; nothing was sent through it, and Castra escalates to signals to the proven QEMU",
+        QmpErrorKind.NotASocket => $"{vm.QmpSocket} is not a socket (a link or a file): remove it; QEMU creates the socket itself with -qmp unix:…,server=on,wait=off",
         QmpErrorKind.ProtocolError or QmpErrorKind.MalformedMessage or QmpErrorKind.Flooded =>
             $"{vm.QmpSocket} does not behave like QEMU's QMP monitor (malformed, mistyped or flooding messages): check which process serves it (ss -xlp), and that it is the VM's QEMU; Castra escalates to signals",
         _ => $"check that QEMU serves QMP on {vm.QmpSocket}",

@@ -163,7 +163,24 @@ public sealed class ShutdownPlanner
 
         var window = timeouts.Cooperative;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await using var probe = await ChannelProbe.RunAsync(vm, options, () => window - System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
+
+        // The pre-flight talks only to the proven QEMU, through the VM's open directory, like the shutdown itself.
+        using var dir = VmDirectory.TryOpen(vm);
+        var located = dir is null ? null : await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
+        using var qemu = located?.Verdict == IdentityVerdict.Verified ? located.Process : null;
+        if (dir is null || qemu is null)
+        {
+            located?.Process?.Dispose();
+            return Finish(basePlan with
+            {
+                State = nameof(VmState.Stopped),
+                Detail = "its QEMU is no longer running: nothing to do",
+                Steps = "none",
+                WorstCaseMs = Ms(hookBudget),
+            }, deadline);
+        }
+
+        await using var probe = await ChannelProbe.RunAsync(dir, qemu, options, () => window - System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
         var decision = probe.Decide(options.Method);
         var channel = ContractNames.Of(decision.Channel);
         string detail;

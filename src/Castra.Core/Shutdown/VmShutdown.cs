@@ -440,7 +440,7 @@ internal sealed class VmShutdown
         private async Task<bool> CooperateAsync(TrackedProcess process, CancellationToken cancellationToken)
         {
             await EnterAsync(ShutdownPhase.Cooperative).ConfigureAwait(false);
-            var step = new CooperativeStep(Vm, Options, _timeouts.Cooperative, _recorder);
+            var step = new CooperativeStep(Dir, Options, _timeouts.Cooperative, _recorder);
             try
             {
                 return await step.RunAsync(process, cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,22 @@ public sealed class HostileChannelShutdownTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
+    /// <summary>Where the test plays the guest (or a broken QEMU's monitor): outside the VM's directory.</summary>
+    private string GuestSide(string name)
+    {
+        var dir = Path.Combine(_root.Path, "guests");
+        Directory.CreateDirectory(dir);
+        return Path.Combine(dir, name + ".sock");
+    }
+
+    /// <summary>
+    /// A fake QEMU that serves <paramref name="socket"/> itself (qga.sock, or qmp.sock without its own QMP) and relays
+    /// each connection to <paramref name="peer"/>, as a real QEMU relays qga.sock to the guest: the channel passes the
+    /// check that the VM's QEMU serves it, and the test controls every byte on it.
+    /// </summary>
+    private FakeVm LaunchRelaying(string name, string behavior, string socket, HostileChannelServer peer, bool qmp = true) =>
+        _root.Launch(name, behavior, qmp: qmp, extraArgs: ["--fake-relay", $"{socket}={peer.Path}"]);
+
     private async Task<(RecordingObserver Observer, VmShutdownResult Result)> StopAsync(string name, ShutdownOptions options)
     {
         var observer = new RecordingObserver();
@@ -62,10 +78,10 @@ public sealed class HostileChannelShutdownTests : IDisposable
     [MemberData(nameof(HostileAgents))]
     public async Task A_hostile_agent_with_method_agent_is_a_channel_error_then_signals(string syncReply, string? afterShutdown, string fragment)
     {
-        var vm = _root.Launch("ga", "ignore-acpi");
-        await using var agent = new HostileChannelServer(vm.Paths.AgentSocket, GuestAgent(
+        await using var agent = new HostileChannelServer(GuestSide("ga"), GuestAgent(
             sync: syncReply.Length == 0 ? null : Send(syncReply),
             shutdown: afterShutdown is null ? null : Send(afterShutdown)));
+        var vm = LaunchRelaying("ga", "ignore-acpi", _root.Vm("ga").AgentSocket, agent);
 
         var (observer, result) = await StopAsync("ga", new ShutdownOptions { Method = CooperativeMethod.Agent, CooperativeTimeout = TimeSpan.FromSeconds(20) });
 
@@ -86,8 +102,8 @@ public sealed class HostileChannelShutdownTests : IDisposable
     [Fact]
     public async Task A_hostile_agent_in_auto_mode_falls_back_to_acpi_at_the_probe()
     {
-        var vm = _root.Launch("auto", "graceful");
-        await using var agent = new HostileChannelServer(vm.Paths.AgentSocket, GuestAgent(sync: Send("\u00ff{\"return\": [1, 2]}")));
+        await using var agent = new HostileChannelServer(GuestSide("auto"), GuestAgent(sync: Send("\u00ff{\"return\": [1, 2]}")));
+        var vm = LaunchRelaying("auto", "graceful", _root.Vm("auto").AgentSocket, agent);
 
         var (observer, result) = await StopAsync("auto", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(20) });
 
@@ -105,8 +121,8 @@ public sealed class HostileChannelShutdownTests : IDisposable
     public async Task A_hostile_agent_after_guest_shutdown_hands_over_to_acpi_within_the_window_then_signals()
     {
         // The guest ignores the button too: the hand-over uses the rest of the window, then SIGTERM.
-        var vm = _root.Launch("handover", "ignore-acpi");
-        await using var agent = new HostileChannelServer(vm.Paths.AgentSocket, GuestAgent(shutdown: Send("{\"error\": 5}")));
+        await using var agent = new HostileChannelServer(GuestSide("handover"), GuestAgent(shutdown: Send("{\"error\": 5}")));
+        var vm = LaunchRelaying("handover", "ignore-acpi", _root.Vm("handover").AgentSocket, agent);
 
         var (observer, result) = await StopAsync("handover", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(3) });
 
@@ -125,8 +141,8 @@ public sealed class HostileChannelShutdownTests : IDisposable
     [Fact]
     public async Task The_plan_with_a_hostile_agent_shows_the_acpi_fallback_and_changes_nothing()
     {
-        var vm = _root.Launch("plan", "graceful");
-        await using var agent = new HostileChannelServer(vm.Paths.AgentSocket, GuestAgent(sync: Send("\u00ff1e400")));
+        await using var agent = new HostileChannelServer(GuestSide("plan"), GuestAgent(sync: Send("\u00ff1e400")));
+        var vm = LaunchRelaying("plan", "graceful", _root.Vm("plan").AgentSocket, agent);
 
         var plan = (await new ShutdownPlanner(_root.Root).PlanAsync(["plan"], new ShutdownOptions())).Single();
 
@@ -140,10 +156,12 @@ public sealed class HostileChannelShutdownTests : IDisposable
     [Fact]
     public async Task The_probe_given_a_spent_window_reports_failures_instead_of_throwing()
     {
-        var vm = _root.Launch("spent", "graceful");
-        await using var agent = new HostileChannelServer(vm.Paths.AgentSocket, GuestAgent());
+        await using var agent = new HostileChannelServer(GuestSide("spent"), GuestAgent());
+        var vm = LaunchRelaying("spent", "graceful", _root.Vm("spent").AgentSocket, agent);
 
-        await using var probe = await ChannelProbe.RunAsync(vm.Paths, new ShutdownOptions(), () => TimeSpan.FromSeconds(-1), CancellationToken.None);
+        using var dir = VmDirectory.TryOpen(vm.Paths)!;
+        using var qemu = Castra.Processes.TrackedProcess.Open(vm.Pid)!;
+        await using var probe = await ChannelProbe.RunAsync(dir, qemu, new ShutdownOptions(), () => TimeSpan.FromSeconds(-1), CancellationToken.None);
 
         Assert.Null(probe.Qmp);
         Assert.NotNull(probe.QmpError);
@@ -152,15 +170,14 @@ public sealed class HostileChannelShutdownTests : IDisposable
         Assert.Equal(CooperativeFailureReason.ChannelError, probe.Decide(CooperativeMethod.Auto).Failure);
     }
 
-    // Engine-level hostile QMP: the fake QEMU runs without QMP and the test serves the VM's qmp.sock. The
-    // process-identity work (another branch) will require the QMP peer to be the proven QEMU process, which these two
-    // tests' in-process peer is not: expect them to need adapting then. The QMP client itself is covered against a
-    // hostile peer in HostileQmpClientTests.
+    // Engine-level hostile QMP: the fake QEMU runs without QMP of its own and relays its qmp.sock to the test's peer
+    // (as for the agent), so the VM's QEMU serves the socket and the test controls every byte. The QMP client itself
+    // is covered against a hostile peer in HostileQmpClientTests.
     [Fact]
     public async Task Engine_with_hostile_qmp_a_mistyped_status_is_a_channel_error_then_signals()
     {
-        var vm = _root.Launch("mistyped", "graceful", qmp: false);
-        await using var qmp = new HostileChannelServer(vm.Paths.QmpSocket, QmpMonitor("query-status", Send("""{"return": {"status": 5}, "id": $ID}""")));
+        await using var qmp = new HostileChannelServer(GuestSide("mistyped"), QmpMonitor("query-status", Send("""{"return": {"status": 5}, "id": $ID}""")));
+        var vm = LaunchRelaying("mistyped", "graceful", _root.Vm("mistyped").QmpSocket, qmp, qmp: false);
 
         var (observer, result) = await StopAsync("mistyped", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(20) });
 
@@ -177,8 +194,8 @@ public sealed class HostileChannelShutdownTests : IDisposable
     [Fact]
     public async Task Engine_with_hostile_qmp_an_event_flood_during_the_button_press_is_a_channel_error_then_signals()
     {
-        var vm = _root.Launch("flood", "graceful", qmp: false);
-        await using var qmp = new HostileChannelServer(vm.Paths.QmpSocket, QmpMonitor("system_powerdown", Flood(TimeSpan.FromSeconds(30))));
+        await using var qmp = new HostileChannelServer(GuestSide("flood"), QmpMonitor("system_powerdown", Flood(TimeSpan.FromSeconds(30))));
+        var vm = LaunchRelaying("flood", "graceful", _root.Vm("flood").QmpSocket, qmp, qmp: false);
 
         var (observer, result) = await StopAsync("flood", new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(20) });
 
@@ -188,5 +205,39 @@ public sealed class HostileChannelShutdownTests : IDisposable
         Assert.Contains("messages within one second", timedOut.Detail);
         ChannelAssert.Printable(timedOut.Detail);
         AssertRecorded(observer, result, "flood", ShutdownOutcome.Forced);
+    }
+
+    [Theory]
+    [InlineData("agent")]
+    [InlineData("qmp")]
+    public async Task A_socket_served_by_another_process_is_never_spoken_to_and_the_proven_qemu_is_escalated(string channel)
+    {
+        // The VM's own QEMU (a fake, without QMP when the impostor takes qmp.sock) is proven by its pidfile; another
+        // process listens at its socket path. Nothing the impostor could answer is ever read, nothing is sent to it.
+        var name = "impostor-" + channel;
+        Directory.CreateDirectory(_root.Vm(name).Directory);
+        var requests = 0;
+        var socket = channel == "agent" ? _root.Vm(name).AgentSocket : _root.Vm(name).QmpSocket;
+        await using var impostor = new HostileChannelServer(socket, async (connection, ct) =>
+        {
+            while (await connection.ReadRequestAsync(ct) is not null)
+            {
+                Interlocked.Increment(ref requests);
+            }
+        });
+        var vm = _root.Launch(name, "ignore-acpi", qmp: channel == "agent");
+
+        var method = channel == "agent" ? CooperativeMethod.Agent : CooperativeMethod.Acpi;
+        var (observer, result) = await StopAsync(name, new ShutdownOptions { Method = method, CooperativeTimeout = TimeSpan.FromSeconds(20) });
+
+        var timedOut = observer.For(name).OfType<CooperativeTimedOutEvent>().Single();
+        Assert.Equal("ChannelError", timedOut.Reason);
+        Assert.Contains("is not served by the VM's QEMU", timedOut.Detail);
+        Assert.Equal(channel == "agent" ? Remediation.AgentSocketNotQemu : Remediation.For(Castra.Qmp.QmpErrorKind.PeerNotQemu, vm.Paths), timedOut.Hint);
+        ChannelAssert.Printable(timedOut.Detail);
+        Assert.Equal(0, Volatile.Read(ref requests));
+        Assert.Equal("SIGTERM", observer.For(name).OfType<EscalationEvent>().Single().Signal);
+        AssertRecorded(observer, result, name, ShutdownOutcome.Forced);
+        Assert.False(vm.IsAlive);
     }
 }
