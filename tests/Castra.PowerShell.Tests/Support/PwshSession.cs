@@ -48,11 +48,14 @@ public sealed class PwshSession : IDisposable
         return ScriptResult.From(ps, output);
     }
 
-    /// <summary>Runs the script and returns the terminating error it ends with (fails when it ends without one).</summary>
+    /// <summary>
+    /// Runs the script inside try/catch and returns the one terminating error it caught. A cmdlet's terminating error
+    /// only ends its statement in a script; try/catch sees it, while a non-terminating error passes catch by.
+    /// </summary>
     public ErrorRecord RunExpectingTermination(string script)
     {
-        var thrown = Assert.ThrowsAny<RuntimeException>(() => Run(script));
-        return thrown.ErrorRecord;
+        var result = Run($"try {{\n{script}\n}} catch {{ $_ }}");
+        return (ErrorRecord)Assert.Single(result.Output, o => o.BaseObject is ErrorRecord).BaseObject;
     }
 
     public void Dispose() => Runspace.Dispose();
