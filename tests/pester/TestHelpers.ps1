@@ -7,7 +7,10 @@
 # because a unix socket path is limited to 107 bytes and $TestDrive can be long.
 
 function Build-FakeQemu {
-    <# Compiles tests/fixtures/fake-qemu/fake-qemu.c into OutputDirectory and returns the binary's full path. #>
+    <#
+    Compiles tests/fixtures/fake-qemu/fake-qemu.c into OutputDirectory/qemu-system-fake and returns its full path:
+    named like a QEMU system emulator, because Castra only signals a process that looks like QEMU.
+    #>
     [CmdletBinding()]
     param([Parameter(Mandatory)][string] $OutputDirectory)
 
@@ -17,7 +20,7 @@ function Build-FakeQemu {
     if (-not $cc) { throw 'A C compiler (cc) is needed to build the fake QEMU (Debian: apt-get install gcc).' }
 
     $null = New-Item -ItemType Directory -Path $OutputDirectory -Force
-    $binary = Join-Path (Resolve-Path -LiteralPath $OutputDirectory).ProviderPath 'fake-qemu'
+    $binary = Join-Path (Resolve-Path -LiteralPath $OutputDirectory).ProviderPath 'qemu-system-fake'
     $messages = & $cc.Source '-O2' -o $binary $source 2>&1
     if ($LASTEXITCODE -ne 0) { throw "cc failed to build the fake QEMU (exit $LASTEXITCODE): $($messages -join [Environment]::NewLine)" }
     $binary
@@ -151,7 +154,7 @@ function Get-FakeQemuProcessId {
 
         if (-not $cmdline) { continue }
         $argv = $cmdline.Split([char] 0)
-        if (-not $argv[0].EndsWith('fake-qemu', [System.StringComparison]::Ordinal)) { continue }
+        if (-not $argv[0].EndsWith('qemu-system-fake', [System.StringComparison]::Ordinal)) { continue }
         $matchesRoot = $Root -and $cmdline.Contains("$Root/", [System.StringComparison]::Ordinal)
         $matchesBinary = $FakeQemu -and $argv[0] -eq $FakeQemu
         if (($matchesRoot -or $matchesBinary) -and (Test-ProcessAlive -Id $id)) { $id }
