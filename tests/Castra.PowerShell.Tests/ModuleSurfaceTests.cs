@@ -8,7 +8,8 @@ namespace Castra.PowerShell.Tests;
 /// <summary>
 /// The module as PowerShell loads it: exports, manifest, verbs, output types, ShouldProcess, parameter sets and
 /// completion, read from Get-Command / Test-ModuleManifest / CommandMetadata of the imported module rather than
-/// from the assembly's metadata or the C# source.
+/// from the assembly's metadata or the C# source. Nothing here needs MetadataLoadContext any more: every fact the old
+/// metadata checks read (attributes, parameter sets, output types, sealed classes) the loaded module shows as well.
 /// </summary>
 public sealed class ModuleSurfaceTests : IDisposable
 {

@@ -2,13 +2,6 @@ using Castra.PowerShell.Tests.Support;
 
 namespace Castra.PowerShell.Tests;
 
-/// <summary>Real guests run one at a time: TCG on two cores has no room for more.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class RealQemuGroup
-{
-    public const string Name = "Real QEMU";
-}
-
 /// <summary>The whole path in real PowerShell against a real QEMU: Start-CastraVm, then the pipeline into Stop-CastraVm.</summary>
 [Collection(RealQemuGroup.Name)]
 public sealed class RealQemuTests : IDisposable
