@@ -1,28 +1,37 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    Castra's build for machines with PowerShell (build.sh covers machines without it).
+    Castra's build in PowerShell. ./build.sh installs the pwsh that runs it (.tools/pwsh/pwsh) and calls it for the
+    steps below; any pwsh 7.4+ can run it directly too.
 .DESCRIPTION
     Build   : assemble out/Castra/ (Castra.dll, Castra.Core.dll, Castra.psd1 with the version from
               Directory.Build.props, Castra.Format.ps1xml, en-US/), importable with Import-Module ./out/Castra
-    Docs    : regenerate en-US/Castra.dll-Help.xml from docs/*.md with platyPS 0.14 (New-ExternalHelp)
-    Test    : Build, then dotnet test over the solution and Invoke-Pester ./tests/pester (Pester 5)
-    Package : Build, then out/Castra-<version>.zip
+    Docs    : regenerate en-US/Castra.dll-Help.xml and en-US/about_Castra.help.txt from docs/*.md
+              (scripts/MarkdownHelp.psm1); with -Check, write nothing and fail when the committed files are stale
+    Test    : Build, the help check, dotnet test over the solution, then the Pester suite
+    Pester  : the Pester suite (tests/pester) with Pester from .tools/modules (installed on first use); prints
+              "Pester: N passed, N failed, N skipped" and fails on any failed, skipped or not-run test
+    Package : Build, then out/Castra.<version>.nupkg (Compress-PSResource), installable with PSResourceGet
+    Shell   : Build, then a pwsh with the module imported from out/Castra
     Demo    : the main job (scripts/demo.sh: three real VMs stopped concurrently)
     Bench   : the fleet-shutdown benchmark (docs/performance.md), -BenchArguments passed on to bench/Castra.Bench
               (needs gcc and socat, which build.sh bench installs on Debian)
+    -NoBuild skips the Build step of Test, Pester, Package and Shell (build.sh passes it after building once).
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Docs', 'Test', 'Package', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Pester', 'Package', 'Shell', 'Demo', 'Bench')]
     [string] $Task = 'Build',
     [string] $Configuration = 'Release',
+    [switch] $Check,
+    [switch] $NoBuild,
     [string[]] $BenchArguments = @()
 )
 
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
 $out = Join-Path $PSScriptRoot 'out/Castra'
+$tools = Join-Path $PSScriptRoot '.tools'
 
 function Invoke-Native([string] $Command, [string[]] $Arguments) {
     & $Command @Arguments
@@ -34,10 +43,16 @@ function Get-CastraVersion {
         Where-Object { $_ } | Select-Object -First 1
 }
 
+function Get-PesterVersion {
+    # One place for it: tools/Pester.csproj, which downloads it.
+    ([xml](Get-Content -Raw (Join-Path $PSScriptRoot 'tools/Pester.csproj'))).Project.PropertyGroup.PesterVersion |
+        Where-Object { $_ } | Select-Object -First 1
+}
+
 function Invoke-Build {
-    Invoke-Native dotnet @('build', 'Castra.sln', '-c', $Configuration, '-nologo')
+    Invoke-Native dotnet @('build', 'Castra.sln', '-c', $Configuration, '-nologo', '-v', 'q')
     if (Test-Path $out) { Remove-Item -Recurse -Force $out }
-    Invoke-Native dotnet @('publish', 'src/Castra.PowerShell/Castra.PowerShell.csproj', '-c', $Configuration, '-o', $out, '-nologo')
+    Invoke-Native dotnet @('publish', 'src/Castra.PowerShell/Castra.PowerShell.csproj', '-c', $Configuration, '-o', $out, '-nologo', '-v', 'q')
     # Only what the module needs: no PowerShell reference assembly, no symbols.
     Get-ChildItem $out -File | Where-Object { $_.Name -notin 'Castra.dll', 'Castra.Core.dll', 'Castra.deps.json' } | Remove-Item -Force
     $version = Get-CastraVersion
@@ -49,25 +64,74 @@ function Invoke-Build {
     Write-Host "Built $out (version $version)"
 }
 
+function Assert-Built {
+    if (-not (Test-Path (Join-Path $out 'Castra.psd1'))) { throw "$out is not built: run ./build.ps1 -Task Build (or ./build.sh build) first." }
+}
+
+function Invoke-Docs([switch] $CheckOnly) {
+    Import-Module (Join-Path $PSScriptRoot 'scripts/MarkdownHelp.psm1') -Force
+    Update-MarkdownHelp -DocsPath (Join-Path $PSScriptRoot 'docs') -OutputPath (Join-Path $PSScriptRoot 'en-US') -Check:$CheckOnly
+    if ($CheckOnly) { Write-Host 'en-US/ is what docs/ generates.' }
+}
+
+function Invoke-PesterSuite {
+    $version = Get-PesterVersion
+    $modules = Join-Path $tools 'modules'
+    if (-not (Test-Path (Join-Path $modules "Pester/$version/Pester.psd1"))) {
+        Invoke-Native dotnet @('msbuild', 'tools/Pester.csproj', '-restore', '-t:InstallPester', '-v:q', '-nologo')
+    }
+    # This process and the pwsh processes the tests start find Pester (and nothing else new) there.
+    $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+    Import-Module Pester -RequiredVersion $version
+
+    $configuration = New-PesterConfiguration
+    $configuration.Run.Path = Join-Path $PSScriptRoot 'tests/pester'
+    $configuration.Run.PassThru = $true
+    $configuration.Output.Verbosity = 'Normal'
+    $result = Invoke-Pester -Configuration $configuration
+
+    # One line for build.sh to add to the xUnit counts; skipped or not-run tests count as failures of the suite.
+    Write-Host ('Pester: {0} passed, {1} failed, {2} skipped' -f $result.PassedCount, $result.FailedCount, ($result.SkippedCount + $result.NotRunCount))
+    $problems = @(
+        if ($result.FailedCount) { "$($result.FailedCount) failed" }
+        if ($result.FailedBlocksCount) { "$($result.FailedBlocksCount) block(s) failed in BeforeAll/AfterAll" }
+        if ($result.FailedContainersCount) { "$($result.FailedContainersCount) file(s) failed to run" }
+        if ($result.SkippedCount -or $result.NotRunCount) { "$($result.SkippedCount + $result.NotRunCount) skipped or not run" }
+        if ($result.TotalCount -eq 0) { 'no test ran' }
+    )
+    if ($problems) { throw "Pester: $($problems -join ', ')" }
+}
+
+function Invoke-Package {
+    Assert-Built
+    $destination = Join-Path $PSScriptRoot 'out'
+    $package = Join-Path $destination "Castra.$(Get-CastraVersion).nupkg"
+    if (Test-Path $package) { Remove-Item -Force $package }
+    Compress-PSResource -Path $out -DestinationPath $destination
+    if (-not (Test-Path $package)) { throw "Compress-PSResource did not write $package" }
+    Write-Host "Packaged $package"
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
-    'Docs' {
-        Import-Module platyPS -RequiredVersion 0.14.2 -ErrorAction Stop
-        New-ExternalHelp -Path (Get-ChildItem docs -Filter '*-Castra*.md').FullName -OutputPath en-US -Force | Out-Null
-        New-ExternalHelp -Path docs/about_Castra.md -OutputPath en-US -Force | Out-Null
-    }
+    'Docs' { Invoke-Docs -CheckOnly:$Check }
     'Test' {
-        Invoke-Build
+        if (-not $NoBuild) { Invoke-Build }
+        Invoke-Docs -CheckOnly
         Invoke-Native dotnet @('test', 'Castra.sln', '-c', $Configuration, '--no-build', '-nologo')
-        Import-Module Pester -MinimumVersion 5.0 -ErrorAction Stop
-        $result = Invoke-Pester -Path ./tests/pester -PassThru -Output Detailed
-        if ($result.FailedCount -gt 0) { throw "$($result.FailedCount) Pester test(s) failed" }
+        Invoke-PesterSuite
+    }
+    'Pester' {
+        if (-not $NoBuild) { Invoke-Build }
+        Invoke-PesterSuite
     }
     'Package' {
-        Invoke-Build
-        $zip = Join-Path $PSScriptRoot "out/Castra-$(Get-CastraVersion).zip"
-        Compress-Archive -Path $out -DestinationPath $zip -Force
-        Write-Host "Packaged $zip"
+        if (-not $NoBuild) { Invoke-Build }
+        Invoke-Package
+    }
+    'Shell' {
+        if (-not $NoBuild) { Invoke-Build }
+        & ([Environment]::ProcessPath) -NoExit -Command "Import-Module '$out'"
     }
     'Demo' {
         Invoke-Native dotnet @('build', 'Castra.sln', '-c', $Configuration, '-nologo')

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Castra's build for machines without PowerShell (build.ps1 is the same for machines with pwsh).
-#   ./build.sh setup   install what the build and the tests need (Debian packages; needs root or sudo)
-#   ./build.sh build   build everything (Release) and assemble the PowerShell module in out/Castra
-#   ./build.sh test    setup + build + the whole xUnit suite (what CI runs)
+# Castra's build on a fresh Debian machine with the .NET SDK; it installs everything else itself, PowerShell included.
+#   ./build.sh setup   install what the build and the tests need: Debian packages (root or sudo), the test guest,
+#                      pwsh 7.6.9 (.tools/pwsh) and Pester (.tools/modules); once, later runs reuse them
+#   ./build.sh build   setup + build everything (Release) and assemble the PowerShell module in out/Castra
+#   ./build.sh test    setup + build + the help check + the xUnit suites + the Pester suite (what CI runs)
+#   ./build.sh shell   setup + build + a pwsh with the module imported from out/Castra
 #   ./build.sh demo    setup + build + start three VMs and shut them down concurrently with the castra CLI
 #   ./build.sh bench [ARGS]   the fleet-shutdown benchmark (docs/performance.md); ARGS go to bench/Castra.Bench
+# The PowerShell steps are build.ps1's (./build.ps1 -Task Docs|Pester|Package|Shell), run by the pinned pwsh.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 CONFIG=${CONFIG:-Release}
-# gcc: the fake QEMU test fixture; python3: the help check (scripts/md2maml.py); socat: the benchmark's hand-written
-# shell baseline (bench/Castra.Bench/Baselines/shell-loop.sh); the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
-PACKAGES=(gcc libc6-dev util-linux python3 socat qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
+# The PowerShell the build and the tests run in: a dotnet tool in the repository (git-ignored), pinned (7.7 may want .NET 11).
+PWSH_VERSION=7.6.9
+PWSH=.tools/pwsh/pwsh
+# Pester's version lives in tools/Pester.csproj, which downloads it.
+PESTER_VERSION=$(sed -n 's|.*<PesterVersion>\(.*\)</PesterVersion>.*|\1|p' tools/Pester.csproj)
+# gcc: the fake QEMU test fixture; socat: the benchmark's hand-written shell baseline
+# (bench/Castra.Bench/Baselines/shell-loop.sh); the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
+PACKAGES=(gcc libc6-dev util-linux socat qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
 # What the benchmark alone needs (fake QEMU and its reaper are compiled with cc; baseline (a) uses socat).
 BENCH_PACKAGES=(gcc libc6-dev socat)
 
@@ -32,10 +40,29 @@ require_dotnet() {
   command -v dotnet >/dev/null || { echo "build.sh: the .NET SDK (8 or later) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 }
 
+# pwsh and Pester, installed into .tools/ the first time (a few seconds), reused afterwards.
+powershell_tools() {
+  if [ ! -x "$PWSH" ] || [ ! -d ".tools/pwsh/.store/powershell/$PWSH_VERSION" ]; then
+    rm -rf .tools/pwsh
+    echo "build.sh: installing PowerShell $PWSH_VERSION into .tools/pwsh"
+    dotnet tool install --tool-path .tools/pwsh PowerShell --version "$PWSH_VERSION" >/dev/null
+  fi
+  if [ ! -f ".tools/modules/Pester/$PESTER_VERSION/Pester.psd1" ]; then
+    echo "build.sh: installing Pester $PESTER_VERSION into .tools/modules"
+    dotnet msbuild tools/Pester.csproj -restore -t:InstallPester -v:q -nologo
+  fi
+}
+
+# Runs build.ps1 in the pinned pwsh.
+pwsh_build() {
+  "$PWSH" -NoProfile -NonInteractive -File build.ps1 "$@"
+}
+
 setup() {
   install_packages "${PACKAGES[@]}"
   tests/fixtures/guest/build.sh
   require_dotnet
+  powershell_tools
 }
 
 build() {
@@ -58,17 +85,27 @@ module() {
 test_all() {
   setup
   build
-  # The committed MAML must be what docs/*.md generate, and the docs must match the cmdlets' parameters.
-  python3 scripts/md2maml.py --check
+  # The committed help (en-US/) must be what docs/*.md generate; whether the docs match the cmdlets is a test.
+  pwsh_build -Task Docs -Check
   local log; log=$(mktemp)
   set +e
   dotnet test Castra.sln -c "$CONFIG" --no-build -nologo 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
+  pwsh_build -Task Pester -NoBuild 2>&1 | tee -a "$log"
+  local pester_rc=${PIPESTATUS[0]}
   set -e
-  # One closing line in the form CI runners recognise, summed over every test assembly.
-  awk '/(Passed|Failed)!  - /{gsub(",","");for(i=1;i<=NF;i++){if($i=="Failed:")f+=$(i+1);if($i=="Passed:")p+=$(i+1);if($i=="Skipped:")s+=$(i+1)}}END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
+  # One closing line in the form CI runners recognise, summed over every test assembly and the Pester suite.
+  awk '/(Passed|Failed)!  - /{gsub(",","");for(i=1;i<=NF;i++){if($i=="Failed:")f+=$(i+1);if($i=="Passed:")p+=$(i+1);if($i=="Skipped:")s+=$(i+1)}}
+       match($0,/Pester: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped/){split(substr($0,RSTART,RLENGTH),n,/[ ,]+/);p+=n[2];f+=n[4];s+=n[6]}
+       END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
   rm -f "$log"
-  return "$rc"
+  [ "$rc" -eq 0 ] && [ "$pester_rc" -eq 0 ]
+}
+
+shell() {
+  setup
+  build
+  exec "$PWSH" -NoExit -Command "Import-Module ./out/Castra"
 }
 
 demo() {
@@ -88,7 +125,8 @@ case "${1:-}" in
   setup) setup ;;
   build) setup; build ;;
   test) test_all ;;
+  shell) shell ;;
   demo) demo ;;
   bench) shift; bench "$@" ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
