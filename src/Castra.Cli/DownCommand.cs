@@ -89,7 +89,18 @@ internal static class DownCommand
 
             if (parse.GetValue(dryRun))
             {
-                return await PlanAsync(root, everything ? root.ListVmNames() : targets, options, parse.GetValue(json)).ConfigureAwait(false);
+                IReadOnlyList<string> planned;
+                try
+                {
+                    planned = everything ? root.ListVmNames() : targets;
+                }
+                catch (CastraException ex)
+                {
+                    await Console.Error.WriteLineAsync($"castra: error: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
+                    return ExitCodes.NotStopped;
+                }
+
+                return await PlanAsync(root, planned, options, parse.GetValue(json)).ConfigureAwait(false);
             }
 
             return await RunAsync(
@@ -159,6 +170,12 @@ internal static class DownCommand
             // Refused before anything started.
             await Console.Error.WriteLineAsync($"castra down: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
             return ExitCodes.DeadlineExceeded;
+        }
+        catch (CastraException ex)
+        {
+            // The call as a whole could not start (the VMs could not be listed): nothing was stopped.
+            await Console.Error.WriteLineAsync($"castra: error: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
+            return ExitCodes.NotStopped;
         }
 
         if (terminal.Token.IsCancellationRequested)

@@ -27,7 +27,17 @@ internal static class PsCommand
                 return ExitCodes.Usage;
             }
 
-            var vms = await VmInventory.ListAsync(root, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<VmInfo> vms;
+            try
+            {
+                vms = await VmInventory.ListAsync(root, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CastraException ex)
+            {
+                await Console.Error.WriteLineAsync($"castra: error: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
+                return ExitCodes.NotStopped;
+            }
+
             if (parse.GetValue(json))
             {
                 foreach (var vm in vms)

@@ -35,7 +35,17 @@ internal static class StatusCommand
                 return ExitCodes.Usage;
             }
 
-            var vms = requested.Length > 0 ? requested : root.ListVmNames();
+            IReadOnlyList<string> vms;
+            try
+            {
+                vms = requested.Length > 0 ? requested : root.ListVmNames();
+            }
+            catch (CastraException ex)
+            {
+                Console.Error.WriteLine($"castra: error: {ex.Message} [{ex.ErrorId}]");
+                return ExitCodes.NotStopped;
+            }
+
             var exit = ExitCodes.Success;
             foreach (var name in vms)
             {

@@ -63,6 +63,7 @@ public sealed class CliTests : IDisposable
         // Someone else holds the VM's lock without recording a shutdown: Castra refuses to act blindly.
         var vm = _root.Vm("locked");
         Directory.CreateDirectory(vm.Directory);
+        Directory.CreateDirectory(Path.GetDirectoryName(vm.LockFile)!);
         using var held = new FileStream(vm.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
 
         var (exit, _, stderr) = await CliRunner.RunAsync("down", "locked", "--home", _root.Path);

@@ -73,7 +73,14 @@ internal sealed class HookStageRunner
         _status.Update(d =>
         {
             d.RunningHooks = Join(d.RunningHooks, hook.Name);
-            (d.HookGroups ??= []).Add(new HookGroupRecord { Hook = hook.Name, ProcessGroup = child.GroupId, LeaderStartTime = child.StartTime, BootId = HostClock.BootId });
+            (d.HookGroups ??= []).Add(new HookGroupRecord
+            {
+                Hook = hook.Name,
+                ProcessGroup = child.GroupId,
+                LeaderStartTime = child.StartTime,
+                BootId = HostClock.BootId,
+                Session = ProcStat.TryRead(child.Pid)?.Session,
+            });
         });
 
     private static string Join(string? list, string name) => string.IsNullOrEmpty(list) ? name : $"{list}, {name}";

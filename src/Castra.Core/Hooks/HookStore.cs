@@ -26,7 +26,7 @@ public sealed class HookStore
         ArgumentNullException.ThrowIfNull(registration);
         var hook = HookValidation.Resolve(registration, Root.Path);
         using var dir = OpenRoot(create: true)!;
-        using var _ = FileLock.Acquire(dir, LockName);
+        using var _ = Locked(dir);
         var file = LoadForChange(dir);
         var existing = file.Hooks.FindIndex(h => SameKey(h, hook.Name, hook.VmName));
         if (existing >= 0 && !replace)
@@ -54,7 +54,7 @@ public sealed class HookStore
     public CleanupHook Unregister(string name, string? vmName = null)
     {
         using var dir = OpenRoot(create: false);
-        using var _ = dir is null ? null : FileLock.Acquire(dir, LockName);
+        using var _ = dir is null ? null : Locked(dir);
         var file = dir is null ? new HookFile() : LoadForChange(dir);
         var matches = file.Hooks.Where(h => h.Name == name && (vmName is null || h.VmName == vmName)).ToList();
         if (matches.Count == 0)
@@ -196,6 +196,32 @@ public sealed class HookStore
     private CastraException Unreadable(string message, Exception? inner) =>
         new(ErrorIds.InvalidHook, CastraErrorCategory.InvalidData, message, inner) { Target = Root.HooksFile };
 
-    private static void Save(StateDirectory dir, HookFile file) =>
-        dir.Replace(FileName, JsonSerializer.SerializeToUtf8Bytes(file, CastraIndentedJsonContext.Default.HookFile));
+    private void Save(StateDirectory dir, HookFile file)
+    {
+        try
+        {
+            dir.Replace(FileName, JsonSerializer.SerializeToUtf8Bytes(file, CastraIndentedJsonContext.Default.HookFile));
+        }
+        catch (IOException ex)
+        {
+            throw Failed(ex);
+        }
+    }
+
+    /// <summary>hooks.json.lock, taken like every state file (a link or another user's file is refused).</summary>
+    private FileLock Locked(StateDirectory dir)
+    {
+        try
+        {
+            return FileLock.Acquire(dir, LockName);
+        }
+        catch (IOException ex)
+        {
+            throw Failed(ex);
+        }
+    }
+
+    private CastraException Failed(IOException ex) => ex is UnsafeStateFileException
+        ? new CastraException(ErrorIds.UnsafeStateFile, CastraErrorCategory.PermissionDenied, ex.Message, ex) { Target = Root.HooksFile }
+        : new CastraException(ErrorIds.Unexpected, CastraErrorCategory.WriteError, ex.Message, ex) { Target = Root.HooksFile };
 }

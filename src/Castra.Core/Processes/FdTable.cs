@@ -14,6 +14,12 @@ internal static class FdTable
     public const int MaxFdsPerProcess = 65536;
     public const int MaxProcesses = 1 << 18;
 
+    /// <summary>
+    /// The wall-clock bound of one whole-/proc scan: a host with thousands of processes is scanned in well under a
+    /// second, and a VM owner who starts many processes holding many descriptors cannot stretch a shutdown with it.
+    /// </summary>
+    public static readonly TimeSpan ScanBudget = TimeSpan.FromSeconds(2);
+
     private static readonly EnumerationOptions Options = new()
     {
         IgnoreInaccessible = true,
@@ -66,6 +72,7 @@ internal static class FdTable
             return holders;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var visited = 0;
@@ -76,9 +83,9 @@ internal static class FdTable
                     continue;
                 }
 
-                if (++visited > MaxProcesses)
+                if (++visited > MaxProcesses || System.Diagnostics.Stopwatch.GetElapsedTime(started) > ScanBudget)
                 {
-                    break;
+                    break; // What was found so far is all there is: an unfound holder is an unproven one.
                 }
 
                 if (pid != Environment.ProcessId && Holds(pid, inodes))

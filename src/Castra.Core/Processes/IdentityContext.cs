@@ -15,14 +15,27 @@ internal sealed class IdentityContext
     /// or by the user running Castra): a file anyone else could have written would let them point Castra at any
     /// process whose start time they copied. A definition not read from the VM's directory is untrusted.
     /// </param>
-    public IdentityContext(VmPaths vm, VmDefinition? definition)
+    /// <param name="dir">The VM's open directory: qmp.sock is examined and reached through it (no path re-walked, no
+    /// 107-byte sun_path limit). Null only where no directory is open (tests of the proofs themselves).</param>
+    public IdentityContext(VmPaths vm, VmDefinition? definition, VmDirectory? dir = null)
     {
         Vm = vm;
         Definition = definition;
-        _listeners = new Lazy<ListenerSet?>(() => SocketListeners.Find(vm.QmpSocket), LazyThreadSafetyMode.None);
+        Dir = dir;
+        _listeners = new Lazy<ListenerSet?>(() => SocketListeners.Find(QmpNode, vm.QmpSocket), LazyThreadSafetyMode.None);
     }
 
     public VmPaths Vm { get; }
+
+    public VmDirectory? Dir { get; }
+
+    /// <summary>qmp.sock's file (lstat: a link is not a socket); null when there is no socket there.</summary>
+    public SocketNode? QmpNode => Dir is { } dir
+        ? dir.Files.Stat(VmDirectory.QmpSocketName) is { IsSocket: true } stat ? SocketNode.Of(stat) : null
+        : SocketNode.TryGet(Vm.QmpSocket);
+
+    /// <summary>The path connect(2) uses for qmp.sock: through the open directory when there is one.</summary>
+    public string QmpConnectPath => Dir?.SocketPath(VmDirectory.QmpSocketName) ?? Vm.QmpSocket;
 
     public VmDefinition? Definition { get; }
 

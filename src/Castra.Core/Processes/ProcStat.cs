@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Castra.Processes;
 
 /// <summary>What /proc says about a process: its state letter, start time, name and process group.</summary>
-internal sealed record ProcStat(int Pid, char State, ulong StartTime, string Comm, int ProcessGroup = 0)
+internal sealed record ProcStat(int Pid, char State, ulong StartTime, string Comm, int ProcessGroup = 0, int Session = 0)
 {
     /// <summary>Exited but not yet reaped (Z) or being reaped (X): the process is gone, whatever kill(pid,0) says.</summary>
     public bool IsDead => State is 'Z' or 'X';
@@ -30,15 +30,16 @@ internal sealed record ProcStat(int Pid, char State, ulong StartTime, string Com
         var fields = text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
         // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-        // fields[2] is field 5 (pgrp).
+        // fields[2] is field 5 (pgrp), fields[3] field 6 (session).
         if (fields.Length < 20 || fields[0].Length != 1
             || !ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
-            || !int.TryParse(fields[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pgrp))
+            || !int.TryParse(fields[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pgrp)
+            || !int.TryParse(fields[3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var session))
         {
             return null;
         }
 
-        return new ProcStat(pid, fields[0][0], start, comm, pgrp);
+        return new ProcStat(pid, fields[0][0], start, comm, pgrp, session);
     }
 
     public static string? TryReadCwd(int pid)

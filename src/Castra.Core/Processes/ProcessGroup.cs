@@ -18,7 +18,8 @@ internal static class ProcessGroup
     /// belongs to someone else: a process holds the number as its PID but is not the leader that was started
     /// (<paramref name="leaderStartTime"/>). Members started before the leader cannot be ours and are left out.
     /// </summary>
-    public static IReadOnlyList<ProcStat> Members(int groupId, ulong? leaderStartTime)
+    /// <param name="belongs">A further test each member must pass (a takeover's: the recorded session, started in time).</param>
+    public static IReadOnlyList<ProcStat> Members(int groupId, ulong? leaderStartTime, Func<ProcStat, bool>? belongs = null)
     {
         var members = new List<ProcStat>();
         foreach (var directory in EnumerateProc())
@@ -42,7 +43,10 @@ internal static class ProcessGroup
                 }
             }
 
-            members.Add(stat);
+            if (belongs is null || belongs(stat))
+            {
+                members.Add(stat);
+            }
         }
 
         return members;
@@ -52,10 +56,10 @@ internal static class ProcessGroup
     /// Sends <paramref name="signal"/> to every live member. Each is opened as a pidfd after the scan and its start
     /// time checked again, so a PID recycled in between is skipped. Returns how many were signalled.
     /// </summary>
-    public static int Signal(int groupId, ulong? leaderStartTime, int signal)
+    public static int Signal(int groupId, ulong? leaderStartTime, int signal, Func<ProcStat, bool>? belongs = null)
     {
         var sent = 0;
-        foreach (var member in Members(groupId, leaderStartTime))
+        foreach (var member in Members(groupId, leaderStartTime, belongs))
         {
             using var process = TrackedProcess.Open(member.Pid);
             if (process is null || process.StartTime != member.StartTime)
@@ -73,10 +77,10 @@ internal static class ProcessGroup
     }
 
     /// <summary>True when the group had no live member left within <paramref name="bound"/>.</summary>
-    public static async Task<bool> WaitUntilEmptyAsync(int groupId, ulong? leaderStartTime, TimeSpan bound, CancellationToken cancellationToken)
+    public static async Task<bool> WaitUntilEmptyAsync(int groupId, ulong? leaderStartTime, TimeSpan bound, CancellationToken cancellationToken, Func<ProcStat, bool>? belongs = null)
     {
         var started = Stopwatch.GetTimestamp();
-        while (Members(groupId, leaderStartTime).Count > 0)
+        while (Members(groupId, leaderStartTime, belongs).Count > 0)
         {
             var left = bound - Stopwatch.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)

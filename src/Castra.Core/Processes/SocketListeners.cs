@@ -14,9 +14,12 @@ internal static class SocketListeners
     /// The listeners bound to <paramref name="socketPath"/>; an empty set when the path is not a socket (missing,
     /// a regular file, a symlink) or nothing listens on it; null when the kernel could not be asked.
     /// </summary>
-    public static ListenerSet? Find(string socketPath)
+    public static ListenerSet? Find(string socketPath) => Find(SocketNode.TryGet(socketPath), socketPath);
+
+    /// <summary>As <see cref="Find(string)"/>, for a socket file already examined (<paramref name="node"/> null: none there).</summary>
+    public static ListenerSet? Find(SocketNode? socket, string socketPath)
     {
-        if (SocketNode.TryGet(socketPath) is not { } node)
+        if (socket is not { } node)
         {
             return new ListenerSet(new HashSet<ulong>(), "lstat");
         }

@@ -23,7 +23,11 @@ internal readonly record struct SocketNode(uint DeviceMajor, uint DeviceMinor, u
             return null;
         }
 
-        // FileStat.Device packs statx's major (high 32 bits) and minor (low 32 bits).
-        return new SocketNode((uint)(stat.Device >> 32), (uint)stat.Device, stat.Inode);
+        return Of(stat);
     }
+
+    /// <summary>The node of a socket already examined (e.g. through a directory descriptor).</summary>
+    public static SocketNode Of(Libc.FileStat stat) =>
+        // FileStat.Device packs statx's major (high 32 bits) and minor (low 32 bits).
+        new((uint)(stat.Device >> 32), (uint)stat.Device, stat.Inode);
 }

@@ -35,13 +35,13 @@ internal static class SocketServer
     private static async Task<ServedBy> FindUncheckedAsync(IdentityContext context, bool usePidfd, CancellationToken cancellationToken)
     {
         var path = context.Vm.QmpSocket;
-        if (SocketNode.TryGet(path) is null)
+        if (context.QmpNode is null)
         {
             // Missing, or not a socket: a symlink named qmp.sock is never followed to somebody else's socket.
             return new ServedBy(null, null, null, $"no socket at {path}");
         }
 
-        var peer = await SocketPeer.ConnectAsync(path, usePidfd, ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        var peer = await SocketPeer.ConnectAsync(context.QmpConnectPath, usePidfd, ConnectTimeout, cancellationToken).ConfigureAwait(false);
         if (peer is null)
         {
             return new ServedBy(null, null, null, $"nothing accepts connections on {path}");

@@ -47,7 +47,7 @@ internal sealed class GuestAgentClient : IAsyncDisposable
             throw new QmpException(QmpErrorKind.SocketMissing, $"no guest agent socket at {socketPath}");
         }
 
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var socket = SocketSteps.NewUnixSocket();
         var client = new GuestAgentClient(socket);
         try
         {

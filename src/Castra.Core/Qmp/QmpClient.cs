@@ -79,7 +79,7 @@ public sealed class QmpClient : IAsyncDisposable
             throw new QmpException(QmpErrorKind.SocketMissing, $"no socket at {socketPath}");
         }
 
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var socket = SocketSteps.NewUnixSocket();
         var client = new QmpClient(socket, socketPath);
         try
         {

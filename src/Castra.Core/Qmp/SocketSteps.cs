@@ -34,6 +34,19 @@ internal static class SocketSteps
     public static TimeSpan Clamp(TimeSpan timeout) =>
         timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout > MaxBound ? MaxBound : timeout;
 
+    /// <summary>A new Unix stream socket; creating one can fail too (out of descriptors), and that is a QmpException like the rest.</summary>
+    public static Socket NewUnixSocket()
+    {
+        try
+        {
+            return new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        }
+        catch (SocketException ex)
+        {
+            throw Classify(ex);
+        }
+    }
+
     public static QmpException Classify(SocketException ex) => ex.SocketErrorCode switch
     {
         SocketError.ConnectionRefused or SocketError.ConnectionReset =>

@@ -63,10 +63,21 @@ internal static partial class SessionStore
         return sessions.OrderBy(s => s.StartedAt).ThenBy(s => s.RunId, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// For listings and plans: a VM whose directory or sessions/ is refused (a link, another user's) shows no sessions
+    /// rather than failing the whole listing; a shutdown, which reads through <see cref="ReadAll(VmDirectory)"/>, warns.
+    /// </summary>
     public static IReadOnlyList<VmSession> ReadAll(VmPaths vm)
     {
-        using var dir = VmDirectory.TryOpen(vm);
-        return dir is null ? [] : ReadAll(dir);
+        try
+        {
+            using var dir = VmDirectory.TryOpen(vm);
+            return dir is null ? [] : ReadAll(dir);
+        }
+        catch (IOException)
+        {
+            return [];
+        }
     }
 
     /// <summary>Read-modify-write under the sessions lock; null when the record is gone.</summary>

@@ -34,9 +34,11 @@ internal static class LeftoverFiles
     public static void RemoveEphemeralOverlay(VmDirectory vm, VmDefinition? definition)
     {
         if (definition is { OwnerTrusted: true, EphemeralOverlay: { } overlay }
+            && !overlay.Contains('\0', StringComparison.Ordinal) && Path.IsPathFullyQualified(overlay)
+            && Path.GetFileName(overlay) is { Length: > 0 } name && name is not ("." or "..")
             && Path.GetDirectoryName(Path.GetFullPath(overlay)) == vm.Paths.Directory)
         {
-            TryDelete(vm, Path.GetFileName(overlay));
+            TryDelete(vm, name);
         }
     }
 

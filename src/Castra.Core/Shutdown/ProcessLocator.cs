@@ -21,7 +21,7 @@ internal static class ProcessLocator
     public static async Task<LocatedProcess> LocateAsync(VmDirectory dir, VmDefinition? definition, bool usePidfd, CancellationToken cancellationToken)
     {
         var vm = dir.Paths;
-        var context = new IdentityContext(vm, definition);
+        var context = new IdentityContext(vm, definition, dir);
         var pidFile = PidFile.Read(dir);
         if (!pidFile.Exists)
         {
@@ -49,27 +49,18 @@ internal static class ProcessLocator
         }
 
         var process = TrackedProcess.Open(pid, usePidfd);
-        if (process is null)
+        var identity = process is null
+            ? new IdentityResult(IdentityVerdict.Exited, $"QEMU (PID {pid}) is no longer running")
+            : ProcessIdentity.Verify(process, context);
+        if (identity.Verdict == IdentityVerdict.Verified)
         {
-            return new LocatedProcess(IdentityVerdict.Exited, null, pid, $"QEMU (PID {pid}) is no longer running");
-        }
-
-        var identity = ProcessIdentity.Verify(process, context);
-        if (identity.Verdict is IdentityVerdict.Verified or IdentityVerdict.Exited)
-        {
-            if (identity.Verdict == IdentityVerdict.Exited)
-            {
-                process.Dispose();
-                process = null;
-            }
-
             return new LocatedProcess(identity.Verdict, process, pid, identity.Detail);
         }
 
-        process.Dispose();
+        process?.Dispose();
 
-        // The pidfile is stale or disputed, but the VM may still run under another PID (pidfile overwritten, QEMU
-        // restarted by hand): a QEMU proven to serve the VM's own qmp.sock is its QEMU.
+        // The pidfile's process has exited, is stale or disputed, but the VM may still run under another PID (pidfile
+        // overwritten, QEMU restarted by hand without -pidfile): a QEMU proven to serve the VM's own qmp.sock is its QEMU.
         var server = await SocketServer.FindAsync(context, usePidfd, cancellationToken).ConfigureAwait(false);
         switch (server.Verdict)
         {
@@ -88,6 +79,7 @@ internal static class ProcessLocator
             return new LocatedProcess(IdentityVerdict.Disputed, null, pid, $"identity disputed (the pidfile names PID {pid}): {identity.Detail}{socket}");
         }
 
-        return new LocatedProcess(IdentityVerdict.NotOurs, null, pid, identity.Detail);
+        // The pidfile's QEMU has exited and nothing else serves the VM's socket: the VM is down.
+        return new LocatedProcess(identity.Verdict, null, pid, identity.Detail);
     }
 }

@@ -70,7 +70,18 @@ public sealed class ShutdownEngine
         var results = new List<VmShutdownResult>();
         for (var round = 0; ; round++)
         {
-            var names = Root.ListVmNames().Where(n => !seen.Contains(n)).ToList();
+            List<string> names;
+            try
+            {
+                names = Root.ListVmNames().Where(n => !seen.Contains(n)).ToList();
+            }
+            catch (CastraException ex) when (round > 0)
+            {
+                // The VMs of the earlier rounds were stopped and are reported; only the look for newcomers failed.
+                observer.OnDiagnostic(new ShutdownDiagnostic(Root.Path, DiagnosticSeverity.Error, ex.ErrorId, ex.Category, ex.Message));
+                return results;
+            }
+
             if (names.Count == 0 || cancellationToken.IsCancellationRequested)
             {
                 return results;

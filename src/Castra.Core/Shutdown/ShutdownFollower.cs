@@ -81,15 +81,7 @@ internal static class ShutdownFollower
         var vm = dir.Paths;
         var reader = new JournalReader(dir, status.JournalOffset);
         using var changed = new SemaphoreSlim(0, 1);
-        using var watcher = new FileSystemWatcher(vm.Directory)
-        {
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName,
-        };
-        FileSystemEventHandler onChange = (_, _) => Signal(changed);
-        watcher.Changed += onChange;
-        watcher.Created += onChange;
-        watcher.Renamed += (_, _) => Signal(changed);
-        watcher.EnableRaisingEvents = true;
+        using var watcher = Watch(vm.Directory, changed);
 
         // The owner's own worst case bounds the follow even if its status file is never updated again.
         var hardLimit = status.StartedAt + ShutdownTimeouts.MaxFollow;
@@ -179,6 +171,31 @@ internal static class ShutdownFollower
     {
         var outcome = Enum.TryParse<ShutdownOutcome>(complete.Outcome, out var parsed) ? parsed : ShutdownOutcome.Failed;
         return new VmShutdownResult(vm.Name, outcome, complete.Changed ?? false, complete.TotalMs ?? 0, null, complete.Detail);
+    }
+
+    /// <summary>
+    /// Change notification for the VM's directory, to follow promptly; null when inotify is not available (the
+    /// per-user limit of 128 instances is shared by all of root's processes, and a second --all over a large fleet
+    /// reaches it): the follow then relies on the periodic re-check alone.
+    /// </summary>
+    private static FileSystemWatcher? Watch(string directory, SemaphoreSlim changed)
+    {
+        FileSystemWatcher? watcher = null;
+        try
+        {
+            watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName };
+            FileSystemEventHandler onChange = (_, _) => Signal(changed);
+            watcher.Changed += onChange;
+            watcher.Created += onChange;
+            watcher.Renamed += (_, _) => Signal(changed);
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
+        {
+            watcher?.Dispose();
+            return null;
+        }
     }
 
     private static void Signal(SemaphoreSlim semaphore)

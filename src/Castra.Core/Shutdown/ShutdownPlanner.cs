@@ -64,7 +64,26 @@ public sealed class ShutdownPlanner
         }
     }
 
+    /// <summary>One VM's plan; one VM that cannot be examined (a refused directory, a damaged file) never fails the others'.</summary>
     private async Task<VmShutdownPlan> PlanOneAsync(string name, ShutdownOptions options, TimeSpan? deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PlanOneUncheckedAsync(name, options, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or CastraException or InvalidDataException)
+        {
+            return new VmShutdownPlan
+            {
+                VmName = name,
+                State = nameof(VmState.Unknown),
+                Steps = "none",
+                Detail = $"cannot be planned: {ex.Message}; a shutdown would report it and fail for this VM only",
+            };
+        }
+    }
+
+    private async Task<VmShutdownPlan> PlanOneUncheckedAsync(string name, ShutdownOptions options, TimeSpan? deadline, CancellationToken cancellationToken)
     {
         VmPaths vm;
         try

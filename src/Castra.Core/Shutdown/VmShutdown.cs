@@ -340,7 +340,7 @@ internal sealed class VmShutdown
                 return;
             }
 
-            foreach (var ended in await InterruptedHooks.EndAsync(_takeover, cancellationToken).ConfigureAwait(false))
+            foreach (var ended in await InterruptedHooks.EndAsync(_takeover, Dir, cancellationToken).ConfigureAwait(false))
             {
                 _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.ShutdownInterruptedTakeover, CastraErrorCategory.ResourceUnavailable,
                     $"{Vm.Name}: ended {ended}, left running when that shutdown was interrupted");
@@ -350,7 +350,19 @@ internal sealed class VmShutdown
         /// <summary>Castra's own first step: interrupt the VM's guest sessions (no events when there are none).</summary>
         private async Task DrainSessionsAsync(CancellationToken cancellationToken)
         {
-            var sessions = SessionDrainer.Reconcile(Dir);
+            IReadOnlyList<VmSession> sessions;
+            try
+            {
+                sessions = SessionDrainer.Reconcile(Dir);
+            }
+            catch (IOException ex)
+            {
+                // sessions/ refused (a link, another user's directory): its records prove nothing, so nothing is signalled.
+                _owner.Diagnose(DiagnosticSeverity.Warning, ex is UnsafeStateFileException ? ErrorIds.UnsafeStateFile : ErrorIds.Unexpected, CastraErrorCategory.PermissionDenied,
+                    $"{Vm.Name}: {ex.Message}; its guest sessions are not drained");
+                return;
+            }
+
             if (sessions.Count == 0)
             {
                 return;

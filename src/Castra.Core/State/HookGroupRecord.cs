@@ -16,4 +16,7 @@ public sealed class HookGroupRecord
     public ulong? LeaderStartTime { get; set; }
 
     public string? BootId { get; set; }
+
+    /// <summary>The leader's session id (the orchestrator's session): members of another session are never the hook's.</summary>
+    public int? Session { get; set; }
 }

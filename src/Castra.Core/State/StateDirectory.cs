@@ -30,6 +30,7 @@ internal sealed class StateDirectory : IDisposable
         _handle = handle;
         Path = path;
         Owner = stat.Uid;
+        Mode = stat.Mode & 0xFFF;
     }
 
     /// <summary>For messages; never reopened by this path.</summary>
@@ -38,6 +39,30 @@ internal sealed class StateDirectory : IDisposable
     public uint Owner { get; }
 
     public bool OwnerTrusted => FileTrust.IsTrusted(Owner);
+
+    /// <summary>Permission bits (rwx for user, group, others; setuid, setgid, sticky).</summary>
+    public int Mode { get; }
+
+    /// <summary>
+    /// For the directories everything else rests on (the state root, vms/, locks/): owned by root or the caller and
+    /// writable by no one else, or anyone could rename a VM's directory or lock away and put their own in its place.
+    /// </summary>
+    /// <exception cref="UnsafeStateFileException">Not so.</exception>
+    public StateDirectory RequireControlled()
+    {
+        if (!OwnerTrusted)
+        {
+            throw new UnsafeStateFileException(Path, FileTrust.Untrusted(Owner));
+        }
+
+        if ((Mode & 0x12) != 0)
+        {
+            throw new UnsafeStateFileException(Path, string.Create(CultureInfo.InvariantCulture,
+                $"is writable by its group or by everyone (mode {Convert.ToString(Mode & 0x1FF, 8)}): refused, since anyone who can write there could replace what Castra keeps in it (chmod go-w it)"));
+        }
+
+        return this;
+    }
 
     /// <summary>The descriptor, for *at(2) calls of collaborators (valid while this object lives).</summary>
     public int Descriptor => (int)_handle.DangerousGetHandle();
@@ -48,9 +73,16 @@ internal sealed class StateDirectory : IDisposable
     /// </summary>
     public static StateDirectory? OpenPath(string path, bool create)
     {
-        if (create)
+        if (create && !Directory.Exists(path))
         {
-            Directory.CreateDirectory(path);
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(path);
+            }
+            else
+            {
+                Directory.CreateDirectory(path, (UnixFileMode)SharedDirectoryMode);
+            }
         }
 
         var fd = Libc.open(path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
@@ -166,7 +198,7 @@ internal sealed class StateDirectory : IDisposable
             Array.Resize(ref buffer, (int)Math.Min((long)maxBytes + 1, buffer.Length * 2L));
         }
 
-        return new StateFileContent(buffer.AsSpan(0, total).ToArray(), stat.Uid);
+        return new StateFileContent(buffer.AsSpan(0, total).ToArray(), stat.Uid, stat.Nlink);
     }
 
     /// <summary>A read-only handle on a regular file (null when missing); <paramref name="stat"/> describes it.</summary>
@@ -350,10 +382,12 @@ internal sealed class StateDirectory : IDisposable
             throw new UnsafeStateFileException(PathOf(name), FileTrust.Untrusted(stat.Uid));
         }
 
-        if (forWriting && stat.Nlink > 1)
+        // A second name could be anywhere on the file system: never written through, and never believed (a hard link
+        // of another VM's root-owned vm.json would otherwise lend it that VM's identity proof).
+        if ((forWriting || requireTrustedOwner) && stat.Nlink > 1)
         {
             throw new UnsafeStateFileException(PathOf(name), string.Create(CultureInfo.InvariantCulture,
-                $"has {stat.Nlink} hard links: Castra does not write to a file that is also reachable elsewhere; remove it"));
+                $"has {stat.Nlink} hard links: Castra neither writes nor believes a file that is also reachable elsewhere; remove it"));
         }
 
         return stat;

@@ -55,24 +55,46 @@ public sealed class StateRoot
     /// Names of the VM directories present, sorted ordinally; entries that are not valid names, or neither a
     /// directory nor a link, are skipped. A link is listed so that opening it reports the refusal (it is never followed).
     /// </summary>
+    /// <exception cref="CastraException">CastraUnsafeStateFile: the state root or vms/ is refused (a link, a file) or unreadable.</exception>
     public IReadOnlyList<string> ListVmNames()
     {
-        using var root = StateDirectory.OpenPath(Path, create: false);
-        using var vms = root?.OpenSubdirectory("vms", create: false);
-        if (vms is null)
+        try
         {
-            return [];
-        }
+            using var root = StateDirectory.OpenPath(Path, create: false)?.RequireControlled();
+            using var vms = root?.OpenSubdirectory("vms", create: false)?.RequireControlled();
+            if (vms is null)
+            {
+                return [];
+            }
 
-        var names = vms.ListNames()
-            .Where(name => VmName.IsValid(name) && vms.Stat(name) is { } stat && (stat.IsDirectory || stat.IsLink))
-            .ToList();
-        names.Sort(StringComparer.Ordinal);
-        return names;
+            var names = vms.ListNames()
+                .Where(name => VmName.IsValid(name) && vms.Stat(name) is { } stat && (stat.IsDirectory || stat.IsLink))
+                .ToList();
+            names.Sort(StringComparer.Ordinal);
+            return names;
+        }
+        catch (IOException ex)
+        {
+            throw new CastraException(ErrorIds.UnsafeStateFile, CastraErrorCategory.PermissionDenied,
+                $"The VMs under {Path} cannot be listed: {ex.Message}", ex) { Target = Path };
+        }
     }
 
     /// <summary>The state root's own directory, opened (and created when asked) for hooks.json and audit.ndjson.</summary>
-    internal StateDirectory? Open(bool create) => StateDirectory.OpenPath(Path, create);
+    /// <exception cref="UnsafeStateFileException">Not owned by root or the caller, or writable by others.</exception>
+    internal StateDirectory? Open(bool create)
+    {
+        var dir = StateDirectory.OpenPath(Path, create);
+        try
+        {
+            return dir?.RequireControlled();
+        }
+        catch
+        {
+            dir?.Dispose();
+            throw;
+        }
+    }
 
     public override string ToString() => Path;
 

@@ -25,8 +25,9 @@ public static class VmDefinitionStore
 
     /// <summary>
     /// Null when the VM has no vm.json. Any owner's file is read (a bring-your-own VM's owner sets its timeouts), but
-    /// only one owned by root or the caller is marked <see cref="VmDefinition.OwnerTrusted"/>: only that one can
-    /// prove a process's identity or name a file Castra deletes.
+    /// only one owned by root or the caller, with a single link, in a VM directory owned by root or the caller, is
+    /// marked <see cref="VmDefinition.OwnerTrusted"/>: only that one can prove a process's identity or name a file
+    /// Castra deletes.
     /// </summary>
     /// <exception cref="CastraException">ErrorId CastraVmDefinitionInvalid: the file exists but cannot be used.</exception>
     internal static VmDefinition? TryRead(VmDirectory vm)
@@ -58,7 +59,8 @@ public static class VmDefinitionStore
                 throw new JsonException("BootId is longer than a boot id");
             }
 
-            definition.OwnerTrusted = content.OwnerTrusted;
+            // In a directory someone else owns, they could have put any root-owned file there under this name.
+            definition.OwnerTrusted = content.OwnerTrusted && vm.Files.OwnerTrusted;
             return definition;
         }
         catch (Exception ex) when (ex is JsonException or ArgumentOutOfRangeException)

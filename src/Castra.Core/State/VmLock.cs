@@ -4,7 +4,8 @@ using Microsoft.Win32.SafeHandles;
 namespace Castra.State;
 
 /// <summary>
-/// The per-VM orchestration lock: an exclusive, non-blocking flock(2) on <c>vms/&lt;name&gt;/lock</c>. The kernel
+/// The per-VM orchestration lock: an exclusive, non-blocking flock(2) on <c>locks/&lt;name&gt;</c> at the state root
+/// (a directory only root or the caller can change, unlike a VM's own directory). The kernel
 /// drops it when the holder exits, however it exits, which is what lets the next caller take over from an owner
 /// that died. Held per open file description, so two callers in one process exclude each other too.
 /// </summary>
@@ -20,7 +21,12 @@ internal sealed class VmLock : IDisposable
     /// <exception cref="IOException">The lock file is unsafe (<see cref="UnsafeStateFileException"/>) or cannot be opened.</exception>
     public static VmLock? TryAcquire(VmDirectory vm)
     {
-        var handle = vm.Files.OpenForWriting(VmDirectory.LockName, StateDirectory.WriteMode.Keep);
+        SafeFileHandle handle;
+        using (var locks = vm.OpenLocks())
+        {
+            handle = locks.OpenForWriting(vm.Name, StateDirectory.WriteMode.Keep);
+        }
+
         while (Libc.flock((int)handle.DangerousGetHandle(), Libc.LOCK_EX | Libc.LOCK_NB) != 0)
         {
             var errno = Libc.LastError;

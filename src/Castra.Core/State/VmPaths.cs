@@ -40,8 +40,8 @@ public sealed class VmPaths
     /// <summary>Append-only event journal, one JSON event per line.</summary>
     public string Journal => Path.Combine(Directory, "events.ndjson");
 
-    /// <summary>flock(2)ed exclusively by the process orchestrating a shutdown.</summary>
-    public string LockFile => Path.Combine(Directory, "lock");
+    /// <summary>flock(2)ed exclusively by the process orchestrating a shutdown (or starting the VM): <c>&lt;root&gt;/locks/&lt;name&gt;</c>.</summary>
+    public string LockFile => Path.Combine(Root.Path, VmDirectory.LocksDirectoryName, Name);
 
     public bool Exists => System.IO.Directory.Exists(Directory);
 

@@ -97,6 +97,7 @@ public sealed class StateFileTests : IDisposable
     {
         var vm = _root.Launch("web");
         var victim = Victim("lock-victim");
+        Directory.CreateDirectory(Path.GetDirectoryName(vm.Paths.LockFile)!);
         File.CreateSymbolicLink(vm.Paths.LockFile, victim);
 
         var (observer, result) = await StopAsync("web");
@@ -183,6 +184,7 @@ public sealed class StateFileTests : IDisposable
     public async Task Castra_files_owned_by_another_user_are_refused()
     {
         var locked = _root.Launch("locked");
+        Directory.CreateDirectory(Path.GetDirectoryName(locked.Paths.LockFile)!);
         File.WriteAllText(locked.Paths.LockFile, "");
         OtherUser.Own(locked.Paths.LockFile);
         var hooked = _root.Launch("hooked");
@@ -240,6 +242,36 @@ public sealed class StateFileTests : IDisposable
             ProcessStartTime = Castra.Processes.ProcStat.TryRead(pid)!.StartTime,
             BootId = Castra.Processes.HostClock.BootId,
         }, Castra.Serialization.CastraJsonContext.Default.VmSession));
+
+    [Theory]
+    [InlineData("root-writable")]
+    [InlineData("vms-writable")]
+    [InlineData("vms-foreign")]
+    public async Task A_state_root_or_vms_others_can_change_is_refused_before_anything_is_sent(string how)
+    {
+        var vm = _root.Launch("web");
+        switch (how)
+        {
+            case "root-writable":
+                File.SetUnixFileMode(_root.Path, (UnixFileMode)0x1FF); // 0777
+                break;
+            case "vms-writable":
+                File.SetUnixFileMode(_root.Root.VmsDirectory, (UnixFileMode)0x1F8); // 0770
+                break;
+            default:
+                OtherUser.Own(_root.Root.VmsDirectory);
+                break;
+        }
+
+        var (observer, result) = await StopAsync("web");
+
+        Assert.Equal((ShutdownOutcome.Failed, ErrorIds.UnsafeStateFile), (result.Outcome, result.ErrorId));
+        Assert.True(vm.IsAlive);
+        Assert.Equal(0, vm.Count("cmd:system_powerdown"));
+        Assert.Contains(observer.Diagnostics, d => d.ErrorId == ErrorIds.UnsafeStateFile);
+        var listing = Assert.Throws<CastraException>(() => _root.Root.ListVmNames());
+        Assert.Equal(ErrorIds.UnsafeStateFile, listing.ErrorId);
+    }
 
     [Fact]
     public async Task A_vm_json_written_by_another_user_does_not_make_Castra_delete_what_it_names()
@@ -447,6 +479,8 @@ public sealed class StateFileTests : IDisposable
         AssertPrivate(vm.Paths.Journal, rw);
         AssertPrivate(vm.Paths.Status, rw);
         AssertPrivate(vm.Paths.LockFile, rw);
+        AssertPrivate(Path.GetDirectoryName(vm.Paths.LockFile)!, rwx);
+        Assert.False(File.Exists(Path.Combine(vm.Paths.Directory, "lock")), "the lock lives outside the VM's directory, where its owner cannot rename it");
         AssertPrivate(_root.Root.HooksFile, rw);
         AssertPrivate(_root.Root.AuditFile, rw);
         AssertPrivate(Path.Combine(vm.Paths.Directory, "hooks"), rwx);
@@ -504,22 +538,97 @@ public sealed class StateFileTests : IDisposable
     public async Task A_takeover_ends_the_hook_group_the_interrupted_run_left_running()
     {
         var vm = _root.Launch("web");
-        using var leftover = Process.Start("setsid", ["sleep", "60"]);
-        using var unrelated = Process.Start("setsid", ["sleep", "60"]);
+        var leftover = HookLikeGroup();
+        var unrelated = HookLikeGroup();
         using var deadOwner = Process.Start("true");
         deadOwner.WaitForExit();
-        await Task.Delay(100); // setsid has exec'd sleep
-        var leftoverStart = Castra.Processes.ProcStat.TryRead(leftover.Id)!.StartTime;
-        WriteInterruptedStatus(vm.Paths, deadOwner.Id, new HookGroupRecord { Hook = "export", ProcessGroup = leftover.Id, LeaderStartTime = leftoverStart, BootId = Castra.Processes.HostClock.BootId },
-            new HookGroupRecord { Hook = "stale", ProcessGroup = unrelated.Id, LeaderStartTime = leftoverStart - 1, BootId = Castra.Processes.HostClock.BootId });
+        var stale = Record("stale", unrelated);
+        stale.LeaderStartTime -= 1; // not the process that leads that group now
+        WriteInterruptedStatus(vm.Paths, deadOwner.Id, DateTimeOffset.UtcNow, Record("export", leftover), stale);
 
         var (observer, result) = await StopAsync("web");
 
         Assert.Equal(ShutdownOutcome.Graceful, result.Outcome);
-        Assert.True(leftover.WaitForExit(5000), "the hook the interrupted run left running was ended");
-        Assert.False(unrelated.HasExited, "a group whose leader is not the recorded process is never signalled");
+        Assert.True(WaitGone(leftover.Id), "the hook the interrupted run left running was ended");
+        Assert.False(WaitGone(unrelated.Id, 500), "a group whose leader is not the recorded process is never signalled");
         Assert.Contains(observer.Diagnostics, d => d.ErrorId == ErrorIds.ShutdownInterruptedTakeover && d.Message.Contains("hook 'export'", StringComparison.Ordinal));
         unrelated.Kill();
+    }
+
+    [Fact]
+    public async Task A_takeover_never_signals_processes_that_took_over_a_dead_hook_groups_number()
+    {
+        var vm = _root.Launch("web");
+        var hook = HookLikeGroup();
+        var recorded = Record("export", hook);
+        using var deadOwner = Process.Start("true");
+        deadOwner.WaitForExit();
+        hook.Kill();
+        Assert.True(WaitGone(hook.Id));
+        await Task.Delay(1500); // past the recorded status update, by more than /proc's start-time resolution
+
+        // Someone else's daemon now has the group's number, its leader already gone (setsid sh -c 'sleep & exit').
+        var squatter = StartAtPid(hook.Id, "setsid", "sh", "-c", "sleep 60 & exit");
+        WriteInterruptedStatus(vm.Paths, deadOwner.Id, DateTimeOffset.UtcNow.AddSeconds(-1.5), recorded);
+
+        var (_, result) = await StopAsync("web");
+
+        Assert.Equal(ShutdownOutcome.Graceful, result.Outcome);
+        Assert.NotEmpty(Castra.Processes.ProcessGroup.Members(hook.Id, null));
+        foreach (var member in Castra.Processes.ProcessGroup.Members(hook.Id, null))
+        {
+            Process.GetProcessById(member.Pid).Kill();
+        }
+    }
+
+    /// <summary>A process group like a hook's: its own group (job control), in the test's session, not a session leader.</summary>
+    private static Process HookLikeGroup()
+    {
+        var shell = Process.Start(new ProcessStartInfo("bash", ["-c", "set -m; sleep 60 & echo $!; wait"]) { RedirectStandardOutput = true })!;
+        var pid = int.Parse(shell.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+        return Process.GetProcessById(pid);
+    }
+
+    private static HookGroupRecord Record(string hook, Process leader)
+    {
+        var stat = Castra.Processes.ProcStat.TryRead(leader.Id)!;
+        Assert.Equal(leader.Id, stat.ProcessGroup);
+        return new HookGroupRecord { Hook = hook, ProcessGroup = leader.Id, LeaderStartTime = stat.StartTime, BootId = Castra.Processes.HostClock.BootId, Session = stat.Session };
+    }
+
+    private static bool WaitGone(int pid, int milliseconds = 5000)
+    {
+        var until = DateTime.UtcNow.AddMilliseconds(milliseconds);
+        while (Castra.Processes.ProcStat.TryRead(pid) is { IsDead: false })
+        {
+            if (DateTime.UtcNow > until)
+            {
+                return false;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs <paramref name="program"/> as a new process with exactly <paramref name="pid"/> (tests/fixtures/identity).</summary>
+    private static int StartAtPid(int pid, string program, params string[] args)
+    {
+        using var helper = Process.Start(new ProcessStartInfo(IdentityHelperBinary.Path, ["at-pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), program, .. args])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var said = helper.StandardOutput.ReadToEnd();
+        Assert.True(helper.WaitForExit(60_000));
+        Assert.True(helper.ExitCode == 0, $"could not start {program} at PID {pid}: {said}");
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (Castra.Processes.ProcessGroup.Members(pid, null).Count == 0 && DateTime.UtcNow < until)
+        {
+            Thread.Sleep(10);
+        }
+
+        return pid;
     }
 
     [Fact]
@@ -545,9 +654,8 @@ public sealed class StateFileTests : IDisposable
         Assert.Contains(observer.Diagnostics, d => d.ErrorId == ErrorIds.VmAppeared && d.Message.Contains("late", StringComparison.Ordinal));
     }
 
-    private static void WriteInterruptedStatus(VmPaths vm, int ownerPid, params HookGroupRecord[] groups)
+    private static void WriteInterruptedStatus(VmPaths vm, int ownerPid, DateTimeOffset now, params HookGroupRecord[] groups)
     {
-        var now = DateTimeOffset.UtcNow;
         var status = new StatusDocument
         {
             VmName = vm.Name,

@@ -54,8 +54,9 @@ public sealed class TestStateRoot : IDisposable
                 Castra.Sessions.SessionProcess.SignalGroup(session, 9);
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Castra.Errors.CastraException)
         {
+            // A test that left the root refused (another owner, group-writable) has no sessions to end.
         }
 
         foreach (var vm in _vms)
@@ -82,6 +83,38 @@ public sealed class TestStateRoot : IDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>A state root with a long path (over the 107-byte socket path limit), removed when disposed.</summary>
+    public sealed class Deep : IDisposable
+    {
+        private readonly string _top;
+
+        public Deep(int length)
+        {
+            _top = System.IO.Path.Combine("/tmp", "castra-deep-" + Guid.NewGuid().ToString("N")[..8]);
+            var path = _top;
+            while (path.Length < length)
+            {
+                path = System.IO.Path.Combine(path, new string('d', Math.Min(60, length - path.Length)));
+            }
+
+            Directory.CreateDirectory(System.IO.Path.Combine(path, "vms"));
+            Root = new StateRoot(path);
+        }
+
+        public StateRoot Root { get; }
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(_top, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ public sealed class TinyStateRoot : IDisposable
     {
         var path = System.IO.Path.Combine("/tmp", "castra-tiny-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(path);
-        Run("mount", "-t", "tmpfs", "-o", $"size={sizeKiB}k", "tmpfs", path);
+        Run("mount", "-t", "tmpfs", "-o", $"size={sizeKiB}k,mode=0755", "tmpfs", path);
         Directory.CreateDirectory(System.IO.Path.Combine(path, "vms"));
         return new TinyStateRoot(path);
     }
