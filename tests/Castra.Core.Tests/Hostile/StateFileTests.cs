@@ -437,6 +437,27 @@ public sealed class StateFileTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("[1]")]
+    [InlineData("null")]
+    [InlineData("""{"CooperativeTimeoutSeconds":"soon"}""")]
+    [InlineData("""{"CooperativeTimeoutSeconds":-1}""")]
+    [InlineData("""{"TermTimeoutSeconds":1e400}""")]
+    [InlineData("""{"ProcessStartTime":-5}""")]
+    [InlineData("""{"BootId":5}""")]
+    [InlineData("""{"Launch":[1,2]}""")]
+    public async Task A_damaged_vm_json_is_a_warning_with_defaults_and_the_shutdown_still_happens(string content)
+    {
+        var vm = _root.Launch("web");
+        File.WriteAllText(vm.Paths.Definition, content);
+
+        var (observer, result) = await StopAsync("web");
+
+        Assert.Equal(ShutdownOutcome.Graceful, result.Outcome);
+        Assert.False(vm.IsAlive);
+        Assert.Contains(observer.Diagnostics, d => d.ErrorId == ErrorIds.VmDefinitionInvalid && d.Message.Contains(vm.Paths.Definition, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_journal_that_is_a_directory_is_a_warning_and_the_caller_still_gets_every_event()
     {
