@@ -61,6 +61,7 @@ internal static class DownCommand
 
             var options = new ShutdownOptions
             {
+                Wording = CliWording.Instance,
                 CooperativeTimeout = SecondsOption.ToSpan(parse.GetValue(cooperative)),
                 TermTimeout = SecondsOption.ToSpan(parse.GetValue(term)),
                 KillTimeout = SecondsOption.ToSpan(parse.GetValue(kill)),

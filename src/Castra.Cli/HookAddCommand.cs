@@ -45,7 +45,7 @@ internal static class HookAddCommand
 
             try
             {
-                var store = new HookStore(StateRoot.Resolve(parse.GetValue(home)));
+                var store = new HookStore(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance);
                 var hook = store.Register(
                     new HookRegistration
                     {

@@ -16,5 +16,5 @@ internal static class HookCommand
     public static string Header => $"{"NAME",-20} {"VM",-12} {"STAGE",-8} {"PRIORITY",8} {"TIMEOUT",8}  COMMAND";
 
     public static string Row(Castra.Hooks.CleanupHook hook) =>
-        $"{hook.Name,-20} {hook.VmName,-12} {hook.Stage,-8} {hook.Priority,8} {Castra.Events.EventText.Seconds(hook.TimeoutMs),8}  {Castra.Faces.CommandLineText.Format(hook.Executable, hook.Arguments)}";
+        $"{hook.Name,-20} {hook.VmName,-12} {hook.Stage,-8} {hook.Priority,8} {Castra.Events.EventText.Seconds(hook.TimeoutMs),8}  {Castra.Processes.CommandLineText.Format(hook.Executable, hook.Arguments)}";
 }

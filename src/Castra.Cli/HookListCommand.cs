@@ -20,7 +20,7 @@ internal static class HookListCommand
             IReadOnlyList<CleanupHook> hooks;
             try
             {
-                hooks = new HookStore(StateRoot.Resolve(parse.GetValue(home))).List();
+                hooks = new HookStore(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance).List();
             }
             catch (CastraException ex)
             {

@@ -20,7 +20,7 @@ internal static class HookRemoveCommand
         {
             try
             {
-                var store = new HookStore(StateRoot.Resolve(parse.GetValue(home)));
+                var store = new HookStore(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance);
                 var removed = store.Unregister(parse.GetValue(name) ?? "", parse.GetValue(vm));
                 Console.Out.WriteLine(parse.GetValue(json)
                     ? CastraJson.Serialize(removed)

@@ -35,7 +35,7 @@ internal static class SessionListCommand
                 return ExitCodes.Usage;
             }
 
-            var manager = new SessionManager(root);
+            var manager = new SessionManager(root, CliWording.Instance);
             var sessions = new List<VmSession>();
             var exit = ExitCodes.Success;
             var selection = requested.Length > 0 ? requested.Distinct(StringComparer.Ordinal).Select(n => (string?)n) : [(string?)null];

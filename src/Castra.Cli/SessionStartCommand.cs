@@ -41,7 +41,7 @@ internal static class SessionStartCommand
             VmSession session;
             try
             {
-                manager = new SessionManager(StateRoot.Resolve(parse.GetValue(home)));
+                manager = new SessionManager(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance);
                 session = await manager.StartAsync(parse.GetValue(name) ?? "", argv[0], argv[1..], cancellationToken: signals.FirstSignal).ConfigureAwait(false);
             }
             catch (CastraException ex)

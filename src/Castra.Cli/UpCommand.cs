@@ -56,7 +56,7 @@ internal static class UpCommand
                     Accelerator = parse.GetValue(accel) ?? "auto",
                     ExtraArguments = parse.GetValue(extra) ?? [],
                 };
-                var launcher = new VmLauncher(StateRoot.Resolve(parse.GetValue(home)));
+                var launcher = new VmLauncher(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance);
                 var vm = await launcher.StartAsync(parse.GetValue(name)!, options, cancellationToken).ConfigureAwait(false);
                 Console.Out.WriteLine(parse.GetValue(json)
                     ? CastraJson.Serialize(vm)

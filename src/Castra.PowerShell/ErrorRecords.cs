@@ -17,6 +17,29 @@ internal static class ErrorRecords
     public static ErrorRecord Create(Exception exception, string errorId, CastraErrorCategory category, object? target) =>
         new(exception, errorId, Map(category), target) { ErrorDetails = new ErrorDetails(exception.Message) };
 
-    public static ErrorCategory Map(CastraErrorCategory category) =>
-        Enum.TryParse<ErrorCategory>(category.ToString(), out var mapped) ? mapped : ErrorCategory.NotSpecified;
+    /// <summary>
+    /// The engine's face-neutral category as PowerShell's own <see cref="ErrorCategory"/>: spelled out, so a category
+    /// added to the engine fails this switch's compile-time check instead of silently becoming NotSpecified.
+    /// </summary>
+    public static ErrorCategory Map(CastraErrorCategory category) => category switch
+    {
+        CastraErrorCategory.NotSpecified => ErrorCategory.NotSpecified,
+        CastraErrorCategory.InvalidArgument => ErrorCategory.InvalidArgument,
+        CastraErrorCategory.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        CastraErrorCategory.ResourceBusy => ErrorCategory.ResourceBusy,
+        CastraErrorCategory.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        CastraErrorCategory.OperationTimeout => ErrorCategory.OperationTimeout,
+        CastraErrorCategory.OperationStopped => ErrorCategory.OperationStopped,
+        CastraErrorCategory.InvalidOperation => ErrorCategory.InvalidOperation,
+        CastraErrorCategory.InvalidData => ErrorCategory.InvalidData,
+        CastraErrorCategory.NotInstalled => ErrorCategory.NotInstalled,
+        CastraErrorCategory.ReadError => ErrorCategory.ReadError,
+        CastraErrorCategory.WriteError => ErrorCategory.WriteError,
+        CastraErrorCategory.PermissionDenied => ErrorCategory.PermissionDenied,
+        CastraErrorCategory.ConnectionError => ErrorCategory.ConnectionError,
+        CastraErrorCategory.LimitsExceeded => ErrorCategory.LimitsExceeded,
+        CastraErrorCategory.ResourceExists => ErrorCategory.ResourceExists,
+        CastraErrorCategory.SecurityError => ErrorCategory.SecurityError,
+        _ => throw new ArgumentOutOfRangeException(nameof(category), category, "a CastraErrorCategory without a PowerShell ErrorCategory"),
+    };
 }

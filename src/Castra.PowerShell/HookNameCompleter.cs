@@ -19,7 +19,7 @@ public sealed class HookNameCompleter : IArgumentCompleter
         IReadOnlyList<CleanupHook> hooks;
         try
         {
-            hooks = new HookStore(root).List();
+            hooks = new HookStore(root, PowerShellWording.Instance).List();
         }
         catch (Errors.CastraException)
         {

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Castra.Faces;
+using Castra.PowerShell.Selection;
 using Castra.State;
 
 namespace Castra.PowerShell;
@@ -17,7 +17,18 @@ public abstract class VmSelectionCmdletBase : CastraCmdletBase
     protected override void ProcessRecord()
     {
         var root = ResolveStateRoot();
-        foreach (var name in VmNameSelector.Resolve(root, Name))
+        IReadOnlyList<string> names;
+        try
+        {
+            names = VmNameSelector.Resolve(root, Name, WriteError);
+        }
+        catch (Errors.CastraException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex));
+            return;
+        }
+
+        foreach (var name in names)
         {
             try
             {

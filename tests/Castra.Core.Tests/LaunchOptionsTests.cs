@@ -15,7 +15,7 @@ public sealed class LaunchOptionsTests
     public void Bad_launch_options_are_rejected(string? kernel, string? disk, bool ephemeral, int memory, int cpus, string accel)
     {
         var options = new LaunchOptions { Kernel = kernel, Disk = disk, Ephemeral = ephemeral, MemoryMB = memory, CpuCount = cpus, Accelerator = accel };
-        Assert.Equal("CastraInvalidLaunchOptions", Assert.Throws<CastraException>(options.Validate).ErrorId);
+        Assert.Equal("CastraInvalidLaunchOptions", Assert.Throws<CastraException>(() => options.Validate()).ErrorId);
     }
 
     [Fact]

@@ -11,7 +11,14 @@ namespace Castra.Hooks;
 /// </summary>
 public sealed class HookStore
 {
-    public HookStore(StateRoot root) => Root = root;
+    public HookStore(StateRoot root, Text.Wording? wording = null)
+    {
+        Root = root;
+        Wording = wording ?? Text.Wording.Neutral;
+    }
+
+    /// <summary>How the calling face spells the options its messages name.</summary>
+    public Text.Wording Wording { get; }
 
     public StateRoot Root { get; }
 
@@ -32,7 +39,7 @@ public sealed class HookStore
         if (existing >= 0 && !replace)
         {
             throw new CastraException(ErrorIds.HookExists, CastraErrorCategory.ResourceExists,
-                $"A hook named '{hook.Name}' is already registered for {ScopeText(hook.VmName)}; use -Force (--force) to replace it, or choose another name.")
+                $"A hook named '{hook.Name}' is already registered for {ScopeText(hook.VmName)}; use {Wording.Name(Text.Term.ReplaceHook)} to replace it, or choose another name.")
             { Target = hook.Name };
         }
 
@@ -67,7 +74,7 @@ public sealed class HookStore
         if (matches.Count > 1)
         {
             throw new CastraException(ErrorIds.HookAmbiguous, CastraErrorCategory.InvalidArgument,
-                $"Hooks named '{name}' exist for {string.Join(" and ", matches.Select(m => ScopeText(m.VmName)))}; say which (-VmName, --vm).")
+                $"Hooks named '{name}' exist for {string.Join(" and ", matches.Select(m => ScopeText(m.VmName)))}; say which ({Wording.Name(Text.Term.HookVm)}).")
             { Target = name };
         }
 

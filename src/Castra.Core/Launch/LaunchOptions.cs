@@ -45,20 +45,21 @@ public sealed class LaunchOptions
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <exception cref="CastraException">CastraInvalidLaunchOptions.</exception>
-    public void Validate()
+    public void Validate(Text.Wording? wording = null)
     {
+        var w = wording ?? Text.Wording.Neutral;
         string? problem = null;
         if (Kernel is null && Disk is null)
         {
-            problem = "give a kernel (--kernel) or a disk image (--disk) to boot";
+            problem = $"give a kernel ({w.Name(Text.Term.Kernel)}) or a disk image ({w.Name(Text.Term.Disk)}) to boot";
         }
         else if (Kernel is null && (Initrd is not null || Append is not null))
         {
-            problem = "--initrd and --append need --kernel";
+            problem = $"{w.Name(Text.Term.Initrd)} and {w.Name(Text.Term.Append)} need {w.Name(Text.Term.Kernel)}";
         }
         else if (Ephemeral && Disk is null)
         {
-            problem = "--ephemeral needs --disk";
+            problem = $"{w.Name(Text.Term.Ephemeral)} needs {w.Name(Text.Term.Disk)}";
         }
         else if (MemoryMB is < 16 or > 1_048_576)
         {

@@ -17,7 +17,14 @@ public sealed class VmLauncher
 {
     public const string DefaultQemu = "qemu-system-x86_64";
 
-    public VmLauncher(StateRoot root) => Root = root;
+    public VmLauncher(StateRoot root, Text.Wording? wording = null)
+    {
+        Root = root;
+        Wording = wording ?? Text.Wording.Neutral;
+    }
+
+    /// <summary>How the calling face spells the options its messages name.</summary>
+    public Text.Wording Wording { get; }
 
     public StateRoot Root { get; }
 
@@ -25,12 +32,12 @@ public sealed class VmLauncher
     public async Task<VmInfo> StartAsync(string name, LaunchOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        options.Validate(Wording);
         var vm = Root.Vm(name);
-        vm.EnsureSocketPathsFit();
+        vm.EnsureSocketPathsFit(Wording);
         var qemu = ExternalCommand.Which(options.QemuPath ?? DefaultQemu) ?? throw new CastraException(
             ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
-            $"QEMU ({options.QemuPath ?? DefaultQemu}) was not found. On Debian: apt-get install qemu-system-x86 qemu-utils; or pass --qemu PATH.")
+            $"QEMU ({options.QemuPath ?? DefaultQemu}) was not found. On Debian: apt-get install qemu-system-x86 qemu-utils; or give {Wording.Name(Text.Term.QemuPath)}.")
         { Target = name };
         var files = new[] { options.Kernel, options.Initrd, options.Disk }.Where(f => f is not null).Select(f => Path.GetFullPath(f!)).ToList();
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
@@ -69,7 +76,7 @@ public sealed class VmLauncher
         if (result.ExitCode != 0)
         {
             DeleteQuietly(overlay);
-            throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, Explain(result.Stderr, result.ExitCode, options)) { Target = name };
+            throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, Explain(result.Stderr, result.ExitCode, options, Wording)) { Target = name };
         }
 
         var pid = ReadLaunchedPid(dir);
@@ -207,7 +214,7 @@ public sealed class VmLauncher
         }
     }
 
-    private static async Task RefuseIfRunningAsync(VmDirectory dir, CancellationToken cancellationToken)
+    private async Task RefuseIfRunningAsync(VmDirectory dir, CancellationToken cancellationToken)
     {
         var vm = dir.Paths;
         var located = await ProcessLocator.LocateAsync(dir, ReadDefinitionQuietly(dir), usePidfd: true, cancellationToken).ConfigureAwait(false);
@@ -215,7 +222,7 @@ public sealed class VmLauncher
         if (located.Verdict == IdentityVerdict.Verified)
         {
             throw new CastraException(ErrorIds.VmAlreadyRunning, CastraErrorCategory.InvalidOperation,
-                $"VM '{vm.Name}' is already running (PID {located.Pid}); stop it first with castra down {vm.Name}.") { Target = vm.Name };
+                $"VM '{vm.Name}' is already running (PID {located.Pid}); stop it first ({Wording.StopCommand(vm.Name)}).") { Target = vm.Name };
         }
 
         if (located.Verdict == IdentityVerdict.Disputed)
@@ -226,10 +233,10 @@ public sealed class VmLauncher
         }
     }
 
-    private static async Task<string> CreateOverlayAsync(VmPaths vm, string disk, CancellationToken cancellationToken)
+    private async Task<string> CreateOverlayAsync(VmPaths vm, string disk, CancellationToken cancellationToken)
     {
         var qemuImg = ExternalCommand.Which("qemu-img") ?? throw new CastraException(ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
-            "qemu-img was not found (needed for --ephemeral). On Debian: apt-get install qemu-utils.") { Target = vm.Name };
+            $"qemu-img was not found (needed for {Wording.Name(Text.Term.Ephemeral)}). On Debian: apt-get install qemu-utils.") { Target = vm.Name };
         var format = await ProbeFormatAsync(disk, cancellationToken).ConfigureAwait(false) ?? "raw";
         var overlay = Path.Combine(vm.Directory, "ephemeral.qcow2");
         DeleteQuietly(overlay);
@@ -259,9 +266,9 @@ public sealed class VmLauncher
         return info.RootElement.TryGetProperty("format", out var format) ? format.GetString() : null;
     }
 
-    private static int ReadLaunchedPid(VmDirectory dir) =>
+    private int ReadLaunchedPid(VmDirectory dir) =>
         PidFile.Read(dir).Pid ?? throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation,
-            $"QEMU reported success but left no usable pidfile at {dir.Paths.PidFile}; is --qemu really QEMU?") { Target = dir.Name };
+            $"QEMU reported success but left no usable pidfile at {dir.Paths.PidFile}; is {Wording.Name(Text.Term.QemuPath)} really QEMU?") { Target = dir.Name };
 
     private static async Task WaitForGreetingAsync(VmPaths vm, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -286,12 +293,12 @@ public sealed class VmLauncher
             $"QEMU started but its QMP socket did not answer within {timeout.TotalSeconds:0} s ({last?.Message}).") { Target = vm.Name };
     }
 
-    private static string Explain(string stderr, int exitCode, LaunchOptions options)
+    private static string Explain(string stderr, int exitCode, LaunchOptions options, Text.Wording wording)
     {
         var text = stderr.Trim();
         if (text.Contains("KVM", StringComparison.OrdinalIgnoreCase) && options.Accelerator != "tcg")
         {
-            return $"QEMU could not use KVM ({text}). Use --accel tcg for software emulation, or give this user access to /dev/kvm.";
+            return $"QEMU could not use KVM ({text}). Use {wording.Name(Text.Term.SoftwareEmulation)} for software emulation, or give this user access to /dev/kvm.";
         }
 
         return $"QEMU exited with code {exitCode} before the VM was up: {(text.Length > 0 ? text : "(no message)")}";

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Castra.Errors;
-using Castra.Faces;
 using Castra.Launch;
 using Castra.Processes;
 using Castra.State;
@@ -18,7 +17,14 @@ public sealed class SessionManager
     // Sessions started by this process: their exit is recorded by a watcher here (only a parent learns exit codes).
     private static readonly ConcurrentDictionary<string, Task<VmSession?>> Watchers = new(StringComparer.Ordinal);
 
-    public SessionManager(StateRoot root) => Root = root;
+    public SessionManager(StateRoot root, Text.Wording? wording = null)
+    {
+        Root = root;
+        Wording = wording ?? Text.Wording.Neutral;
+    }
+
+    /// <summary>How the calling face spells the commands its messages name.</summary>
+    public Text.Wording Wording { get; }
 
     public StateRoot Root { get; }
 
@@ -41,7 +47,7 @@ public sealed class SessionManager
         if (info.State != nameof(VmState.Running))
         {
             throw new CastraException(ErrorIds.VmNotRunning, CastraErrorCategory.ResourceUnavailable,
-                $"VM '{vm.Name}' is {info.State}, not Running; a session is work tied to a running VM (start it with Start-CastraVm / castra up).")
+                $"VM '{vm.Name}' is {info.State}, not Running; a session is work tied to a running VM (start it: {Wording.StartCommand(vm.Name)}).")
             { Target = vm.Name };
         }
 

@@ -11,7 +11,14 @@ namespace Castra.Shutdown;
 /// </summary>
 internal sealed class ChannelProbe : IAsyncDisposable
 {
-    private ChannelProbe(VmPaths vm) => Vm = vm;
+    private ChannelProbe(VmPaths vm, Text.Wording wording)
+    {
+        Vm = vm;
+        Wording = wording;
+    }
+
+    /// <summary>How the calling face spells the options the hints name.</summary>
+    public Text.Wording Wording { get; }
 
     public VmPaths Vm { get; }
 
@@ -43,7 +50,7 @@ internal sealed class ChannelProbe : IAsyncDisposable
         var vm = dir.Paths;
         var qmpEntry = dir.Files.Stat(VmDirectory.QmpSocketName);
         var agentEntry = dir.Files.Stat(VmDirectory.AgentSocketName);
-        var probe = new ChannelProbe(vm) { QmpPresent = qmpEntry is not null, AgentPresent = agentEntry is not null };
+        var probe = new ChannelProbe(vm, options.Wording) { QmpPresent = qmpEntry is not null, AgentPresent = agentEntry is not null };
         if (qmpEntry is { IsSocket: false })
         {
             probe.QmpError = NotASocket(vm.QmpSocket);
@@ -122,7 +129,7 @@ internal sealed class ChannelProbe : IAsyncDisposable
         {
             return AgentPresent
                 ? new ChannelDecision(CooperativeChannel.Agent, CooperativeFailureReason.ChannelError, AgentProblem, Remediation.ForAgent(AgentError?.Kind ?? QmpErrorKind.ReplyTimeout))
-                : new ChannelDecision(CooperativeChannel.Unavailable, CooperativeFailureReason.ChannelUnavailable, $"no guest agent socket at {Vm.AgentSocket}", Remediation.NoAgentSocket(Vm));
+                : new ChannelDecision(CooperativeChannel.Unavailable, CooperativeFailureReason.ChannelUnavailable, $"no guest agent socket at {Vm.AgentSocket}", Remediation.NoAgentSocket(Vm, Wording));
         }
 
         if (Agent is not null)
@@ -133,7 +140,7 @@ internal sealed class ChannelProbe : IAsyncDisposable
         if (Qmp is null)
         {
             return QmpPresent
-                ? new ChannelDecision(CooperativeChannel.Acpi, CooperativeFailureReason.ChannelError, QmpError!.Message, Remediation.For(QmpError.Kind, Vm))
+                ? new ChannelDecision(CooperativeChannel.Acpi, CooperativeFailureReason.ChannelError, QmpError!.Message, Remediation.For(QmpError.Kind, Vm, Wording))
                 : new ChannelDecision(CooperativeChannel.Unavailable, CooperativeFailureReason.ChannelUnavailable, $"no QMP socket at {Vm.QmpSocket}", Remediation.NoQmpSocket(Vm),
                     AttemptDetail: AgentProblem is null ? null : $"guest agent unusable: {AgentProblem}");
         }

@@ -167,7 +167,7 @@ internal sealed class CooperativeStep
 
                 if (presses == 0)
                 {
-                    return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, ex.Message, Remediation.For(ex.Kind, _vm));
+                    return TimedOut(WindowMs, CooperativeFailureReason.ChannelError, ex.Message, Remediation.For(ex.Kind, _vm, _options.Wording));
                 }
 
                 // A re-press failed after one got through: keep waiting for the guest within the window.

@@ -9,8 +9,8 @@ internal static class Remediation
     public static string NoQmpSocket(VmPaths vm) =>
         $"start QEMU with -qmp unix:{vm.QmpSocket},server=on,wait=off so Castra can press the ACPI power button";
 
-    public static string NoAgentSocket(VmPaths vm) =>
-        $"start QEMU with a guest agent channel on {vm.AgentSocket} (castra up --agent) and run qemu-ga in the guest, or use the ACPI method";
+    public static string NoAgentSocket(VmPaths vm, Text.Wording wording) =>
+        $"start QEMU with a guest agent channel on {vm.AgentSocket} ({wording.StartCommand(vm.Name, guestAgent: true)}) and run qemu-ga in the guest, or use the ACPI method";
 
     public const string AgentNotAnswering =
         "make sure qemu-ga runs in the guest (systemctl status qemu-guest-agent) and nothing else holds qga.sock, or use the ACPI method";
@@ -43,10 +43,10 @@ internal static class Remediation
         $"ss -xlp | grep {vm.QmpSocket}) and who wrote the VM's files; if it is the VM's QEMU under another name, stop it yourself " +
         "(Castra signals only qemu-system-* or qemu-kvm), otherwise remove the stale qemu.pid or qmp.sock";
 
-    public static string For(QmpErrorKind kind, VmPaths vm) => kind switch
+    public static string For(QmpErrorKind kind, VmPaths vm, Text.Wording wording) => kind switch
     {
         QmpErrorKind.SocketMissing => NoQmpSocket(vm),
-        QmpErrorKind.SocketPathTooLong => "use a shorter state root (CASTRA_HOME or --home) or VM name: Unix socket paths are limited to 107 bytes",
+        QmpErrorKind.SocketPathTooLong => $"use a shorter state root (CASTRA_HOME or {wording.Name(Text.Term.StateRoot)}) or VM name: Unix socket paths are limited to 107 bytes",
         QmpErrorKind.ConnectionRefused => $"QEMU no longer listens on {vm.QmpSocket}: it was killed or is exiting; the process is checked and signalled next",
         QmpErrorKind.ConnectTimeout or QmpErrorKind.GreetingTimeout =>
             "QEMU is not serving QMP: it may be stopped (SIGSTOP, debugger) or another client holds the monitor (QEMU serves one at a time); disconnect other QMP clients",

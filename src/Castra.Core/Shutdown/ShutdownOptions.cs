@@ -58,6 +58,9 @@ public sealed record ShutdownOptions
     /// <summary>Write a debug snapshot (status, events, hook results, serial-log tail) into the VM's directory at the end.</summary>
     public bool SaveState { get; init; }
 
+    /// <summary>How the calling face spells the options that hints name (e.g. the guest agent option at launch).</summary>
+    public Text.Wording Wording { get; init; } = Text.Wording.Neutral;
+
     /// <summary>False forces the polling fallback even where pidfd works (tests and the benchmark use it).</summary>
     public bool UsePidfd { get; init; } = true;
 

@@ -47,8 +47,9 @@ public sealed class VmPaths
 
     /// <summary>Fails clearly when a socket path cannot be bound or connected (sun_path limit), instead of a QEMU error.</summary>
     /// <exception cref="CastraException">ErrorId CastraSocketPathTooLong.</exception>
-    public void EnsureSocketPathsFit()
+    public void EnsureSocketPathsFit(Text.Wording? wording = null)
     {
+        wording ??= Text.Wording.Neutral;
         foreach (var socket in new[] { QmpSocket, AgentSocket })
         {
             var length = Encoding.UTF8.GetByteCount(socket);
@@ -58,7 +59,7 @@ public sealed class VmPaths
                     ErrorIds.SocketPathTooLong,
                     CastraErrorCategory.InvalidArgument,
                     $"The socket path '{socket}' is {length} bytes; Unix sockets allow at most {MaxSocketPathBytes}. " +
-                    $"Use a shorter state root (CASTRA_HOME or --home) or a shorter VM name.")
+                    $"Use a shorter state root (CASTRA_HOME or {wording.Name(Text.Term.StateRoot)}) or a shorter VM name.")
                 {
                     Target = Name,
                 };

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Castra.Errors;
-using Castra.Faces;
+using Castra.PowerShell.Selection;
 using Castra.Hooks;
 
 namespace Castra.PowerShell.Commands;
@@ -33,7 +33,7 @@ public sealed class GetCastraCleanupHookCommand : CastraCmdletBase
         IReadOnlyList<CleanupHook> hooks;
         try
         {
-            hooks = new HookStore(root).List();
+            hooks = new HookStore(root, PowerShellWording.Instance).List();
         }
         catch (CastraException ex)
         {
@@ -41,20 +41,26 @@ public sealed class GetCastraCleanupHookCommand : CastraCmdletBase
             return;
         }
 
+        var vmPatterns = VmName?.Select(p => VmNameSelector.TryParse(p, WriteError)).OfType<NamePattern>().ToList();
         var selected = hooks
-            .Where(h => VmName is null || VmName.Any(pattern => VmNameSelector.IsMatch(pattern, h.VmName)))
+            .Where(h => vmPatterns is null || vmPatterns.Any(pattern => pattern.IsMatch(h.VmName)))
             .Where(h => Stage is null || string.Equals(h.Stage, Stage.ToString(), StringComparison.OrdinalIgnoreCase))
             .ToList();
         var matched = new HashSet<CleanupHook>(ReferenceEqualityComparer.Instance);
-        foreach (var pattern in Name)
+        foreach (var text in Name)
         {
-            var matches = selected.Where(h => VmNameSelector.IsMatch(pattern, h.Name)).ToList();
-            if (matches.Count == 0 && !VmNameSelector.HasWildcards(pattern))
+            if (VmNameSelector.TryParse(text, WriteError) is not { } pattern)
+            {
+                continue;
+            }
+
+            var matches = selected.Where(h => pattern.IsMatch(h.Name)).ToList();
+            if (matches.Count == 0 && pattern.IsLiteral)
             {
                 // As Get-Process does: a literal name that matches nothing is that name's error; patterns may match nothing.
                 WriteError(ErrorRecords.From(new CastraException(ErrorIds.HookNotFound, CastraErrorCategory.ObjectNotFound,
-                    $"No hook named '{pattern}'{(VmName is null && Stage is null ? "" : " matching -VmName/-Stage")} is registered under {root.Path}.")
-                { Target = pattern }));
+                    $"No hook named '{pattern.Literal}'{(VmName is null && Stage is null ? "" : " matching -VmName/-Stage")} is registered under {root.Path}.")
+                { Target = pattern.Literal }));
             }
 
             matched.UnionWith(matches);

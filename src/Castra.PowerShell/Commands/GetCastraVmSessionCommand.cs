@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Castra.Errors;
-using Castra.Faces;
+using Castra.PowerShell.Selection;
 using Castra.Sessions;
 
 namespace Castra.PowerShell.Commands;
@@ -25,8 +25,19 @@ public sealed class GetCastraVmSessionCommand : CastraCmdletBase
     protected override void ProcessRecord()
     {
         var root = ResolveStateRoot();
-        var manager = new SessionManager(root);
-        foreach (var name in VmNameSelector.Resolve(root, VmName))
+        var manager = new SessionManager(root, PowerShellWording.Instance);
+        IReadOnlyList<string> names;
+        try
+        {
+            names = VmNameSelector.Resolve(root, VmName, WriteError);
+        }
+        catch (CastraException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex));
+            return;
+        }
+
+        foreach (var name in names)
         {
             try
             {

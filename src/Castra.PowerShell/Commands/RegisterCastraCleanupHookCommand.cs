@@ -81,7 +81,7 @@ public sealed class RegisterCastraCleanupHookCommand : CastraCmdletBase
 
         try
         {
-            var hook = new HookStore(root).Register(registration, replace: Force);
+            var hook = new HookStore(root, PowerShellWording.Instance).Register(registration, replace: Force);
             WriteVerbose($"Registered {hook.Describe()} for {scope}: {hook.Executable} (state root {root.Path})");
             if (PassThru)
             {

@@ -106,7 +106,7 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
 
         try
         {
-            var vm = new VmLauncher(root).StartAsync(Name, options, CancellationToken).GetAwaiter().GetResult();
+            var vm = new VmLauncher(root, PowerShellWording.Instance).StartAsync(Name, options, CancellationToken).GetAwaiter().GetResult();
             if (PassThru)
             {
                 WriteObject(vm);

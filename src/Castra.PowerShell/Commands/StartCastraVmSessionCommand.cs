@@ -37,7 +37,7 @@ public sealed class StartCastraVmSessionCommand : CastraCmdletBase
             return;
         }
 
-        var manager = new SessionManager(root);
+        var manager = new SessionManager(root, PowerShellWording.Instance);
         VmSession session;
         try
         {

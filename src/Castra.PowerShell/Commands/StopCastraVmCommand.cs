@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using Castra.Errors;
 using Castra.Events;
-using Castra.Faces;
+using Castra.PowerShell.Selection;
 using Castra.Hooks;
 using Castra.PowerShell.Jobs;
 using Castra.PowerShell.Output;
@@ -112,7 +112,17 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         }
 
         var root = _roots.Count == 1 ? new StateRoot(_roots.First()) : ResolveStateRoot();
-        var names = All ? root.ListVmNames() : VmNameSelector.Resolve(root, _patterns);
+        IReadOnlyList<string> names;
+        try
+        {
+            names = All ? root.ListVmNames() : VmNameSelector.Resolve(root, _patterns, WriteError);
+        }
+        catch (CastraException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex));
+            return;
+        }
+
         if (names.Count == 0)
         {
             return;

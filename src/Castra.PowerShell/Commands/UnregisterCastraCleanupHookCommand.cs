@@ -68,7 +68,7 @@ public sealed class UnregisterCastraCleanupHookCommand : CastraCmdletBase
 
         try
         {
-            var removed = new HookStore(root).Unregister(name, vmName);
+            var removed = new HookStore(root, PowerShellWording.Instance).Unregister(name, vmName);
             if (PassThru)
             {
                 WriteObject(removed);

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Castra.Events;
-using Castra.Faces;
+using Castra.PowerShell.Presentation;
 using Castra.Shutdown;
 
 namespace Castra.PowerShell.Output;

@@ -233,7 +233,7 @@ public sealed class HostileChannelShutdownTests : IDisposable
         var timedOut = observer.For(name).OfType<CooperativeTimedOutEvent>().Single();
         Assert.Equal("ChannelError", timedOut.Reason);
         Assert.Contains("is not served by the VM's QEMU", timedOut.Detail);
-        Assert.Equal(channel == "agent" ? Remediation.AgentSocketNotQemu : Remediation.For(Castra.Qmp.QmpErrorKind.PeerNotQemu, vm.Paths), timedOut.Hint);
+        Assert.Equal(channel == "agent" ? Remediation.AgentSocketNotQemu : Remediation.For(Castra.Qmp.QmpErrorKind.PeerNotQemu, vm.Paths, Castra.Text.Wording.Neutral), timedOut.Hint);
         ChannelAssert.Printable(timedOut.Detail);
         Assert.Equal(0, Volatile.Read(ref requests));
         Assert.Equal("SIGTERM", observer.For(name).OfType<EscalationEvent>().Single().Signal);

@@ -109,7 +109,13 @@ public sealed class HookRegistrationTests : IDisposable
 
         var ex = Assert.Throws<CastraException>(() => Store.Register(Valid() with { Priority = 60 }));
         Assert.Equal(ErrorIds.HookExists, ex.ErrorId);
-        Assert.Contains("-Force", ex.Message);
+
+        // The engine names no face's syntax; each face passes its own wording.
+        Assert.Contains("the option to replace an existing hook", ex.Message);
+        Assert.DoesNotContain("-Force", ex.Message);
+        Assert.DoesNotContain("--force", ex.Message);
+        var viaCli = Assert.Throws<CastraException>(() => new HookStore(Store.Root, Castra.Cli.CliWording.Instance).Register(Valid() with { Priority = 60 }));
+        Assert.Contains("use --force to replace it", viaCli.Message);
         Assert.Equal(50, Store.List().Single().Priority);
 
         Store.Register(Valid() with { Priority = 60 }, replace: true);

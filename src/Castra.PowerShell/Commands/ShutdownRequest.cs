@@ -1,12 +1,12 @@
 using Castra.Shutdown;
 
-namespace Castra.Faces;
+namespace Castra.PowerShell.Commands;
 
 /// <summary>
 /// What the faces (CLI options, cmdlet parameters) collect, in their units (seconds, fractions allowed), turned into
 /// engine options in one place so both faces mean the same thing by the same input.
 /// </summary>
-public sealed record ShutdownRequest
+internal sealed record ShutdownRequest
 {
     public double? CooperativeTimeoutSeconds { get; init; }
 
@@ -31,6 +31,7 @@ public sealed record ShutdownRequest
     {
         var options = new ShutdownOptions
         {
+            Wording = PowerShellWording.Instance,
             CooperativeTimeout = Span(CooperativeTimeoutSeconds),
             TermTimeout = Span(TermTimeoutSeconds),
             KillTimeout = Span(KillTimeoutSeconds),

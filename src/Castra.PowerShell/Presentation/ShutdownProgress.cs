@@ -1,12 +1,12 @@
 using Castra.Events;
 
-namespace Castra.Faces;
+namespace Castra.PowerShell.Presentation;
 
 /// <summary>
 /// Per-VM progress for a face to display (Write-Progress): the stage a VM is in and the seconds left of its current
 /// wait, derived from the events alone. Not thread-safe: feed it and read it from the one output thread.
 /// </summary>
-public sealed class ShutdownProgress
+internal sealed class ShutdownProgress
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
@@ -58,4 +58,4 @@ public sealed class ShutdownProgress
 }
 
 /// <summary>One VM's progress: SecondsRemaining is -1 when no wait is running.</summary>
-public sealed record ProgressSnapshot(string VmName, int ActivityId, string Stage, int SecondsRemaining, bool Completed);
+internal sealed record ProgressSnapshot(string VmName, int ActivityId, string Stage, int SecondsRemaining, bool Completed);

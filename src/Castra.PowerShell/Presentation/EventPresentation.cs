@@ -1,9 +1,9 @@
 using Castra.Events;
 
-namespace Castra.Faces;
+namespace Castra.PowerShell.Presentation;
 
 /// <summary>The extra lines a face shows next to an event: a verbose trace line, and a warning where one is due.</summary>
-public static class EventPresentation
+internal static class EventPresentation
 {
     /// <summary>E.g. "[SHD] web: sent ACPI power button, waiting up to 60s".</summary>
     public static string VerboseLine(ShutdownEvent evt) => $"[SHD] {evt.VmName}: {EventText.Describe(evt)}";

@@ -1,4 +1,4 @@
-namespace Castra.Faces;
+namespace Castra.Processes;
 
 /// <summary>
 /// A command line for people to read (session records, hook listings): arguments that need it are single-quoted,

@@ -1,0 +1,29 @@
+using Castra.Text;
+
+namespace Castra.Cli;
+
+/// <summary>The castra command line's own names for what the engine's messages point to.</summary>
+internal sealed class CliWording : Wording
+{
+    public static CliWording Instance { get; } = new();
+
+    public override string Name(Term term) => term switch
+    {
+        Term.ReplaceHook => "--force",
+        Term.HookVm => "--vm",
+        Term.StateRoot => "--home",
+        Term.QemuPath => "--qemu PATH",
+        Term.SoftwareEmulation => "--accel tcg",
+        Term.Ephemeral => "--ephemeral",
+        Term.Kernel => "--kernel",
+        Term.Initrd => "--initrd",
+        Term.Append => "--append",
+        Term.Disk => "--disk",
+        Term.GuestAgent => "--agent",
+        _ => term.ToString(),
+    };
+
+    public override string StartCommand(string vm, bool guestAgent = false) => guestAgent ? $"castra up {vm} --agent" : $"castra up {vm}";
+
+    public override string StopCommand(string vm) => $"castra down {vm}";
+}

@@ -1,0 +1,38 @@
+namespace Castra.Text;
+
+/// <summary>The options and commands the engine's messages point a user to; each face spells them its own way.</summary>
+public enum Term
+{
+    /// <summary>Replace an existing hook of the same name (Register-CastraCleanupHook -Force, castra hook add --force).</summary>
+    ReplaceHook,
+
+    /// <summary>Which VM a hook is for (-VmName, --vm).</summary>
+    HookVm,
+
+    /// <summary>The state root (-StateRoot, --home; CASTRA_HOME is common to both).</summary>
+    StateRoot,
+
+    /// <summary>The QEMU binary (-QemuPath, --qemu).</summary>
+    QemuPath,
+
+    /// <summary>Software emulation (-Accelerator tcg, --accel tcg).</summary>
+    SoftwareEmulation,
+
+    /// <summary>A throwaway overlay of the disk (-Ephemeral, --ephemeral).</summary>
+    Ephemeral,
+
+    /// <summary>The kernel to boot (-Kernel, --kernel).</summary>
+    Kernel,
+
+    /// <summary>The initial ramdisk (-Initrd, --initrd).</summary>
+    Initrd,
+
+    /// <summary>The kernel command line (-Append, --append).</summary>
+    Append,
+
+    /// <summary>The disk image to boot (-Disk, --disk).</summary>
+    Disk,
+
+    /// <summary>The guest agent channel at launch (-GuestAgent, --agent).</summary>
+    GuestAgent,
+}
