@@ -83,4 +83,20 @@ public sealed class WildcardTests : IDisposable
 
         Assert.Equal(["Web-Up", "web", "web2"], result.Output.Select(o => o.Text("Name")!).Order(StringComparer.Ordinal));
     }
+
+    [Theory]
+    [InlineData("[]*")]
+    [InlineData("we[b")]
+    public void An_invalid_pattern_is_its_own_error_and_the_other_names_are_still_served(string pattern)
+    {
+        _pwsh.Set("pattern", pattern);
+
+        var result = _pwsh.Run("Get-CastraVm $pattern, db -StateRoot $root");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("CastraInvalidWildcard,Castra.PowerShell.Commands.GetCastraVmCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        Assert.Equal(pattern, error.TargetObject);
+        Assert.Equal(["db"], result.Output.Select(o => o.Text("Name")));
+    }
 }
