@@ -24,7 +24,7 @@ internal sealed class BenchRunner
     public async Task<BenchReport> RunAsync(string command, CancellationToken cancellationToken)
     {
         var machine = MachineInfo.Read(_options.StateDirectory);
-        var started = DateTimeOffset.UtcNow;
+        var started = DateTime.UtcNow;
         EnsureFileLimit(machine);
         var runs = new List<RunResult>();
         CliColdStartResult? cli = null;

@@ -30,7 +30,7 @@ internal static class EngineRun
         GC.WaitForPendingFinalizers();
         GC.Collect();
 
-        var startedAt = DateTimeOffset.UtcNow;
+        var startedAt = DateTime.UtcNow;
         var sampler = ResourceSampler.Start();
         var clock = Stopwatch.StartNew();
         var results = await new ShutdownEngine(fleet.Root).StopAsync(fleet.Vms.Select(v => v.Name), options, observer, cancellationToken);

@@ -14,7 +14,14 @@ internal sealed class FleetObserver : IShutdownObserver
 
     public void OnEvent(ShutdownEvent evt) => _events.Enqueue(evt);
 
-    public void OnDiagnostic(ShutdownDiagnostic diagnostic) => _diagnostics.Enqueue(diagnostic);
+    /// <summary>Warnings and errors only: traces (every VM says which process it proved) are not a problem to count.</summary>
+    public void OnDiagnostic(ShutdownDiagnostic diagnostic)
+    {
+        if (diagnostic.Severity != DiagnosticSeverity.Trace)
+        {
+            _diagnostics.Enqueue(diagnostic);
+        }
+    }
 
     /// <summary>Each VM's events in its own order.</summary>
     public IReadOnlyDictionary<string, List<ShutdownEvent>> ByVm() =>

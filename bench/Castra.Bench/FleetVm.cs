@@ -45,7 +45,7 @@ internal sealed class FleetVm
             if (space > 0 && long.TryParse(line.AsSpan(space + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var ns))
             {
                 // DateTimeOffset ticks are 100 ns: the fake's nanoseconds keep 0.1 µs resolution.
-                records.Add((line[..space], DateTimeOffset.UnixEpoch.AddTicks(ns / 100)));
+                records.Add((line[..space], DateTime.UnixEpoch.AddTicks(ns / 100)));
             }
         }
 

@@ -20,6 +20,12 @@ internal sealed class CliWording : Wording
         Term.Append => "--append",
         Term.Disk => "--disk",
         Term.GuestAgent => "--agent",
+        Term.TurnOff => "--force",
+        Term.Method => "--method",
+        Term.CooperativeTimeout => "--cooperative-timeout",
+        Term.TermTimeout => "--term-timeout",
+        Term.KillTimeout => "--kill-timeout",
+        Term.Reason => "--reason",
         _ => term.ToString(),
     };
 

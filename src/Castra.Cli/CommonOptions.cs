@@ -17,6 +17,18 @@ internal static class CommonOptions
         Description = "Print one JSON object per line instead of text",
     };
 
+    /// <summary>
+    /// The state root for a command that acts on existing VMs (down, status, ps, lists): one that does not exist is an
+    /// error naming it and how it was chosen (CastraStateRootNotFound), never a silent "nothing to do".
+    /// </summary>
+    /// <exception cref="Castra.Errors.CastraException">CastraInvalidStateRoot, CastraStateRootNotFound.</exception>
+    public static StateRoot ExistingRoot(string? home)
+    {
+        var root = StateRoot.Resolve(home);
+        root.EnsureExists(CliWording.Instance);
+        return root;
+    }
+
     public static Argument<string[]> Names(string description) => new("NAME")
     {
         Description = description,

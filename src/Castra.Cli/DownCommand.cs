@@ -80,11 +80,11 @@ internal static class DownCommand
             try
             {
                 options.Validate();
-                root = StateRoot.Resolve(parse.GetValue(home));
+                root = CommonOptions.ExistingRoot(parse.GetValue(home));
             }
             catch (CastraException ex)
             {
-                await Console.Error.WriteLineAsync($"castra down: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(ex.ErrorId == ErrorIds.StateRootNotFound ? $"castra down: {ex.Message} [{ex.ErrorId}]" : $"castra down: {ex.Message}").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 
@@ -154,7 +154,7 @@ internal static class DownCommand
             {
                 Console.Out.WriteLine(json ? EventJson.Serialize(evt) : Human(evt));
             }
-            else if (message.Diagnostic is { } d)
+            else if (message.Diagnostic is { Severity: not DiagnosticSeverity.Trace } d)
             {
                 var level = d.Severity == DiagnosticSeverity.Error ? "error" : "warning";
                 Console.Error.WriteLine($"castra: {level}: {d.Message} [{d.ErrorId}]");

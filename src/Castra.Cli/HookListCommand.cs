@@ -20,12 +20,12 @@ internal static class HookListCommand
             IReadOnlyList<CleanupHook> hooks;
             try
             {
-                hooks = new HookStore(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance).List();
+                hooks = new HookStore(CommonOptions.ExistingRoot(parse.GetValue(home)), CliWording.Instance).List();
             }
             catch (CastraException ex)
             {
                 Console.Error.WriteLine($"castra hook list: {ex.Message} [{ex.ErrorId}]");
-                return ex.ErrorId == ErrorIds.InvalidStateRoot ? ExitCodes.Usage : ExitCodes.Refused;
+                return ex.ErrorId is ErrorIds.InvalidStateRoot or ErrorIds.StateRootNotFound ? ExitCodes.Usage : ExitCodes.Refused;
             }
 
             if (parse.GetValue(vm) is { } scope)

@@ -19,11 +19,11 @@ internal static class PsCommand
             StateRoot root;
             try
             {
-                root = StateRoot.Resolve(parse.GetValue(home));
+                root = CommonOptions.ExistingRoot(parse.GetValue(home));
             }
             catch (CastraException ex)
             {
-                await Console.Error.WriteLineAsync($"castra ps: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"castra ps: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 

@@ -17,5 +17,5 @@ internal static class SessionCommand
     public static string Header => $"{"RUNID",-25} {"VM",-12} {"STATUS",-8} {"PID",7} {"EXIT",4} {"INTERRUPTED",-11} {"STARTED",-20}  COMMAND";
 
     public static string Row(VmSession s) => string.Create(CultureInfo.InvariantCulture,
-        $"{s.RunId,-25} {s.VmName,-12} {s.Status,-8} {s.Pid,7} {(s.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"),4} {s.InterruptedBy ?? "-",-11} {s.StartedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ssZ}  {s.Command}");
+        $"{s.RunId,-25} {s.VmName,-12} {s.Status,-8} {s.Pid,7} {(s.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"),4} {s.InterruptedBy ?? "-",-11} {s.StartedAt,-20:yyyy-MM-dd HH:mm:ssZ}  {s.Command}");
 }

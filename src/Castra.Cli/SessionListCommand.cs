@@ -20,7 +20,7 @@ internal static class SessionListCommand
             StateRoot root;
             try
             {
-                root = StateRoot.Resolve(parse.GetValue(home));
+                root = CommonOptions.ExistingRoot(parse.GetValue(home));
             }
             catch (CastraException ex)
             {

@@ -20,11 +20,11 @@ internal static class StatusCommand
             StateRoot root;
             try
             {
-                root = StateRoot.Resolve(parse.GetValue(home));
+                root = CommonOptions.ExistingRoot(parse.GetValue(home));
             }
             catch (CastraException ex)
             {
-                Console.Error.WriteLine($"castra status: {ex.Message}");
+                Console.Error.WriteLine($"castra status: {ex.Message} [{ex.ErrorId}]");
                 return ExitCodes.Usage;
             }
 

@@ -36,6 +36,25 @@ public abstract class CastraCmdletBase : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// The resolved state root, which must exist: a misspelt CASTRA_HOME or a task without HOME is a clear terminating
+    /// error naming the root and how it was chosen, never an empty, successful result.
+    /// </summary>
+    protected StateRoot ResolveExistingStateRoot()
+    {
+        var root = ResolveStateRoot();
+        try
+        {
+            root.EnsureExists(PowerShellWording.Instance);
+        }
+        catch (CastraException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex));
+        }
+
+        return root;
+    }
+
     /// <summary>Work that may outlive a stopped pipeline (Ctrl+C); Dispose waits for it before releasing the token.</summary>
     protected void Track(Task work) => _work = work;
 

@@ -14,8 +14,8 @@ internal static class ErrorRecords
         Create(new CastraException(diagnostic.ErrorId, diagnostic.Category, diagnostic.Message) { Target = diagnostic.VmName },
             diagnostic.ErrorId, diagnostic.Category, diagnostic.VmName);
 
-    public static ErrorRecord Create(Exception exception, string errorId, CastraErrorCategory category, object? target) =>
-        new(exception, errorId, Map(category), target) { ErrorDetails = new ErrorDetails(exception.Message) };
+    public static ErrorRecord Create(Exception exception, string errorId, CastraErrorCategory category, object? target, string? message = null) =>
+        new(exception, errorId, Map(category), target) { ErrorDetails = new ErrorDetails(message ?? exception.Message) };
 
     /// <summary>
     /// The engine's face-neutral category as PowerShell's own <see cref="ErrorCategory"/>: spelled out, so a category

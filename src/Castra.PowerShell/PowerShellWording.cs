@@ -20,6 +20,12 @@ internal sealed class PowerShellWording : Wording
         Term.Append => "-Append",
         Term.Disk => "-Disk",
         Term.GuestAgent => "-GuestAgent",
+        Term.TurnOff => "-TurnOff",
+        Term.Method => "-Method",
+        Term.CooperativeTimeout => "-CooperativeTimeout",
+        Term.TermTimeout => "-TermTimeout",
+        Term.KillTimeout => "-KillTimeout",
+        Term.Reason => "-Reason",
         _ => term.ToString(),
     };
 

@@ -16,7 +16,7 @@ public abstract class VmSelectionCmdletBase : CastraCmdletBase
 
     protected override void ProcessRecord()
     {
-        var root = ResolveStateRoot();
+        var root = ResolveExistingStateRoot();
         IReadOnlyList<string> names;
         try
         {

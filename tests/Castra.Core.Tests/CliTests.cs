@@ -143,6 +143,47 @@ public sealed class CliTests : IDisposable
         Assert.Contains("state root", stderr);
     }
 
+    [Theory]
+    [InlineData("down", "--all")]
+    [InlineData("ps")]
+    [InlineData("status")]
+    [InlineData("hook", "list")]
+    [InlineData("session", "list")]
+    public async Task A_state_root_that_does_not_exist_is_exit_2_naming_it_and_how_it_was_chosen(params string[] command)
+    {
+        var missing = Path.Combine(_root.Path, "no-such-root");
+
+        var (exit, stdout, stderr) = await CliRunner.RunAsync([.. command, "--home", missing]);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains(missing, stderr);
+        Assert.Contains("given with --home", stderr);
+        Assert.Contains("[CastraStateRootNotFound]", stderr);
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Fact]
+    public async Task A_state_root_from_CASTRA_HOME_that_does_not_exist_says_so()
+    {
+        var missing = Path.Combine(_root.Path, "typo");
+
+        var (exit, _, stderr) = await CliRunner.RunWithEnvironmentAsync(new Dictionary<string, string?> { ["CASTRA_HOME"] = missing }, "down", "--all");
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"{missing} (chosen by CASTRA_HOME) does not exist", stderr);
+    }
+
+    [Fact]
+    public async Task All_over_a_root_without_VMs_warns_and_exits_0()
+    {
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("down", "--all", "--home", _root.Path);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("nothing to stop [CastraNoVms]", stderr);
+    }
+
     [Fact]
     public async Task Ps_lists_states()
     {

@@ -25,7 +25,7 @@ public sealed class ContractTests
     [MemberData(nameof(SampleEvents))]
     public void Events_serialize_flat_with_type_first_and_round_trip(ShutdownEvent sample)
     {
-        var evt = sample with { VmName = "web", ShutdownId = "id", Sequence = 3, Timestamp = new DateTimeOffset(2026, 11, 22, 5, 0, 0, TimeSpan.Zero) };
+        var evt = sample with { VmName = "web", ShutdownId = "id", Sequence = 3, Timestamp = new DateTime(2026, 11, 22, 5, 0, 0, 123, DateTimeKind.Utc) };
 
         var json = EventJson.Serialize(evt);
         using var doc = JsonDocument.Parse(json);
@@ -34,8 +34,14 @@ public sealed class ContractTests
         Assert.Equal(["Type", "VmName", "ShutdownId", "Sequence", "Timestamp"], properties.Take(5).Select(p => p.Name));
         Assert.Equal(evt.Type, properties[0].Value.GetString());
         Assert.All(properties, p => Assert.Contains(p.Value.ValueKind, new[] { JsonValueKind.String, JsonValueKind.Number, JsonValueKind.True, JsonValueKind.False }));
-        Assert.Equal("2026-11-22T05:00:00+00:00", doc.RootElement.GetProperty("Timestamp").GetString());
-        Assert.Equal(evt, EventJson.Deserialize(json));
+        Assert.Equal("2026-11-22T05:00:00.1230000Z", doc.RootElement.GetProperty("Timestamp").GetString());
+        var back = EventJson.Deserialize(json);
+        Assert.Equal(evt, back);
+        Assert.Equal(DateTimeKind.Utc, back.Timestamp.Kind);
+
+        // A line written by an earlier Castra ("+00:00") still reads as the same UTC time.
+        var older = EventJson.Deserialize(json.Replace("05:00:00.1230000Z", "05:00:00.123+00:00", StringComparison.Ordinal));
+        Assert.Equal((evt.Timestamp, DateTimeKind.Utc), (older.Timestamp, older.Timestamp.Kind));
     }
 
     [Fact]
@@ -50,7 +56,7 @@ public sealed class ContractTests
     {
         var outputs = typeof(ShutdownEvent).Assembly.GetExportedTypes()
             .Where(t => t.IsSubclassOf(typeof(ShutdownEvent)) || t == typeof(ShutdownStatus) || t == typeof(VmInfo));
-        var allowed = new[] { typeof(string), typeof(int), typeof(long), typeof(bool), typeof(DateTimeOffset), typeof(int?), typeof(long?), typeof(bool?), typeof(DateTimeOffset?) };
+        var allowed = new[] { typeof(string), typeof(int), typeof(long), typeof(bool), typeof(DateTime), typeof(int?), typeof(long?), typeof(bool?), typeof(DateTime?) };
         foreach (var type in outputs)
         {
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))

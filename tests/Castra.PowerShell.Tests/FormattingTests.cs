@@ -22,8 +22,8 @@ public sealed partial class FormattingTests : IDisposable
     [GeneratedRegex(@"\$_\.(\w+)")]
     private static partial Regex PropertyUse();
 
-    private IReadOnlyList<string> Rendered(string script) =>
-        [.. string.Concat(_pwsh.Run($"{script} | Out-String -Width 200").Output.Select(o => o.ToString()))
+    private IReadOnlyList<string> Rendered(string script, int width = 200) =>
+        [.. string.Concat(_pwsh.Run($"{script} | Out-String -Width {width}").Output.Select(o => o.ToString()))
             .Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0)];
 
     [Fact]
@@ -34,10 +34,20 @@ public sealed partial class FormattingTests : IDisposable
             ["Castra.Events.ShutdownEvent", "Castra.Hooks.CleanupHook", "Castra.Sessions.VmSession", "Castra.State.ShutdownStatus", "Castra.State.VmInfo"],
             definitions.Select(d => d.TypeName).Order(StringComparer.Ordinal));
 
-        var coreAssembly = ((CmdletInfo)_pwsh.Run("Get-Command Stop-CastraVm").Output[0].BaseObject).OutputType[0].Type.Assembly;
-        foreach (var definition in definitions)
+        // Every view also serves what Start-Job, Invoke-Command and Import-Clixml give back (no methods there).
+        var deserialized = new List<ExtendedTypeDefinition>();
+        foreach (var live in definitions)
         {
-            var type = coreAssembly.GetType(definition.TypeName);
+            _pwsh.Set("name", "Deserialized." + live.TypeName);
+            var found = _pwsh.Run("Get-FormatData -TypeName $name").Output.Select(o => (ExtendedTypeDefinition)o.BaseObject).ToList();
+            Assert.True(found.Count > 0, $"no view for Deserialized.{live.TypeName}");
+            deserialized.AddRange(found);
+        }
+
+        var coreAssembly = ((CmdletInfo)_pwsh.Run("Get-Command Stop-CastraVm").Output[0].BaseObject).OutputType[0].Type.Assembly;
+        foreach (var definition in definitions.Concat(deserialized))
+        {
+            var type = coreAssembly.GetType(definition.TypeName.Replace("Deserialized.", "", StringComparison.Ordinal));
             Assert.True(type is not null, $"the view for {definition.TypeName} selects no type of Castra.Core");
             var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToHashSet();
             var table = (TableControl)Assert.Single(definition.FormatViewDefinition).Control;
@@ -48,52 +58,84 @@ public sealed partial class FormattingTests : IDisposable
                 var used = entry.ValueType == DisplayEntryValueType.Property
                     ? [entry.Value]
                     : PropertyUse().Matches(entry.Value).Select(m => m.Groups[1].Value);
-                Assert.All(used, name => Assert.True(properties.Contains(name), $"{definition.TypeName} has no property {name}"));
+                Assert.All(used, name => Assert.True(properties.Contains(name) || name == "PSComputerName", $"{definition.TypeName} has no property {name}"));
             }
         }
     }
 
     [Fact]
-    public void Live_events_render_as_one_table_with_time_vm_sequence_type_and_the_steps_sentence()
+    public void Live_events_render_one_line_each_with_the_full_vm_name_at_80_columns()
     {
-        _root.Launch("web");
+        const string name = "database-primary-eu-west-1a";
+        _root.Launch(name);
+        _root.Launch("database-primary-eu-west-1b");
 
-        var lines = Rendered("Stop-CastraVm web -StateRoot $root");
+        var lines = Rendered($"Stop-CastraVm {name}, database-primary-eu-west-1b -StateRoot $root", width: 80);
 
-        Assert.Matches(@"^Time\s+VmName\s+#\s+Type\s+Detail$", lines[0]);
-        Assert.Equal(6, lines.Count); // header, rule, four events
-        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3}\s+web\s+1 ShutdownRequested\s+shutdown requested \(UserRequested\)$", lines[2]);
-        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3}\s+web\s+2 CooperativeAttempted\s+sent ACPI power button, waiting up to 60s$", lines[3]);
-        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3}\s+web\s+4 ShutdownComplete\s+Graceful in \d+ ms$", lines[5]);
+        Assert.Matches(@"^Time\s+Event$", lines[0]);
+        Assert.Equal(2 + 8, lines.Count); // header, rule, four events per VM: one line each
+        Assert.All(lines, l => Assert.True(l.Length <= 80, l));
+        Assert.Contains(lines, l => Regex.IsMatch(l, $@"^\d\d:\d\d:\d\d\.\d{{3}} {name} \[1\] ShutdownRequested: shutdown req"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^\d\d:\d\d:\d\d\.\d{3} database-primary-eu-west-1b \[2\] CooperativeAttempted: sent "));
+        Assert.Equal(4, lines.Count(l => l.Contains(name, StringComparison.Ordinal)));
     }
 
     [Fact]
-    public void Deserialized_events_render_in_the_same_table_with_their_vm_and_type()
+    public void Sequence_ten_and_up_stays_on_one_line_in_Format_Table()
+    {
+        _root.Launch("web");
+        for (var i = 0; i < 5; i++)
+        {
+            _pwsh.Run($"Register-CastraCleanupHook h{i} -FilePath /bin/true -StateRoot $root");
+        }
+
+        var lines = Rendered("Stop-CastraVm web -StateRoot $root | Format-Table", width: 80);
+
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"\bweb \[14\] ShutdownComplete: Graceful in \d+ ms; hooks: 5 succeeded"));
+        Assert.Equal(2 + 14, lines.Count);
+    }
+
+    [Fact]
+    public void Deserialized_events_keep_their_table_their_milliseconds_and_show_the_computer()
     {
         _root.Launch("web");
 
-        var lines = Rendered("[System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize(@(Stop-CastraVm web -StateRoot $root)))");
+        var live = _pwsh.Run("Stop-CastraVm web -StateRoot $root").Events;
+        _pwsh.Set("events", live.ToArray());
+        var back = _pwsh.Run("[System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($events))").Output;
+        var lines = Rendered("$x = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($events)); $x | ForEach-Object { $_.PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'host1')) }; $x", width: 80);
 
-        Assert.Matches(@"^Time\s+VmName\s+#\s+Type\s+Detail$", lines[0]);
-        Assert.Equal(6, lines.Count);
+        Assert.Equal(live.Select(e => (DateTime)e.Properties["Timestamp"].Value), back.Select(e => (DateTime)e.Properties["Timestamp"].Value));
+        Assert.All(back, e => Assert.Equal(DateTimeKind.Utc, ((DateTime)e.Properties["Timestamp"].Value).Kind));
+        Assert.Matches(@"^PSComputerName\s+Time\s+Event$", lines[0]);
         string[] types = ["ShutdownRequested", "CooperativeAttempted", "CooperativeSucceeded", "ShutdownComplete"];
         for (var i = 0; i < types.Length; i++)
         {
-            Assert.Matches($@"\bweb\s+{i + 1} {types[i]}\b", lines[i + 2]);
+            Assert.Matches($@"^host1\s+\d\d:\d\d:\d\d\.\d{{3}} web \[{i + 1}\] {types[i]}: \S", lines[i + 2]);
         }
     }
 
     [Fact]
     public void Vms_and_hooks_render_their_tables()
     {
-        var web = _root.Launch("web");
+        var web = _root.Launch("database-primary-eu-west-1a");
 
-        var vms = Rendered("Get-CastraVm -StateRoot $root");
-        Assert.Matches(@"^Name\s+State\s+Pid\s+Qmp\s+Agent\s+Uptime\s+LastOutcome$", vms[0]);
-        Assert.Matches($@"^web\s+Running\s+{web.Pid}\s+True\s+False\s+0\.\d\d:\d\d:\d\d$", vms[2]);
+        var vms = Rendered("Get-CastraVm -StateRoot $root", width: 80);
+        Assert.Matches(@"^Name\s+State\s+Pid\s+Uptime\s+LastOutcome$", vms[0]);
+        Assert.Matches($@"^database-primary-eu-west-1a\s+Running\s+{web.Pid}\s+0\.\d\d:\d\d:\d\d$", vms[2]);
 
-        var hooks = Rendered("Register-CastraCleanupHook export -FilePath /bin/echo -ArgumentList one, two -Priority 50 -StateRoot $root -PassThru");
-        Assert.Matches(@"^Name\s+VmName\s+Stage\s+Priority\s+Timeout\s+Kind\s+Command$", hooks[0]);
-        Assert.Matches(@"^export\s+\*\s+PreStop\s+50\s+5s\s+Executable\s+/bin/echo one two$", hooks[2]);
+        var hooks = Rendered("Register-CastraCleanupHook export-the-database -VmName database-primary-eu-west-1a -FilePath /bin/echo -ArgumentList one, two -Priority 50 -StateRoot $root -PassThru", width: 80);
+        Assert.Matches(@"^Name\s+VmName\s+Stage\s+Priority\s+Timeout$", hooks[0]);
+        Assert.Matches(@"^export-the-database\s+database-primary-eu-west-1a\s+PreStop\s+50\s+5s$", hooks[2]);
+
+        var sessions = Rendered("Start-CastraVmSession -VmName database-primary-eu-west-1a -FilePath /bin/sh -ArgumentList '-c', 'exit 0' -Wait -StateRoot $root", width: 80);
+        Assert.Matches(@"^VmName\s+Status\s+Pid\s+Started\s+Command$", sessions[0]);
+        Assert.Matches(@"^database-primary-eu-west-1a\s+Stopped\s+\d+\s+\d\d:\d\d:\d\d\s+/bin/sh -c 'exit 0'$", sessions[2]);
+
+        _pwsh.Run("Stop-CastraVm database-primary-eu-west-1a -StateRoot $root");
+        var status = Rendered("Get-CastraShutdownStatus -StateRoot $root", width: 80);
+        Assert.Matches(@"^VmName\s+State\s+Phase\s+Outcome\s+Remaining$", status[0]);
+        Assert.Matches(@"^database-primary-eu-west-1a\s+Complete\s+Complete\s+Graceful$", status[2]);
+        Assert.All(vms.Concat(hooks).Concat(sessions).Concat(status), l => Assert.True(l.Length <= 80, l));
     }
 }

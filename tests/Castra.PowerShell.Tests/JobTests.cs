@@ -4,8 +4,8 @@ using Castra.PowerShell.Tests.Support;
 namespace Castra.PowerShell.Tests;
 
 /// <summary>
-/// -AsJob: a job in the session's job table with one child per VM, driven by Wait-Job, Receive-Job and Stop-Job.
-/// (When a child finishes relative to its siblings, and Stop-Job on one child, are issue 13's to settle.)
+/// -AsJob: a job in the session's job table with one child per VM, driven by Wait-Job, Receive-Job and Stop-Job. Each
+/// child is a job of its own: it ends when its VM does, and Stop-Job on it stops that VM only.
 /// </summary>
 public sealed class JobTests : IDisposable
 {
@@ -97,5 +97,53 @@ public sealed class JobTests : IDisposable
         var last = _pwsh.Run("Receive-Job $job").Events[^1];
         Assert.Equal("ShutdownComplete", last.Text("Type"));
         Assert.Equal("Cancelled", last.Text("Outcome"));
+    }
+
+    [Fact]
+    public void Each_child_completes_when_its_VM_does_and_Wait_Job_Any_returns_the_first()
+    {
+        var fast = _root.Launch("fast");
+        var slow = _root.Launch("slow", "ignore-acpi");
+        _pwsh.Run("$job = Stop-CastraVm fast, slow -StateRoot $root -CooperativeTimeout 600 -AsJob");
+
+        var first = (Job)Assert.Single(_pwsh.Run("Wait-Job -Any $job.ChildJobs -Timeout 60").Output).BaseObject;
+
+        Assert.Equal("fast", first.Name);
+        Assert.Equal(JobState.Completed, first.JobStateInfo.State);
+        Assert.False(fast.IsAlive);
+        var job = (Job)Assert.Single(_pwsh.Run("$job").Output).BaseObject;
+        Assert.Equal(JobState.Running, job.ChildJobs.Single(c => c.Name == "slow").JobStateInfo.State);
+        Assert.Equal(JobState.Running, job.JobStateInfo.State);
+
+        // Stop-Job on one child stops that VM only; the parent then ends, the other child untouched.
+        _pwsh.Run("Stop-Job ($job.ChildJobs | Where-Object Name -eq slow)");
+        Assert.Equal(JobState.Stopped, job.ChildJobs.Single(c => c.Name == "slow").JobStateInfo.State);
+        Assert.Equal(JobState.Completed, first.JobStateInfo.State);
+        Poll.Until(() => job.JobStateInfo.State is JobState.Stopped, "the parent job's end", 10);
+        Assert.True(slow.IsAlive);
+        Assert.DoesNotContain("signal:TERM", slow.Records);
+    }
+
+    [Fact]
+    public void A_pattern_that_matches_no_VM_still_returns_a_job_with_the_error_in_it()
+    {
+        var job = (Job)Assert.Single(_pwsh.Run("Stop-CastraVm 'nomatch*' -StateRoot $root -AsJob").Output).BaseObject;
+
+        Assert.Equal(JobState.Failed, job.JobStateInfo.State);
+        var received = _pwsh.Run($"Receive-Job -Id {job.Id}");
+        var error = Assert.Single(received.Errors);
+        Assert.StartsWith("CastraVmNotFound", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("'nomatch*'", error.Exception.Message);
+    }
+
+    [Fact]
+    public void Receive_Job_Wait_AutoRemoveJob_returns_as_the_VMs_finish()
+    {
+        _root.Launch("web");
+
+        var received = _pwsh.Run("Stop-CastraVm web -StateRoot $root -AsJob | Receive-Job -Wait -AutoRemoveJob");
+
+        Assert.Equal("Graceful", received.Events[^1].Text("Outcome"));
+        Assert.Empty(_pwsh.Run("Get-Job").Output);
     }
 }

@@ -113,7 +113,6 @@ public sealed class PipelineBindingTests : IDisposable
     [Theory]
     [InlineData("Stop-CastraVm -All web -StateRoot $root", "PositionalParameterNotFound")]
     [InlineData("Stop-CastraVm -All -Name web -StateRoot $root", "AmbiguousParameterSet")]
-    [InlineData("Register-CastraCleanupHook n { 'x' } -ArgumentList a -StateRoot $root", "PositionalParameterNotFound")]
     [InlineData("Register-CastraCleanupHook n -ScriptBlock { 'x' } -FilePath /bin/true -StateRoot $root", "AmbiguousParameterSet")]
     [InlineData("Stop-CastraVm web -CooperativeTimeout 0 -StateRoot $root", "ParameterArgumentValidationError")]
     [InlineData("Stop-CastraVm web -DrainTimeout 86401 -StateRoot $root", "ParameterArgumentValidationError")]

@@ -71,4 +71,46 @@ public sealed class PipelineStopTests : IDisposable
         Assert.True(slow.IsAlive);
         Assert.True(invocation.IsCompleted);
     }
+
+    [Fact]
+    public void Stopping_during_a_PreStop_hook_kills_it_and_its_HookStarted_gets_a_Cancelled_HookCompleted()
+    {
+        var vm = _root.Launch("web");
+        _pwsh.Run("Register-CastraCleanupHook waits -FilePath /bin/sleep -ArgumentList 61.25 -Timeout 120 -StateRoot $root");
+        using var ps = _pwsh.Prepare("Stop-CastraVm web -StateRoot $root");
+        var output = new PSDataCollection<PSObject>();
+        var invocation = ps.BeginInvoke<PSObject, PSObject>(null, output);
+        Poll.Until(() => output.Any(e => e.Text("Type") == "HookStarted"), "the hook to start");
+
+        ps.Stop();
+        Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(invocation));
+
+        // The journal holds the whole truth, whatever reached the stopped pipeline.
+        var journal = File.ReadAllLines(Path.Combine(_root.VmDirectory("web"), "events.ndjson"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var types = journal.Select(e => e.GetProperty("Type").GetString()).ToList();
+        Assert.Equal(["ShutdownRequested", "HookStarted", "HookCompleted", "ShutdownComplete"], types);
+        Assert.Equal("Cancelled", journal[2].GetProperty("Status").GetString());
+        Assert.Equal("Cancelled", journal[3].GetProperty("Outcome").GetString());
+        Assert.True(vm.IsAlive, "the guest was never asked");
+        Poll.Until(() => !HookStillRuns(), "the cancelled hook's process to be gone", 10);
+    }
+
+    /// <summary>Any process running this test's hook command (its argument is unique to this test).</summary>
+    private static bool HookStillRuns() =>
+        Directory.EnumerateDirectories("/proc").Any(dir =>
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(dir, "cmdline")) == "/bin/sleep\061.25\0";
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        });
 }

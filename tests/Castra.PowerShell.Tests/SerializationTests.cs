@@ -5,7 +5,7 @@ namespace Castra.PowerShell.Tests;
 
 /// <summary>
 /// The round trip that Start-Job, Invoke-Command and Export-Clixml apply (PSSerializer, CliXml): type names become
-/// Deserialized.*, properties and their values survive. (Timestamps after the round trip are issue 13's to fix.)
+/// Deserialized.*, properties and their values survive, timestamps whole (UTC, to the tick).
 /// </summary>
 public sealed class SerializationTests : IDisposable
 {
@@ -47,7 +47,9 @@ public sealed class SerializationTests : IDisposable
 
         for (var i = 0; i < live.Count; i++)
         {
-            AssertSameProperties(live[i], back[i], "Timestamp");
+            AssertSameProperties(live[i], back[i]);
+            Assert.Equal((DateTime)live[i].Value("Timestamp")!, (DateTime)back[i].Value("Timestamp")!);
+            Assert.Equal(DateTimeKind.Utc, ((DateTime)back[i].Value("Timestamp")!).Kind);
             Assert.Contains("Deserialized.Castra.Events.ShutdownEvent", back[i].TypeNames);
             Assert.IsType<int>(back[i].Value("Sequence"));
         }
@@ -72,5 +74,21 @@ public sealed class SerializationTests : IDisposable
         var (hooks, hooksBack) = RoundTrip("Register-CastraCleanupHook export -FilePath /bin/echo -ArgumentList one, 'two words' -StateRoot $root -PassThru");
         AssertSameProperties(Assert.Single(hooks), Assert.Single(hooksBack), "RegisteredAt", "Arguments");
         Assert.Equal(["one", "two words"], LanguagePrimitives.GetEnumerable(hooksBack[0].Value("Arguments"))!.Cast<object>().Select(o => o.ToString()));
+    }
+
+    [Fact]
+    public void Export_Clixml_gives_back_timestamps_to_the_tick_and_ConvertTo_Json_writes_them_in_ISO_8601_UTC()
+    {
+        _root.Launch("web");
+        var clixml = Path.Combine(_root.Path, "events.clixml");
+        _pwsh.Set("clixml", clixml);
+
+        var live = _pwsh.Run("Stop-CastraVm web -StateRoot $root | Tee-Object -Variable live | Export-Clixml -Path $clixml; $live").Output;
+        var back = _pwsh.Run("Import-Clixml -Path $clixml").Output;
+        var json = string.Concat(_pwsh.Run("Import-Clixml -Path $clixml | ConvertTo-Json").Output.Select(o => o.ToString()));
+
+        Assert.Equal(live.Select(e => (DateTime)e.Value("Timestamp")!), back.Select(e => (DateTime)e.Value("Timestamp")!));
+        Assert.All(back, e => Assert.Equal(DateTimeKind.Utc, ((DateTime)e.Value("Timestamp")!).Kind));
+        Assert.Matches(@"""Timestamp"":\s*""\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z""", json);
     }
 }

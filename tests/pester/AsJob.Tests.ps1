@@ -145,4 +145,24 @@ Describe 'Stop-CastraVm -AsJob' {
             (Get-CastraShutdownStatus slow -StateRoot $root).Outcome | Should -Be 'Cancelled'
         }
     }
+
+    Context 'Start-Job and the round trip of its output' {
+        It 'gives back events whose timestamps keep their milliseconds (UTC) and render in the table with PSComputerName' {
+            $null = Start-FakeVm -FakeQemu $FakeQemu -Root $root -Name web -Behavior graceful
+            $manifest = $ModulePath
+
+            $events = @(Start-Job { Import-Module $using:manifest; Stop-CastraVm web -StateRoot $using:root } | Receive-Job -Wait -AutoRemoveJob)
+
+            $events | Should -HaveCount 4
+            foreach ($e in $events) {
+                $e.Timestamp | Should -BeOfType [datetime]
+                $e.Timestamp.Kind | Should -Be 'Utc'
+                $e.PSComputerName | Should -Be 'localhost'
+            }
+            @($events | Where-Object { $_.Timestamp.Millisecond -ne 0 }) | Should -Not -BeNullOrEmpty
+            $table = ($events | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() }
+            $table[0] | Should -Match '^PSComputerName\s+Time\s+Event'
+            $table[2] | Should -Match '^localhost\s+\d\d:\d\d:\d\d\.\d{3} web \[1\] ShutdownRequested:'
+        }
+    }
 }

@@ -208,10 +208,10 @@ Describe 'Cleanup hooks' {
             $status.HooksTotal | Should -Be 2
             $status.HooksCompleted | Should -Be 2
             $status.RunningHooks | Should -BeNullOrEmpty
-            ($status | Format-Table | Out-String) | Should -Match '2/2'
+            ($status | Format-List | Out-String) | Should -Match 'HooksCompleted\s*:\s*2'
         }
 
-        It 'warns about a failing hook, writes a [SHD] line for it, and still stops the VM (HookErrorAction Continue)' {
+        It 'warns about a failing hook, says with -Verbose which hooks the run found, and still stops the VM (HookErrorAction Continue)' {
             Register-CastraCleanupHook -Name fails -VmName web -FilePath false -StateRoot $root
 
             $all = @(Stop-CastraVm web -StateRoot $root -Verbose -WarningVariable hookWarnings -WarningAction SilentlyContinue 4>&1)
@@ -227,7 +227,7 @@ Describe 'Cleanup hooks' {
 
             (@($hookWarnings | ForEach-Object { $_.Message }) -join "`n") | Should -Match 'PreStop hook fails failed'
             $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object { $_.Message })
-            ($verbose -join "`n") | Should -Match '\[SHD\] web: PreStop hook fails started'
+            ($verbose -join "`n") | Should -Match '\[SHD\] web: 1 PreStop hook and 0 PostStop hooks to run \(fails \(PreStop'
             Wait-Until { -not (Test-ProcessAlive -Id $webPid) } -TimeoutSeconds 10 -Because 'the fake QEMU to exit'
         }
 
@@ -261,11 +261,11 @@ Describe 'Cleanup hooks' {
             Test-ProcessAlive -Id $webPid | Should -BeTrue
         }
 
-        It 'skips PreStop hooks with -Force but runs PostStop hooks' {
+        It 'skips PreStop hooks with -TurnOff but runs PostStop hooks' {
             Register-CastraCleanupHook -Name before -FilePath true -StateRoot $root
             Register-CastraCleanupHook -Name after -Stage PostStop -FilePath true -StateRoot $root
 
-            $events = @(Stop-CastraVm web -StateRoot $root -Force -Confirm:$false -WarningAction SilentlyContinue)
+            $events = @(Stop-CastraVm web -StateRoot $root -TurnOff -Force)
 
             @($events | Where-Object Type -eq 'HookStarted' | ForEach-Object { $_.HookName }) | Should -Be @('after')
             $started = [array]::IndexOf($events.Type, 'HookStarted')

@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 # Stop-CastraVm against fake QEMU processes (tests/fixtures/fake-qemu): the event objects and their order
-# (docs/events.md), JSON shape, warnings, errors, pipeline input, wildcards, -Verbose, -WhatIf, -Deadline, -Force.
+# (docs/events.md), JSON shape, warnings, errors, pipeline input, wildcards, -Verbose, -WhatIf, -Deadline, -TurnOff.
 
 Describe 'Stop-CastraVm' {
     BeforeAll {
@@ -58,7 +58,7 @@ Describe 'Stop-CastraVm' {
             $json | Should -Match '"Outcome":\s*"Graceful"'
             # Default timeouts: the cooperative window is 60 s, written as a number, not a string.
             $json | Should -Match '"TimeoutMs":\s*60000\b'
-            $json | Should -Match '"Timestamp":\s*"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"'
+            $json | Should -Match '"Timestamp":\s*"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z"'
             $json | Should -Not -Match '"Timestamp":\s*\{'
 
             $parsed = @($json | ConvertFrom-Json)
@@ -69,13 +69,14 @@ Describe 'Stop-CastraVm' {
             $parsed[3].Outcome | Should -BeExactly 'Graceful'
         }
 
-        It 'writes a [SHD] verbose line per event with -Verbose' {
+        It 'says with -Verbose how the run decided, without showing any event twice' {
             $all = @(Stop-CastraVm web -StateRoot $root -Verbose 4>&1)
 
             $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object { $_.Message })
-            ($verbose -join "`n") | Should -Match '\[SHD\] web:'
-            @($verbose | Where-Object { $_.StartsWith('[SHD] web:', [System.StringComparison]::Ordinal) }) | Should -HaveCount 4
-            @($all | Where-Object { $_.PSObject.TypeNames -contains 'Castra.Events.ShutdownEvent' }) | Should -HaveCount 4
+            ($verbose -join "`n") | Should -Match '\[SHD\] web: QEMU PID \d+ is the VM''s'
+            $events = @($all | Where-Object { $_.PSObject.TypeNames -contains 'Castra.Events.ShutdownEvent' })
+            $events | Should -HaveCount 4
+            foreach ($e in $events) { $verbose | Where-Object { $_.EndsWith($e.Summary) } | Should -BeNullOrEmpty }
         }
     }
 
@@ -103,13 +104,14 @@ Describe 'Stop-CastraVm' {
         }
     }
 
-    Context '-Force' {
+    Context '-TurnOff' {
         BeforeEach {
             $webPid = Start-FakeVm -FakeQemu $FakeQemu -Root $root -Name web -Behavior graceful
         }
 
-        It 'skips the cooperative step (Method None, Reason Skipped) and sends SIGTERM, with -Confirm:$false' {
-            $events = @(Stop-CastraVm web -StateRoot $root -Force -Confirm:$false -WarningAction SilentlyContinue)
+        It 'skips the cooperative step (Method None, Reason Skipped) and sends SIGTERM; -Force runs it without a prompt' {
+            $events = @(Stop-CastraVm web -StateRoot $root -TurnOff -Force -WarningVariable turnOffWarnings)
+            $turnOffWarnings | Should -BeNullOrEmpty
 
             $attempt = @($events | Where-Object { $_.Type -eq 'CooperativeAttempted' })
             $attempt | Should -HaveCount 1
@@ -123,6 +125,20 @@ Describe 'Stop-CastraVm' {
 
             Get-FakeRecord -Root $root -Name web | Should -Not -Contain 'cmd:system_powerdown'
             Wait-Until { -not (Test-ProcessAlive -Id $webPid) } -TimeoutSeconds 10 -Because 'the fake QEMU to exit on SIGTERM'
+        }
+
+        It 'under pwsh -NonInteractive without -Force is a CastraConfirmationRequired error, a non-zero exit, and the VM keeps running' {
+            # No one can answer the prompt: a clear error naming the fix, not PowerShell's own InvalidOperation and exit 0.
+            $pwsh = Get-PwshPath
+            $command = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'; Import-Module '$ModulePath'; " +
+                "try { Stop-CastraVm web -StateRoot '$root' -TurnOff } catch { 'ID=' + `$_.FullyQualifiedErrorId; `$_.Exception.Errors | ForEach-Object { 'INNER=' + `$_.FullyQualifiedErrorId + ' ' + `$_.ErrorDetails.Message }; exit 3 }"
+            $lines = @(& $pwsh -NoLogo -NoProfile -NonInteractive -Command $command 2>&1 | ForEach-Object { "$_" })
+            $LASTEXITCODE | Should -Be 3
+            $text = $lines -join "`n"
+            $text | Should -Match 'ID=CastraVmsNotStopped,'
+            $text | Should -Match "INNER=CastraConfirmationRequired,\S+ Turning VM 'web' off needs confirmation.*add -Force"
+            Test-ProcessAlive -Id $webPid | Should -BeTrue
+            Get-FakeRecord -Root $root -Name web | Should -Not -Contain 'signal:TERM'
         }
     }
 

@@ -8,6 +8,18 @@ public static class ErrorIds
     public const string SocketPathTooLong = "CastraSocketPathTooLong";
     public const string InvalidTimeout = "CastraInvalidTimeout";
     public const string InvalidStateRoot = "CastraInvalidStateRoot";
+
+    /// <summary>The state root does not exist (a misspelt CASTRA_HOME, a task without HOME): nothing to act on.</summary>
+    public const string StateRootNotFound = "CastraStateRootNotFound";
+
+    /// <summary>Every VM was to be stopped, and the state root holds none (a warning: nothing was done).</summary>
+    public const string NoVms = "CastraNoVms";
+
+    /// <summary>Another process is already shutting the VM down: this call follows it (a warning naming the owner and what of this call's options is ignored).</summary>
+    public const string Following = "CastraShutdownFollowing";
+
+    /// <summary>Not an error: the id of trace diagnostics (how a run decided what it did), shown as verbose output.</summary>
+    public const string Trace = "CastraTrace";
     public const string VmDefinitionInvalid = "CastraVmDefinitionInvalid";
     public const string StalePidFile = "CastraStalePidFile";
     public const string IdentityDisputed = "CastraIdentityDisputed";

@@ -33,8 +33,11 @@ public static class EventJson
             }
 
             var info = TypeInfoFor(typeElement.GetString()!);
-            return (ShutdownEvent)(doc.RootElement.Deserialize(info)
+            var evt = (ShutdownEvent)(doc.RootElement.Deserialize(info)
                 ?? throw new FormatException("journal line is null"));
+
+            // Not journaled: the reader says where the event came from (the generated deserializer leaves it null).
+            return evt with { StateRoot = "" };
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {

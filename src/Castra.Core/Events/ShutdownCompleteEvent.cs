@@ -25,6 +25,12 @@ public sealed record ShutdownCompleteEvent() : ShutdownEvent(EventTypes.Shutdown
     /// <summary>The debug snapshot written with -SaveState (--save-state), if any.</summary>
     public string? SaveStatePath { get; init; }
 
+    /// <summary>
+    /// What the run found of the VM's QEMU: Running (it acted on it), NotRunning, Exited (had died on its own before
+    /// the call), Stale, Disputed. Absent when the run ended before it looked (a failure, a cancellation).
+    /// </summary>
+    public string? QemuFound { get; init; }
+
     /// <summary>Why it failed, or what was found (e.g. a stale pidfile that was removed).</summary>
     public string? Detail { get; init; }
 }

@@ -25,6 +25,18 @@ public abstract record ShutdownEvent
     [JsonPropertyOrder(-2)]
     public int Sequence { get; init; }
 
+    /// <summary>When the step happened: UTC, full precision (kept whole by ConvertTo-Json, Start-Job and remoting).</summary>
     [JsonPropertyOrder(-1)]
-    public DateTimeOffset Timestamp { get; init; }
+    public DateTime Timestamp { get; init; }
+
+    /// <summary>
+    /// The state root of the VM (not journaled: filled in where the event is reported or read back), so a piped
+    /// event finds its VM again (binds -StateRoot by property name).
+    /// </summary>
+    [JsonIgnore]
+    public string StateRoot { get; init; } = "";
+
+    /// <summary>What happened, in one line (the table view's Detail column); derived, not journaled.</summary>
+    [JsonIgnore]
+    public string Summary => EventText.Describe(this);
 }

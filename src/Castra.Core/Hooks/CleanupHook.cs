@@ -36,7 +36,7 @@ public sealed record CleanupHook
     /// <summary>The directory the hook runs in: where it was registered, so relative arguments keep their meaning.</summary>
     public string? WorkingDirectory { get; init; }
 
-    public DateTimeOffset RegisteredAt { get; init; }
+    public DateTime RegisteredAt { get; init; }
 
     /// <summary>user@host that registered it.</summary>
     public string RegisteredBy { get; init; } = "";

@@ -34,7 +34,7 @@ internal static class HookRunner
             try
             {
                 using var output = logs.OpenForWriting(LogNameFor(hook), StateDirectory.WriteMode.Truncate);
-                child = GroupLeader.Start(RequestFor(hook, context, output, DateTimeOffset.UtcNow + timeout));
+                child = GroupLeader.Start(RequestFor(hook, context, output, DateTime.UtcNow + timeout));
             }
             catch
             {
@@ -96,10 +96,12 @@ internal static class HookRunner
 
     private static SpawnRequest RequestFor(CleanupHook hook, HookContext context, Microsoft.Win32.SafeHandles.SafeFileHandle output, DateTimeOffset deadline)
     {
-        var arguments = hook.Kind == nameof(HookKind.ScriptBlock)
-            ? ScriptBlockCommand.Arguments(hook.ScriptBlock ?? "")
-            : hook.Arguments;
-        return new SpawnRequest(hook.Executable, arguments, output)
+        var scriptBlock = hook.Kind == nameof(HookKind.ScriptBlock);
+        var arguments = scriptBlock ? ScriptBlockCommand.Arguments(hook.ScriptBlock ?? "", hook.Arguments) : hook.Arguments;
+        var executable = scriptBlock
+            ? PowerShellRuntime.Find(hook.Executable) ?? throw new IOException("no pwsh was found on PATH or where it was when the hook was registered")
+            : hook.Executable;
+        return new SpawnRequest(executable, arguments, output)
         {
             // A registration directory that is gone fails the hook ("could not start"): a silent other directory could
             // make relative arguments point somewhere else.

@@ -42,8 +42,28 @@ internal sealed class HookStageRunner
     private async Task<HookResult> RunOneAsync(CleanupHook hook, HookContext context, HookStageSummary summary, CancellationToken cancellationToken)
     {
         _recorder.Emit(new HookStartedEvent { HookName = hook.Name, Stage = hook.Stage, Priority = hook.Priority, TimeoutMs = hook.TimeoutMs });
-        var result = await Task.Run(() => HookRunner.RunAsync(hook, context, child => Started(hook, child), cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        HookResult result;
+        try
+        {
+            result = await Task.Run(() => HookRunner.RunAsync(hook, context, child => Started(hook, child), cancellationToken), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C during a hook: it was killed with its group; its HookStarted still gets its HookCompleted.
+            var ms = (long)Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Complete(hook, context, new HookResult(hook, HookStatus.Cancelled, ms, null,
+                "cancelled by the caller: its process group was killed", HookRunner.LogPathFor(context, hook)));
+            throw;
+        }
+
         summary.Add(result);
+        Complete(hook, context, result);
+        return result;
+    }
+
+    private void Complete(CleanupHook hook, HookContext context, HookResult result)
+    {
         _recorder.Emit(new HookCompletedEvent
         {
             HookName = hook.Name,
@@ -65,7 +85,6 @@ internal sealed class HookStageRunner
             }
         });
         CastraMetrics.RecordHook(context.Vm.Name, hook.Name, hook.Stage, result.Status.ToString(), result.DurationMs);
-        return result;
     }
 
     /// <summary>The hook runs: it shows as running, and its group is recorded for a takeover to end if this run dies.</summary>

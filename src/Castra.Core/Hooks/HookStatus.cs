@@ -6,4 +6,7 @@ public enum HookStatus
     Succeeded,
     Failed,
     TimedOut,
+
+    /// <summary>The caller cancelled the shutdown (Ctrl+C) while it ran: its process group was killed.</summary>
+    Cancelled,
 }

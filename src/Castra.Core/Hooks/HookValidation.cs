@@ -53,7 +53,9 @@ internal static class HookValidation
             throw Invalid("Give either an executable (with its arguments) or a PowerShell script block, not both and not neither.", r.Name);
         }
 
-        var executable = hasExe ? ResolveExecutable(r.Executable!, cwd, r.Name) : ResolveExecutable(r.PowerShellPath ?? "pwsh", cwd, r.Name);
+        // A script block runs with the pwsh found when it runs (PowerShellRuntime), so a pwsh upgrade that moves the
+        // versioned path does not break it; the registering pwsh is kept only as the fallback when PATH has none.
+        var executable = hasExe ? ResolveExecutable(r.Executable!, cwd, r.Name) : PowerShellRuntime.Fallback(r.PowerShellPath);
         return new CleanupHook
         {
             Name = r.Name,
@@ -63,10 +65,10 @@ internal static class HookValidation
             TimeoutMs = timeoutMs,
             Kind = (hasExe ? HookKind.Executable : HookKind.ScriptBlock).ToString(),
             Executable = executable,
-            Arguments = hasExe ? r.Arguments.ToArray() : [],
+            Arguments = r.Arguments.ToArray(),
             ScriptBlock = hasScript ? r.ScriptBlock : null,
             WorkingDirectory = cwd,
-            RegisteredAt = DateTimeOffset.UtcNow,
+            RegisteredAt = DateTime.UtcNow,
             RegisteredBy = $"{Environment.UserName}@{Environment.MachineName}",
             StateRoot = stateRoot,
         };

@@ -48,7 +48,13 @@ internal static class StoredHookCheck
             return $"its Kind '{hook.Kind}' is neither Executable nor ScriptBlock";
         }
 
-        if (string.IsNullOrEmpty(hook.Executable) || !Path.IsPathRooted(hook.Executable))
+        // A script block's pwsh is found when it runs; its recorded one (maybe none) is only a fallback.
+        if (hook.Kind == nameof(HookKind.Executable) && (string.IsNullOrEmpty(hook.Executable) || !Path.IsPathRooted(hook.Executable)))
+        {
+            return "its Executable is not an absolute path";
+        }
+
+        if (hook.Executable is null || (hook.Executable.Length > 0 && !Path.IsPathRooted(hook.Executable)))
         {
             return "its Executable is not an absolute path";
         }

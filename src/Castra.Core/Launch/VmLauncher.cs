@@ -102,7 +102,7 @@ public sealed class VmLauncher
             GuestAgent = options.GuestAgent,
             Accelerator = options.Accelerator,
             Qemu = qemu,
-            LaunchedAt = DateTimeOffset.UtcNow,
+            LaunchedAt = DateTime.UtcNow,
             Arguments = [.. arguments],
         };
         StateCall(vm, () =>

@@ -47,6 +47,6 @@ internal static class HostClock
     public static string? BootId => BootIdValue.Value;
 
     /// <summary>Second-resolution (btime) plus tick resolution: good enough for uptime, never used for identity.</summary>
-    public static DateTimeOffset? ToWallClock(ulong startTimeTicks) =>
-        BootTime.Value is { } boot ? boot.AddSeconds((double)startTimeTicks / TicksPerSecond.Value) : null;
+    public static DateTime? ToWallClock(ulong startTimeTicks) =>
+        BootTime.Value is { } boot ? boot.UtcDateTime.AddSeconds((double)startTimeTicks / TicksPerSecond.Value) : null;
 }

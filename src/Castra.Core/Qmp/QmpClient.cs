@@ -311,7 +311,7 @@ public sealed class QmpClient : IAsyncDisposable
         switch (QmpMessage.Parse(line.Bytes))
         {
             case QmpMessage.Event evt:
-                _events.Add(new QmpEvent(evt.Name, evt.Data, DateTimeOffset.UtcNow));
+                _events.Add(new QmpEvent(evt.Name, evt.Data, DateTime.UtcNow));
                 return null;
             case QmpMessage.Return reply:
                 Deliver(reply.Id, reply);

@@ -12,7 +12,8 @@ namespace Castra.Serialization;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
     PropertyNameCaseInsensitive = true,
-    AllowTrailingCommas = true)]
+    AllowTrailingCommas = true,
+    Converters = [typeof(UtcDateTimeConverter)])]
 [JsonSerializable(typeof(ShutdownRequestedEvent))]
 [JsonSerializable(typeof(CooperativeAttemptedEvent))]
 [JsonSerializable(typeof(CooperativeSucceededEvent))]
@@ -39,7 +40,8 @@ internal sealed partial class CastraJsonContext : JsonSerializerContext
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
     PropertyNameCaseInsensitive = true,
-    AllowTrailingCommas = true)]
+    AllowTrailingCommas = true,
+    Converters = [typeof(UtcDateTimeConverter)])]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(VmDefinition))]
 [JsonSerializable(typeof(Castra.Hooks.HookFile))]

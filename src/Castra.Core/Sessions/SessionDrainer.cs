@@ -78,6 +78,15 @@ internal static class SessionDrainer
                 Record(vm, session.RunId, s => s.Status == nameof(SessionStatus.Draining) ? s with { Status = nameof(SessionStatus.Running) } : s);
             }
 
+            // The step that started is reported ended, as every HookStarted is.
+            recorder.Emit(new HookCompletedEvent
+            {
+                HookName = StepName,
+                Stage = "PreStop",
+                Status = "Cancelled",
+                DurationMs = (long)Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds),
+                Message = $"cancelled by the caller: no further signal; {pending.Count(SessionProcess.IsAlive)} session(s) still running",
+            });
             throw;
         }
 
@@ -113,7 +122,7 @@ internal static class SessionDrainer
                 }
             }
 
-            var stoppedAt = DateTimeOffset.UtcNow;
+            var stoppedAt = DateTime.UtcNow;
             Record(vm, session.RunId, s => s with { Status = nameof(SessionStatus.Stopped), StoppedAt = s.StoppedAt ?? stoppedAt });
             var left = wait - Stopwatch.GetElapsedTime(started);
             var gone = await SessionProcess.WaitUntilGoneAsync(session, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);

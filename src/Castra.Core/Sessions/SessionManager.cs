@@ -51,7 +51,7 @@ public sealed class SessionManager
             { Target = vm.Name };
         }
 
-        var startedAt = DateTimeOffset.UtcNow;
+        var startedAt = DateTime.UtcNow;
         var runId = $"{startedAt:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";
         var log = SessionStore.LogPath(vm, runId);
         GroupLeader leader;
@@ -138,7 +138,7 @@ public sealed class SessionManager
             return session;
         }
 
-        var noticed = DateTimeOffset.UtcNow;
+        var noticed = DateTime.UtcNow;
         try
         {
             var recorded = SessionStore.Update(new StateRoot(session.StateRoot).Vm(session.VmName), session.RunId, s =>
@@ -161,7 +161,7 @@ public sealed class SessionManager
                 // An infinite wait only returns once the leader is gone; the loop guards the contract, not a poll.
             }
 
-            var stoppedAt = DateTimeOffset.UtcNow;
+            var stoppedAt = DateTime.UtcNow;
             var exit = leader.CollectExit();
             try
             {

@@ -18,9 +18,9 @@ public sealed record VmSession
     /// <summary>Running, Draining or Stopped.</summary>
     public string Status { get; init; } = nameof(SessionStatus.Running);
 
-    public DateTimeOffset StartedAt { get; init; }
+    public DateTime StartedAt { get; init; }
 
-    public DateTimeOffset? StoppedAt { get; init; }
+    public DateTime? StoppedAt { get; init; }
 
     /// <summary>Known when the process that started it saw it end (128 + N: killed by signal N).</summary>
     public int? ExitCode { get; init; }

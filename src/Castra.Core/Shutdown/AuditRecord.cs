@@ -3,7 +3,7 @@ namespace Castra.Shutdown;
 /// <summary>One line of <c>audit.ndjson</c> at the state root: who stopped which VM, why, how, and how it ended.</summary>
 public sealed record AuditRecord
 {
-    public DateTimeOffset Timestamp { get; init; }
+    public DateTime Timestamp { get; init; }
 
     public string VmName { get; init; } = "";
 
@@ -21,7 +21,7 @@ public sealed record AuditRecord
     /// <summary>The orchestrating process.</summary>
     public int Pid { get; init; }
 
-    public DateTimeOffset StartedAt { get; init; }
+    public DateTime StartedAt { get; init; }
 
     public string Outcome { get; init; } = "";
 
@@ -41,6 +41,9 @@ public sealed record AuditRecord
     public int HooksTimedOut { get; init; }
 
     public int SessionsInterrupted { get; init; }
+
+    /// <summary>As ShutdownComplete.QemuFound: an Exited QEMU had died before the call, not by this shutdown.</summary>
+    public string? QemuFound { get; init; }
 
     public string? Detail { get; init; }
 }

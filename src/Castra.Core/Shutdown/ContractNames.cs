@@ -20,6 +20,8 @@ public static class ContractNames
 
     public static string Of(ShutdownPhase phase) => phase.ToString();
 
+    public static string Of(QemuFound found) => found.ToString();
+
     public const string SigTerm = "SIGTERM";
     public const string SigKill = "SIGKILL";
 }

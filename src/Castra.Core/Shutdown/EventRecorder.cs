@@ -90,9 +90,10 @@ internal sealed class EventRecorder : IDisposable
         ShutdownEvent stamped = evt with
         {
             VmName = _vm.Name,
+            StateRoot = _vm.Root.Path,
             ShutdownId = _shutdownId,
             Sequence = _sequence + 1,
-            Timestamp = DateTimeOffset.UtcNow,
+            Timestamp = DateTime.UtcNow,
         };
         return (T)stamped;
     }

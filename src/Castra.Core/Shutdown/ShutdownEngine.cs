@@ -45,12 +45,33 @@ public sealed class ShutdownEngine
             ShutdownPlanner.EnsureWithinDeadline(plans, deadline, options.ThrottleLimit);
         }
 
-        using var gate = options.ThrottleLimit > 0 ? new SemaphoreSlim(options.ThrottleLimit) : null;
-        using var startup = new SemaphoreSlim(StartupConcurrency);
+        return await Task.WhenAll(StartEach(names.Select(n => new VmRun(n, observer, cancellationToken)).ToList(), options)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts each VM's shutdown as a task of its own, with its own observer and cancellation (one child job per VM:
+    /// it completes when its VM does, and Stop-Job on it cancels that VM only), sharing one throttle and one bound on
+    /// start-ups across them. No deadline check: the caller has made it (<see cref="ShutdownPlanner.EnsureWithinDeadline"/>).
+    /// </summary>
+    /// <exception cref="CastraException">Invalid options (nothing was started).</exception>
+    public IReadOnlyList<Task<VmShutdownResult>> StartEach(IReadOnlyList<VmRun> runs, ShutdownOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var gate = options.ThrottleLimit > 0 ? new SemaphoreSlim(options.ThrottleLimit) : null;
+        var startup = new SemaphoreSlim(StartupConcurrency);
 
         // Task.Run: the synchronous start of each VM's run (lock, status file, pidfile) proceeds in parallel too.
-        var runs = names.Select(name => Task.Run(() => StopOneAsync(name, options, observer, gate, startup, cancellationToken), CancellationToken.None));
-        return await Task.WhenAll(runs).ConfigureAwait(false);
+        var tasks = runs.DistinctBy(r => r.VmName, StringComparer.Ordinal)
+            .Select(r => Task.Run(() => StopOneAsync(r.VmName, options, r.Observer, gate, startup, r.CancellationToken), CancellationToken.None))
+            .ToList();
+        _ = Task.WhenAll(tasks).ContinueWith(_ =>
+        {
+            gate?.Dispose();
+            startup.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return tasks;
     }
 
     /// <summary>How many times <see cref="StopAllAsync"/> looks again for VMs that appeared while it ran.</summary>
@@ -80,6 +101,12 @@ public sealed class ShutdownEngine
                 // The VMs of the earlier rounds were stopped and are reported; only the look for newcomers failed.
                 observer.OnDiagnostic(new ShutdownDiagnostic(Root.Path, DiagnosticSeverity.Error, ex.ErrorId, ex.Category, ex.Message));
                 return results;
+            }
+
+            if (names.Count == 0 && round == 0)
+            {
+                observer.OnDiagnostic(new ShutdownDiagnostic(Root.Path, DiagnosticSeverity.Warning, ErrorIds.NoVms, CastraErrorCategory.ObjectNotFound,
+                    $"there are no VMs under {Root.Path}: nothing to stop"));
             }
 
             if (names.Count == 0 || cancellationToken.IsCancellationRequested)

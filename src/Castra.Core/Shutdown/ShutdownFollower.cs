@@ -24,8 +24,10 @@ internal static class ShutdownFollower
 
     /// <summary>Either the lock (caller orchestrates) or the followed shutdown's result.</summary>
     /// <exception cref="IOException">The lock file is unsafe or cannot be opened.</exception>
-    public static async Task<(VmLock? Lock, VmShutdownResult? Followed)> AcquireOrFollowAsync(VmDirectory dir, IShutdownObserver observer, CancellationToken cancellationToken)
+    /// <param name="options">This call's own options: what following ignores of them is said once, in a warning.</param>
+    public static async Task<(VmLock? Lock, VmShutdownResult? Followed)> AcquireOrFollowAsync(VmDirectory dir, ShutdownOptions options, IShutdownObserver observer, CancellationToken cancellationToken)
     {
+        var announced = false;
         var vm = dir.Paths;
         var waitingSince = Stopwatch.GetTimestamp();
         while (true)
@@ -49,6 +51,12 @@ internal static class ShutdownFollower
 
             if (status?.IsInProgress() == true)
             {
+                if (!announced)
+                {
+                    announced = true;
+                    observer.OnDiagnostic(new ShutdownDiagnostic(vm.Name, DiagnosticSeverity.Warning, ErrorIds.Following, CastraErrorCategory.ResourceBusy, Following(vm, status, options)));
+                }
+
                 var followed = await FollowAsync(dir, status, observer, cancellationToken).ConfigureAwait(false);
                 if (followed is not null)
                 {
@@ -112,7 +120,7 @@ internal static class ShutdownFollower
             }
 
             var giveUpAt = (deadline < hardLimit ? deadline : hardLimit) + DeadlineGrace;
-            if (DateTimeOffset.UtcNow > giveUpAt)
+            if (DateTime.UtcNow > giveUpAt)
             {
                 var message = $"the shutdown of '{vm.Name}' run by PID {status.OwnerPid} passed its deadline ({deadline:O}) without completing";
                 observer.OnDiagnostic(new ShutdownDiagnostic(vm.Name, DiagnosticSeverity.Error, ErrorIds.FollowTimeout, CastraErrorCategory.OperationTimeout, message));
@@ -120,6 +128,51 @@ internal static class ShutdownFollower
             }
 
             await changed.WaitAsync(RecheckInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// "web: being shut down by PID 4242 on host1 (started 2026-…Z, phase Cooperative; Reason SystemShutdown, cooperative
+    /// 60 s, SIGTERM 10 s, SIGKILL 5 s); following it and reporting its events: this call's --force, --method agent are
+    /// not used".
+    /// </summary>
+    internal static string Following(VmPaths vm, StatusDocument owner, ShutdownOptions mine)
+    {
+        var w = mine.Wording;
+        var theirs = $"Reason {owner.Reason}" + (owner.Force ? $", {w.Name(Text.Term.TurnOff)}" : "") +
+            (owner.Method is { } m && m != nameof(CooperativeMethod.Auto) ? $", method {m}" : "") +
+            (owner.Force ? "" : $", cooperative {EventText.Seconds(owner.CooperativeTimeoutMs)}") +
+            $", SIGTERM {EventText.Seconds(owner.TermTimeoutMs)}, SIGKILL {EventText.Seconds(owner.KillTimeoutMs)}";
+        var ignored = new List<string>();
+        if (mine.Force != owner.Force)
+        {
+            ignored.Add(mine.Force ? w.Name(Text.Term.TurnOff) : $"asking the guest (the owner used {w.Name(Text.Term.TurnOff)})");
+        }
+
+        if (!mine.Force && owner.Method is { } ownerMethod && mine.Method.ToString() != ownerMethod)
+        {
+            ignored.Add($"{w.Name(Text.Term.Method)} {mine.Method}");
+        }
+
+        AddIfDifferent(ignored, mine.CooperativeTimeout, owner.CooperativeTimeoutMs, w.Name(Text.Term.CooperativeTimeout));
+        AddIfDifferent(ignored, mine.TermTimeout, owner.TermTimeoutMs, w.Name(Text.Term.TermTimeout));
+        AddIfDifferent(ignored, mine.KillTimeout, owner.KillTimeoutMs, w.Name(Text.Term.KillTimeout));
+        if (ContractNames.Of(mine.Reason) != owner.Reason)
+        {
+            ignored.Add($"{w.Name(Text.Term.Reason)} {ContractNames.Of(mine.Reason)}");
+        }
+
+        var started = owner.StartedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        return $"{vm.Name}: already being shut down by PID {owner.OwnerPid} on {owner.OwnerHost} (started {started}, phase {owner.Phase}; {theirs}); " +
+            "following it and reporting its events and outcome" +
+            (ignored.Count == 0 ? "" : $": this call's {string.Join(", ", ignored)} {(ignored.Count == 1 ? "is" : "are")} not used");
+    }
+
+    private static void AddIfDifferent(List<string> ignored, TimeSpan? mine, long ownerMs, string name)
+    {
+        if (mine is { } value && (long)Math.Round(value.TotalMilliseconds) != ownerMs)
+        {
+            ignored.Add($"{name} {EventText.Seconds((long)Math.Round(value.TotalMilliseconds))}");
         }
     }
 

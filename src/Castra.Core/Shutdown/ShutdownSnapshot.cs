@@ -31,7 +31,7 @@ internal static class ShutdownSnapshot
             json.WriteStartObject();
             json.WriteString("VmName", vm.Name);
             json.WriteString("ShutdownId", status.ShutdownId);
-            json.WriteString("WrittenAt", DateTimeOffset.UtcNow);
+            json.WriteString("WrittenAt", DateTime.UtcNow);
             json.WritePropertyName("Status");
             JsonSerializer.Serialize(json, status, CastraJsonContext.Default.StatusDocument);
             json.WritePropertyName("Events");

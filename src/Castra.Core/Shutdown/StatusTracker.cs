@@ -35,14 +35,14 @@ internal sealed class StatusTracker
     }
 
     /// <summary>Marks the run complete and saves it: only once its ShutdownComplete is journaled (followers rely on that order).</summary>
-    public void Complete(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTimeOffset completedAt, string? saveStatePath) =>
+    public void Complete(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTime completedAt, string? saveStatePath) =>
         Update(d => ApplyCompletion(d, outcome, changed, totalMs, detail, completedAt, saveStatePath));
 
     /// <summary>
     /// What the document will be once <see cref="Complete"/> has run, as a copy: neither the document nor
     /// <c>shutdown.json</c> changes (the -SaveState snapshot is written before ShutdownComplete is emitted).
     /// </summary>
-    public StatusDocument CompletedCopy(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTimeOffset completedAt, string? saveStatePath)
+    public StatusDocument CompletedCopy(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTime completedAt, string? saveStatePath)
     {
         StatusDocument copy;
         lock (_gate)
@@ -55,7 +55,7 @@ internal sealed class StatusTracker
         return copy;
     }
 
-    private static void ApplyCompletion(StatusDocument d, ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTimeOffset completedAt, string? saveStatePath)
+    private static void ApplyCompletion(StatusDocument d, ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTime completedAt, string? saveStatePath)
     {
         d.Phase = ContractNames.Of(ShutdownPhase.Complete);
         d.Outcome = ContractNames.Of(outcome);
@@ -77,7 +77,7 @@ internal sealed class StatusTracker
 
     private void SaveLocked()
     {
-        Document.UpdatedAt = DateTimeOffset.UtcNow;
+        Document.UpdatedAt = DateTime.UtcNow;
         try
         {
             StatusStore.Write(_vm, Document);

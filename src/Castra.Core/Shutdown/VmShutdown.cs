@@ -53,7 +53,7 @@ internal sealed class VmShutdown
             {
                 // Following another owner can take minutes: never while holding a start-up slot.
                 _startup.Release();
-                (vmLock, var followed) = await ShutdownFollower.AcquireOrFollowAsync(dir, _observer, cancellationToken).ConfigureAwait(false);
+                (vmLock, var followed) = await ShutdownFollower.AcquireOrFollowAsync(dir, _options, _observer, cancellationToken).ConfigureAwait(false);
                 if (vmLock is null)
                 {
                     return followed!;
@@ -91,7 +91,7 @@ internal sealed class VmShutdown
     private VmShutdownResult Refused(string errorId, CastraErrorCategory category, string detail)
     {
         Diagnose(DiagnosticSeverity.Error, errorId, category, $"{_vm.Name}: {detail}");
-        var now = DateTimeOffset.UtcNow;
+        var now = DateTime.UtcNow;
         try
         {
             AuditTrail.Append(_vm.Root, new AuditRecord
@@ -123,6 +123,8 @@ internal sealed class VmShutdown
         _observer.OnDiagnostic(new ShutdownDiagnostic(_vm.Name, severity, errorId, category, message));
 
     private static long Ms(TimeSpan span) => (long)Math.Round(span.TotalMilliseconds);
+
+    private static string Count(int n, string what) => n == 1 ? $"1 {what}" : $"{n.ToString(CultureInfo.InvariantCulture)} {what}s";
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 
@@ -165,6 +167,14 @@ internal sealed class VmShutdown
 
                 var located = await ProcessLocator.LocateAsync(Dir, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
                 _status.Document.QemuPid = located.Pid;
+                _found = located.Verdict switch
+                {
+                    null => QemuFound.NotRunning,
+                    IdentityVerdict.Exited => QemuFound.Exited,
+                    IdentityVerdict.NotOurs => QemuFound.Stale,
+                    IdentityVerdict.Disputed => QemuFound.Disputed,
+                    _ => QemuFound.Running,
+                };
                 switch (located.Verdict)
                 {
                     case null:
@@ -191,6 +201,7 @@ internal sealed class VmShutdown
                 }
 
                 process = located.Process!;
+                _owner.Diagnose(DiagnosticSeverity.Trace, ErrorIds.Trace, CastraErrorCategory.NotSpecified, $"{Vm.Name}: QEMU PID {located.Pid} is the VM's: {located.Detail}");
                 if (located.StalePidFile is { } stale)
                 {
                     _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData,
@@ -202,6 +213,10 @@ internal sealed class VmShutdown
                 {
                     return await FinishAsync(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook).ConfigureAwait(false);
                 }
+
+                _owner.Diagnose(DiagnosticSeverity.Trace, ErrorIds.Trace, CastraErrorCategory.NotSpecified,
+                    $"{Vm.Name}: {Count(preStop.Count, "PreStop hook")} and {Count(postStop!.Count, "PostStop hook")} to run" +
+                    (preStop.Count + postStop.Count == 0 ? "" : $" ({string.Join(", ", preStop.Concat(postStop).Select(h => h.Describe()))})"));
 
                 if (preStop.Count > 0)
                 {
@@ -257,6 +272,9 @@ internal sealed class VmShutdown
 
         private VmDefinition? _definition;
 
+        /// <summary>What the run found of the VM's QEMU, once it looked.</summary>
+        private QemuFound? _found;
+
         /// <summary>The interrupted shutdown this run takes over, if any.</summary>
         private StatusDocument? _takeover;
 
@@ -297,7 +315,7 @@ internal sealed class VmShutdown
             }
 
             var shutdownId = NewShutdownId();
-            var now = DateTimeOffset.UtcNow;
+            var now = DateTime.UtcNow;
             var takeover = _takeover = previous?.IsIncomplete() == true ? previous : null;
             var document = new StatusDocument
             {
@@ -307,6 +325,7 @@ internal sealed class VmShutdown
                 Reason = ContractNames.Of(Options.Reason),
                 Message = Options.Message,
                 Force = Options.Force,
+                Method = Options.Method.ToString(),
                 StartedAt = now,
                 Deadline = now + _timeouts.WorstCase(Options.Force),
                 OwnerPid = OwnerProcess.Pid,
@@ -536,6 +555,7 @@ internal sealed class VmShutdown
                 HooksFailed = _hooks.Failed,
                 HooksTimedOut = _hooks.TimedOut,
                 SessionsInterrupted = _sessionsInterrupted,
+                QemuFound = _found is { } found ? ContractNames.Of(found) : null,
                 Detail = detail,
             });
             if (Options.SaveState)
@@ -597,6 +617,7 @@ internal sealed class VmShutdown
                     HooksFailed = complete.HooksFailed,
                     HooksTimedOut = complete.HooksTimedOut,
                     SessionsInterrupted = complete.SessionsInterrupted,
+                    QemuFound = complete.QemuFound,
                     Detail = complete.Detail,
                 });
             }
@@ -615,6 +636,6 @@ internal sealed class VmShutdown
         }
 
         private static string NewShutdownId() =>
-            $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";
+            $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";
     }
 }

@@ -65,7 +65,7 @@ internal sealed class JournalReader
 
             try
             {
-                events.Add(EventJson.Deserialize(line));
+                events.Add(EventJson.Deserialize(line) with { StateRoot = _vm.Paths.Root.Path });
             }
             catch (FormatException)
             {

@@ -23,7 +23,7 @@ public sealed class LaunchRecord
 
     public string Qemu { get; set; } = "";
 
-    public DateTimeOffset LaunchedAt { get; set; }
+    public DateTime LaunchedAt { get; set; }
 
     public List<string> Arguments { get; set; } = [];
 }

@@ -25,11 +25,11 @@ public sealed record ShutdownStatus
 
     public bool Force { get; init; }
 
-    public DateTimeOffset StartedAt { get; init; }
+    public DateTime StartedAt { get; init; }
 
-    public DateTimeOffset UpdatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
 
-    public DateTimeOffset Deadline { get; init; }
+    public DateTime Deadline { get; init; }
 
     /// <summary>Milliseconds until the deadline while in progress; 0 otherwise.</summary>
     public long RemainingMs { get; init; }
@@ -65,9 +65,12 @@ public sealed record ShutdownStatus
 
     public long? TotalMs { get; init; }
 
-    public DateTimeOffset? CompletedAt { get; init; }
+    public DateTime? CompletedAt { get; init; }
 
     public string? Detail { get; init; }
 
     public string? TakeoverOf { get; init; }
+
+    /// <summary>The state root the VM lives under, so piped objects find it again (binds -StateRoot by property name).</summary>
+    public string StateRoot { get; init; } = "";
 }

@@ -26,14 +26,14 @@ public static class ShutdownStatusReader
             throw new CastraException(ErrorIds.StatusUnreadable, CastraErrorCategory.ReadError, ex.Message, ex) { Target = vm.Name };
         }
 
-        return document is null ? null : ToStatus(document);
+        return document is null ? null : ToStatus(document) with { StateRoot = vm.Root.Path };
     }
 
     internal static ShutdownStatus ToStatus(StatusDocument d)
     {
         var complete = d.Phase == ContractNames.Of(ShutdownPhase.Complete);
         var state = complete ? Complete : OwnerProcess.IsAlive(d.OwnerPid, d.OwnerStartTime) ? InProgress : Interrupted;
-        var remaining = state == InProgress ? Math.Max(0, (long)(d.Deadline - DateTimeOffset.UtcNow).TotalMilliseconds) : 0;
+        var remaining = state == InProgress ? Math.Max(0, (long)(d.Deadline - DateTime.UtcNow).TotalMilliseconds) : 0;
         return new ShutdownStatus
         {
             VmName = d.VmName,

@@ -11,6 +11,11 @@ public sealed class StateRoot
     public const string EnvironmentVariable = "CASTRA_HOME";
 
     public StateRoot(string path)
+        : this(path, StateRootOrigin.Explicit)
+    {
+    }
+
+    private StateRoot(string path, StateRootOrigin origin)
     {
         if (string.IsNullOrWhiteSpace(path))
         {
@@ -18,9 +23,38 @@ public sealed class StateRoot
         }
 
         Path = System.IO.Path.GetFullPath(path);
+        Origin = origin;
     }
 
     public string Path { get; }
+
+    /// <summary>How this root was chosen: said so in errors, since a typo in CASTRA_HOME looks like "no VMs".</summary>
+    public StateRootOrigin Origin { get; }
+
+    /// <summary>
+    /// Refuses a state root that does not exist, instead of acting on nothing: "stop every VM" over a misspelt
+    /// CASTRA_HOME, or a scheduled task without HOME, must not report success.
+    /// </summary>
+    /// <exception cref="CastraException">CastraStateRootNotFound.</exception>
+    public void EnsureExists(Text.Wording? wording = null)
+    {
+        if (Directory.Exists(Path))
+        {
+            return;
+        }
+
+        wording ??= Text.Wording.Neutral;
+        var how = Origin switch
+        {
+            StateRootOrigin.Environment => $"chosen by {EnvironmentVariable}",
+            StateRootOrigin.Home => $"the default, ~/.castra, with HOME={(Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home ? home : "(unset)")}",
+            _ => $"given with {wording.Name(Text.Term.StateRoot)}",
+        };
+        throw new CastraException(ErrorIds.StateRootNotFound, CastraErrorCategory.ObjectNotFound,
+            $"The state root {Path} ({how}) does not exist, so there are no VMs to act on. Check the path, set {EnvironmentVariable} or " +
+            $"{wording.Name(Text.Term.StateRoot)} to the right directory, or create it by starting a VM.")
+        { Target = Path };
+    }
 
     public string VmsDirectory => System.IO.Path.Combine(Path, "vms");
 
@@ -37,16 +71,16 @@ public sealed class StateRoot
         if (explicitPath is not null)
         {
             // "--home $UNSET" must not silently act on the default root's VMs.
-            return new StateRoot(ExpandHome(explicitPath));
+            return new StateRoot(ExpandHome(explicitPath), StateRootOrigin.Explicit);
         }
 
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
-            return new StateRoot(ExpandHome(fromEnvironment));
+            return new StateRoot(ExpandHome(fromEnvironment), StateRootOrigin.Environment);
         }
 
-        return new StateRoot(System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".castra"));
+        return new StateRoot(System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".castra"), StateRootOrigin.Home);
     }
 
     public VmPaths Vm(string name) => new(this, VmName.Validate(name));

@@ -19,12 +19,15 @@ public sealed class StatusDocument
 
     public bool Force { get; set; }
 
-    public DateTimeOffset StartedAt { get; set; }
+    /// <summary>The cooperative method asked for (Auto, Acpi, Agent): shown to a second caller that follows this run.</summary>
+    public string? Method { get; set; }
 
-    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTime StartedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
 
     /// <summary>StartedAt plus every stage budget: the latest moment this shutdown can end.</summary>
-    public DateTimeOffset Deadline { get; set; }
+    public DateTime Deadline { get; set; }
 
     public int OwnerPid { get; set; }
 
@@ -67,7 +70,7 @@ public sealed class StatusDocument
 
     public long? TotalMs { get; set; }
 
-    public DateTimeOffset? CompletedAt { get; set; }
+    public DateTime? CompletedAt { get; set; }
 
     public string? Detail { get; set; }
 

@@ -16,14 +16,14 @@ public sealed record VmInfo
     /// <summary>qga.sock exists (the guest agent channel).</summary>
     public bool Agent { get; init; }
 
-    public DateTimeOffset? StartedAt { get; init; }
+    public DateTime? StartedAt { get; init; }
 
     public long? UptimeMs { get; init; }
 
     /// <summary>Outcome of the last completed shutdown, if any.</summary>
     public string? LastOutcome { get; init; }
 
-    public DateTimeOffset? LastShutdownAt { get; init; }
+    public DateTime? LastShutdownAt { get; init; }
 
     public string Directory { get; init; } = "";
 

@@ -74,12 +74,12 @@ public static class VmInventory
             _ => VmState.Stale,
         };
 
-        DateTimeOffset? startedAt = null;
+        DateTime? startedAt = null;
         long? uptime = null;
         if (state is VmState.Running or VmState.ShuttingDown && located.Pid is { } pid && ProcStat.TryRead(pid) is { } stat)
         {
             startedAt = HostClock.ToWallClock(stat.StartTime);
-            uptime = startedAt is { } s ? Math.Max(0, (long)(DateTimeOffset.UtcNow - s).TotalMilliseconds) : null;
+            uptime = startedAt is { } s ? Math.Max(0, (long)(DateTime.UtcNow - s).TotalMilliseconds) : null;
         }
 
         var completed = last is not null && last.Phase == ContractNames.Of(ShutdownPhase.Complete);

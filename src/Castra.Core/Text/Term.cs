@@ -35,4 +35,22 @@ public enum Term
 
     /// <summary>The guest agent channel at launch (-GuestAgent, --agent).</summary>
     GuestAgent,
+
+    /// <summary>Skip the guest: SIGTERM, then SIGKILL (-TurnOff, --force).</summary>
+    TurnOff,
+
+    /// <summary>How the guest is asked (-Method, --method).</summary>
+    Method,
+
+    /// <summary>The cooperative window (-CooperativeTimeout, --cooperative-timeout).</summary>
+    CooperativeTimeout,
+
+    /// <summary>The wait after SIGTERM (-TermTimeout, --term-timeout).</summary>
+    TermTimeout,
+
+    /// <summary>The wait after SIGKILL (-KillTimeout, --kill-timeout).</summary>
+    KillTimeout,
+
+    /// <summary>Why (-Reason, --reason).</summary>
+    Reason,
 }

@@ -34,6 +34,12 @@ public abstract class Wording
             Term.Append => "a kernel command line",
             Term.Disk => "a disk image",
             Term.GuestAgent => "the guest agent option",
+            Term.TurnOff => "turning the VM off without asking the guest",
+            Term.Method => "the cooperative method",
+            Term.CooperativeTimeout => "the cooperative timeout",
+            Term.TermTimeout => "the SIGTERM wait",
+            Term.KillTimeout => "the SIGKILL wait",
+            Term.Reason => "the reason",
             _ => term.ToString(),
         };
 

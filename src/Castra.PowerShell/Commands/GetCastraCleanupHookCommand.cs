@@ -29,7 +29,7 @@ public sealed class GetCastraCleanupHookCommand : CastraCmdletBase
 
     protected override void ProcessRecord()
     {
-        var root = ResolveStateRoot();
+        var root = ResolveExistingStateRoot();
         IReadOnlyList<CleanupHook> hooks;
         try
         {

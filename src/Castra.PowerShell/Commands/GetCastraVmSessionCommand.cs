@@ -24,7 +24,7 @@ public sealed class GetCastraVmSessionCommand : CastraCmdletBase
 
     protected override void ProcessRecord()
     {
-        var root = ResolveStateRoot();
+        var root = ResolveExistingStateRoot();
         var manager = new SessionManager(root, PowerShellWording.Instance);
         IReadOnlyList<string> names;
         try

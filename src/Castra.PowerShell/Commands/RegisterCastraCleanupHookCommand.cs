@@ -43,7 +43,8 @@ public sealed class RegisterCastraCleanupHookCommand : CastraCmdletBase
     [ValidateNotNullOrEmpty]
     public string FilePath { get; set; } = "";
 
-    [Parameter(ParameterSetName = FilePathSet)]
+    /// <summary>Arguments for the program, or values for the script block (its param() or $args): what it needs from this session.</summary>
+    [Parameter]
     [AllowEmptyCollection]
     public string[] ArgumentList { get; set; } = [];
 
@@ -55,6 +56,11 @@ public sealed class RegisterCastraCleanupHookCommand : CastraCmdletBase
 
     protected override void ProcessRecord()
     {
+        if (ScriptBlock is not null && !CheckScriptBlock(ScriptBlock))
+        {
+            return;
+        }
+
         var root = ResolveStateRoot();
         var scope = VmName == HookScope.AllVms ? "every VM" : $"VM '{VmName}'";
         var what = ParameterSetName == ScriptBlockSet ? "a script block" : FilePath;
@@ -92,5 +98,29 @@ public sealed class RegisterCastraCleanupHookCommand : CastraCmdletBase
         {
             WriteError(ErrorRecords.From(ex));
         }
+    }
+
+    /// <summary>
+    /// The hook runs in a new pwsh at shutdown: $using: is refused (it has nothing to refer to there), and variables
+    /// the block reads without setting are a warning (they are empty there; pass them with -ArgumentList).
+    /// </summary>
+    private bool CheckScriptBlock(ScriptBlock block)
+    {
+        if (Hooks.ScriptBlockVariables.Using(block) is { Count: > 0 } usings)
+        {
+            WriteError(ErrorRecords.From(new CastraException(ErrorIds.InvalidHook, CastraErrorCategory.InvalidArgument,
+                $"The hook's script block uses {string.Join(", ", usings)}: $using: has nothing to refer to, because the hook runs later in a new pwsh at shutdown. " +
+                "Pass the value with -ArgumentList and read it with param() or $args, e.g. -ScriptBlock { param($dest) ... } -ArgumentList $dest.")
+            { Target = Name }));
+            return false;
+        }
+
+        if (Hooks.ScriptBlockVariables.Free(block) is { Count: > 0 } free)
+        {
+            WriteWarning($"Hook '{Name}': the script block reads {string.Join(", ", free.Select(v => "$" + v))} without setting it; the hook runs later in a new pwsh at shutdown, " +
+                "where it is empty. Pass values with -ArgumentList and read them with param() or $args.");
+        }
+
+        return true;
     }
 }

@@ -26,7 +26,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly List<string> _patterns = [];
-    private readonly HashSet<string> _roots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StateRoot> _roots = new(StringComparer.Ordinal);
+    private VmErrors _errors = null!;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("VmName")]
@@ -57,6 +58,11 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     [Parameter]
     public CooperativeMethod Method { get; set; } = CooperativeMethod.Auto;
 
+    /// <summary>Turn the VM off without asking the guest: SIGTERM, then SIGKILL (high impact: confirmed unless -Force).</summary>
+    [Parameter]
+    public SwitchParameter TurnOff { get; set; }
+
+    /// <summary>No confirmation prompt (for -TurnOff): what scheduled tasks and scripts pass to run unattended.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -91,7 +97,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     protected override void ProcessRecord()
     {
         // -StateRoot may arrive per pipeline object (Get-CastraVm -StateRoot X | Stop-CastraVm).
-        _roots.Add(ResolveStateRoot().Path);
+        var resolved = ResolveStateRoot();
+        _roots.TryAdd(resolved.Path, resolved);
         switch (ParameterSetName)
         {
             case NameSet:
@@ -103,24 +110,66 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         }
     }
 
+    protected override void BeginProcessing() => _errors = new VmErrors(this);
+
     protected override void EndProcessing()
+    {
+        Stop();
+
+        // Under -ErrorAction Stop every VM ran its whole sequence first; now the call ends with one error naming them all.
+        _errors.ThrowIfDeferred();
+    }
+
+    private void Stop()
     {
         if (_roots.Count > 1)
         {
             ThrowTerminatingError(ErrorRecords.From(new CastraException(ErrorIds.InvalidStateRoot, CastraErrorCategory.InvalidArgument,
-                $"The VMs come from {_roots.Count} state roots ({string.Join(", ", _roots)}); stop one state root's VMs per call.")));
+                $"The VMs come from {_roots.Count} state roots ({string.Join(", ", _roots.Keys)}); stop one state root's VMs per call.")));
         }
 
-        var root = _roots.Count == 1 ? new StateRoot(_roots.First()) : ResolveStateRoot();
+        var root = _roots.Count == 1 ? _roots.Values.First() : ResolveStateRoot();
         IReadOnlyList<string> names;
+        var before = new List<ErrorRecord>();
+        var notes = new List<string>();
         try
         {
-            names = All ? root.ListVmNames() : VmNameSelector.Resolve(root, _patterns, WriteError);
+            root.EnsureExists(PowerShellWording.Instance);
+            names = All ? root.ListVmNames() : VmNameSelector.Resolve(root, _patterns, before.Add);
         }
         catch (CastraException ex)
         {
             ThrowTerminatingError(ErrorRecords.From(ex));
             return;
+        }
+
+        if (names.Count == 0)
+        {
+            // Nothing to stop is said, never silent: an empty root is a warning, a pattern that matched no VM an error.
+            if (All)
+            {
+                notes.Add($"There are no VMs under {root.Path}: nothing to stop.");
+            }
+            else if (before.Count == 0)
+            {
+                before.Add(ErrorRecords.From(new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound,
+                    $"No VM under {root.Path} matches {string.Join(", ", _patterns.Select(p => $"'{p}'"))}.") { Target = string.Join(",", _patterns) }));
+            }
+        }
+
+        if (AsJob && names.Count == 0)
+        {
+            // -AsJob always returns a job: what went wrong is in it.
+            var failed = CastraShutdownJob.Failed(MyInvocation.Line, before, notes);
+            JobRepository.Add(failed);
+            WriteObject(failed);
+            return;
+        }
+
+        notes.ForEach(WriteWarning);
+        if (!AsJob)
+        {
+            before.ForEach(_errors.Report);
         }
 
         if (names.Count == 0)
@@ -134,6 +183,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             // The shared request maps the shutdown's own timeouts; the hook and session settings are set here.
             options = Request().ToOptions() with
             {
+                Wording = PowerShellWording.Instance,
                 HookErrorAction = HookErrorAction,
                 DrainTimeout = TimeSpan.FromSeconds(DrainTimeout),
                 SaveState = SaveState,
@@ -159,6 +209,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         {
             // Started before it is written: a later pipeline stage (Stop-Job, Remove-Job) must get a live job.
             var job = new CastraShutdownJob(MyInvocation.Line, approved);
+            before.ForEach(job.Error.Add);
             JobRepository.Add(job);
             job.Start(engine, run);
             WriteObject(job);
@@ -197,14 +248,14 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         {
             if (plans is not null && plans.TryGetValue(name, out var missing) && missing.State == "NotFound")
             {
-                WriteError(ErrorRecords.From(new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, missing.Detail) { Target = name }));
+                _errors.Report(ErrorRecords.From(new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, missing.Detail) { Target = name }));
                 continue;
             }
 
             var description = plans is not null && plans.TryGetValue(name, out var plan)
                 ? $"Stop VM '{name}' ({plan.State}): {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}. {plan.Detail}.{HooksText(plan)}"
-                : $"Stop VM '{name}': {(Force ? "SIGTERM, then SIGKILL (force)" : "cooperative step, then SIGTERM, then SIGKILL")}.";
-            if (ShouldProcess(description, $"Stop VM '{name}'?", "Stop-CastraVm") && ConfirmForce(name))
+                : $"Stop VM '{name}': {(TurnOff ? "turn it off: SIGTERM, then SIGKILL, without asking the guest" : "cooperative step, then SIGTERM, then SIGKILL")}.";
+            if (ShouldProcess(description, $"Stop VM '{name}'?", "Stop-CastraVm") && ConfirmTurnOff(name))
             {
                 approved.Add(name);
             }
@@ -214,36 +265,36 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     }
 
     /// <summary>
-    /// -Force skips the guest's own shutdown, so it is confirmed as a high-impact action unless the caller said
-    /// -Confirm:$false or lowered $ConfirmPreference to None (scheduled tasks: pass -Confirm:$false).
+    /// -TurnOff skips the guest's own shutdown, so it is confirmed as a high-impact action, as Hyper-V's Stop-VM
+    /// -TurnOff is: unless -Force (PowerShell's "no prompt"), -Confirm:$false, or $ConfirmPreference None. Where no
+    /// one can answer (pwsh -NonInteractive), that VM gets a clear error saying to add -Force, not PowerShell's own.
     /// </summary>
-    private bool ConfirmForce(string name)
+    private bool ConfirmTurnOff(string name)
     {
-        if (!Force)
+        if (!TurnOff || Force || MyInvocation.BoundParameters.ContainsKey("Confirm")
+            || SessionState.PSVariable.GetValue("ConfirmPreference") is ConfirmImpact.None)
         {
             return true;
         }
 
-        if (MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        try
         {
-            return true; // -Confirm (already prompted by ShouldProcess) or -Confirm:$false.
+            return ShouldContinue(
+                $"Turn VM '{name}' off? The guest is not asked to shut down: it gets SIGTERM, then SIGKILL, and may lose unsaved data.",
+                "Confirm turning off");
         }
-
-        // A High-impact action prompts at every $ConfirmPreference except None.
-        if (SessionState.PSVariable.GetValue("ConfirmPreference") is ConfirmImpact.None)
+        catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException)
         {
-            return true;
+            _errors.Report(ErrorRecords.Create(ex, ModuleErrorIds.ConfirmationRequired, CastraErrorCategory.PermissionDenied, name,
+                $"Turning VM '{name}' off needs confirmation, and this session cannot ask (non-interactive): add -Force to run unattended."));
+            return false;
         }
-
-        return ShouldContinue(
-            $"Force-stop VM '{name}'? The guest is not asked to shut down: it gets SIGTERM, then SIGKILL, and may lose unsaved data.",
-            "Confirm forced stop");
     }
 
     private void RunHere(ShutdownEngine engine, IReadOnlyList<string> names, ShutdownOptions options)
     {
         var feed = new ShutdownFeed();
-        var reporter = new ShutdownReporter(new CmdletSink(this));
+        var reporter = new ShutdownReporter(new CmdletSink(this, _errors.Report), turnedOff: options.Force);
         var work = engine.StopAsync(names, options, feed, CancellationToken);
         Track(work);
         _ = work.ContinueWith(_ => feed.Complete(), TaskScheduler.Default);
@@ -268,7 +319,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         KillTimeoutSeconds = BoundOrNull(nameof(KillTimeout), KillTimeout),
         DeadlineSeconds = BoundOrNull(nameof(Deadline), Deadline),
         Method = Method,
-        Force = Force,
+        Force = TurnOff,
         ThrottleLimit = ThrottleLimit,
         Reason = Reason,
         Message = Message,

@@ -1,22 +1,22 @@
 using System.Management.Automation;
-using Castra.Events;
 using Castra.Shutdown;
 
 namespace Castra.PowerShell.Jobs;
 
 /// <summary>
-/// The job Stop-CastraVm -AsJob returns: one child per VM (so results tie back to a VM), output = the same event
-/// objects in the same per-VM order. Receive-Job works during and after; Stop-Job cancels the engine (waiting
-/// stops, no further signal is sent, each VM records Cancelled) and returns once it has wound down.
+/// The job Stop-CastraVm -AsJob returns: one child job per VM, each a real job of its own. A child completes (or
+/// fails) when its VM's sequence ends, so Wait-Job -Any returns at the first VM done; Stop-Job on a child cancels that
+/// VM only; the parent completes when every child has, and Stop-Job on it cancels them all. The VMs still share one
+/// throttle and one bound on start-ups (<see cref="ShutdownEngine.StartEach"/>).
 /// </summary>
-public sealed class CastraShutdownJob : Job, IShutdownObserver
+public sealed class CastraShutdownJob : Job
 {
     public const string JobTypeName = "CastraShutdownJob";
-    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
 
-    private readonly Dictionary<string, CastraVmShutdownJob> _children = new(StringComparer.Ordinal);
+    private readonly List<CastraVmShutdownJob> _children = [];
     private readonly CancellationTokenSource _cancellation = new();
-    private Task? _work;
+    private Task? _all;
 
     internal CastraShutdownJob(string command, IReadOnlyList<string> vmNames)
         : base(command, null)
@@ -24,102 +24,102 @@ public sealed class CastraShutdownJob : Job, IShutdownObserver
         PSJobTypeName = JobTypeName;
         foreach (var vm in vmNames)
         {
-            var child = new CastraVmShutdownJob(this, command, vm);
-            _children[vm] = child;
+            var child = new CastraVmShutdownJob(command, vm, _cancellation.Token);
+            _children.Add(child);
             ChildJobs.Add(child);
         }
     }
 
     public override string StatusMessage => JobStateInfo.State.ToString();
 
-    public override bool HasMoreData => ChildJobs.Any(c => c.HasMoreData);
+    public override bool HasMoreData => Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || ChildJobs.Any(c => c.HasMoreData);
 
     public override string Location => Environment.MachineName;
 
-    /// <summary>Starts the engine in the background (ShouldProcess was asked before the job was created).</summary>
+    /// <summary>A job that had nothing to run: its errors (say, no VM matched) are in it, and it has failed.</summary>
+    internal static CastraShutdownJob Failed(string command, IEnumerable<ErrorRecord> errors, IEnumerable<string> warnings)
+    {
+        var job = new CastraShutdownJob(command, []);
+        foreach (var warning in warnings)
+        {
+            job.Warning.Add(new WarningRecord(warning));
+        }
+
+        foreach (var error in errors)
+        {
+            job.Error.Add(error);
+        }
+
+        job.SetJobState(job.Error.Count > 0 ? JobState.Failed : JobState.Completed);
+        return job;
+    }
+
+    /// <summary>Starts every VM's shutdown (ShouldProcess was asked before the job was created).</summary>
     internal void Start(ShutdownEngine engine, ShutdownOptions options)
     {
         SetJobState(JobState.Running);
-        foreach (var child in _children.Values)
+        IReadOnlyList<Task<VmShutdownResult>> runs;
+        try
         {
-            child.Begin();
+            runs = engine.StartEach([.. _children.Select(c => new VmRun(c.VmName, c, c.CancellationToken))], options);
+        }
+        catch (Errors.CastraException ex)
+        {
+            foreach (var child in _children)
+            {
+                child.Fail(ErrorRecords.From(ex));
+            }
+
+            SetJobState(JobState.Failed);
+            return;
         }
 
-        // This task never faults: whatever happens, every child and the parent reach a final state,
-        // so Wait-Job and Receive-Job -Wait always return.
-        _work = Task.Run(async () =>
+        for (var i = 0; i < runs.Count; i++)
         {
-            IReadOnlyList<VmShutdownResult>? results = null;
-            try
-            {
-                results = await engine.StopAsync(_children.Keys, options, this, _cancellation.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                var record = ex is Errors.CastraException castra
-                    ? ErrorRecords.From(castra)
-                    : ErrorRecords.Create(ex, Errors.ErrorIds.Unexpected, Errors.CastraErrorCategory.NotSpecified, null);
-                foreach (var child in _children.Values)
-                {
-                    child.Error.Add(record);
-                }
-            }
-            finally
-            {
-                Finish(results);
-            }
-        });
+            _children[i].Track(runs[i]);
+        }
+
+        // Never faults: every child reaches a final state whatever happens, so Wait-Job and Receive-Job -Wait return.
+        _all = Task.WhenAll(_children.Select(c => c.Ended)).ContinueWith(
+            _ => SetJobState(Summarize()), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    /// <summary>Stop-Job on this job or on any of its children: the VMs share one engine call, so all are cancelled.</summary>
+    /// <summary>Stop-Job on the whole job: every VM is cancelled (no further signal; each records Cancelled).</summary>
     public override void StopJob()
     {
         _cancellation.Cancel();
-        _work?.Wait(StopWait);
+        if (!IsFinishedState(JobStateInfo.State))
+        {
+            _all?.Wait(StopWait);
+        }
     }
-
-    void IShutdownObserver.OnEvent(ShutdownEvent evt) => Route(evt.VmName, new ShutdownMessage(evt, null));
-
-    void IShutdownObserver.OnDiagnostic(ShutdownDiagnostic diagnostic) => Route(diagnostic.VmName, new ShutdownMessage(null, diagnostic));
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _cancellation.Cancel();
-            _work?.Wait(StopWait);
+            // Removing a finished job (Receive-Job -AutoRemoveJob, from inside its own state change) must not wait on
+            // the very completion that is raising the event; an unfinished one is cancelled and given time to end.
+            if (!IsFinishedState(JobStateInfo.State))
+            {
+                _cancellation.Cancel();
+                _all?.Wait(StopWait);
+            }
+
             _cancellation.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private void Route(string vm, ShutdownMessage message)
+    /// <summary>Completed when every VM stopped; Failed when any did not; else Stopped (some were cancelled).</summary>
+    private JobState Summarize()
     {
-        if (_children.TryGetValue(vm, out var child))
-        {
-            child.Report(message);
-        }
+        var states = _children.Select(c => c.JobStateInfo.State).ToList();
+        return states.All(s => s == JobState.Completed) ? JobState.Completed
+            : states.Any(s => s == JobState.Failed) ? JobState.Failed
+            : JobState.Stopped;
     }
 
-    private void Finish(IReadOnlyList<VmShutdownResult>? results)
-    {
-        var cancelled = _cancellation.IsCancellationRequested;
-        var anyFailed = false;
-        foreach (var child in _children.Values)
-        {
-            var result = results?.FirstOrDefault(r => r.VmName == child.VmName);
-            var state = result switch
-            {
-                null => JobState.Failed,
-                { Outcome: ShutdownOutcome.Cancelled } => JobState.Stopped,
-                { Stopped: true } => JobState.Completed,
-                _ => JobState.Failed,
-            };
-            anyFailed |= state == JobState.Failed;
-            child.Finish(state);
-        }
-
-        SetJobState(cancelled ? JobState.Stopped : anyFailed ? JobState.Failed : JobState.Completed);
-    }
+    private static bool IsFinishedState(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Stopped;
 }

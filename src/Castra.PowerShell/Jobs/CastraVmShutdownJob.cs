@@ -1,23 +1,27 @@
 using System.Management.Automation;
+using Castra.Events;
 using Castra.PowerShell.Output;
 using Castra.Shutdown;
 
 namespace Castra.PowerShell.Jobs;
 
-/// <summary>One VM's part of a <see cref="CastraShutdownJob"/>: its events, in order, and its errors.</summary>
-public sealed class CastraVmShutdownJob : Job
+/// <summary>One VM's part of a <see cref="CastraShutdownJob"/>: its events, in order, its errors, its own end and its own Stop-Job.</summary>
+public sealed class CastraVmShutdownJob : Job, IShutdownObserver
 {
     private readonly object _gate = new();
     private readonly ShutdownReporter _reporter;
-    private readonly CastraShutdownJob _parent;
+    private readonly CancellationTokenSource _cancellation;
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task<VmShutdownResult>? _run;
 
-    internal CastraVmShutdownJob(CastraShutdownJob parent, string command, string vmName)
+    internal CastraVmShutdownJob(string command, string vmName, CancellationToken parent)
         : base(command, vmName)
     {
-        _parent = parent;
         VmName = vmName;
         PSJobTypeName = CastraShutdownJob.JobTypeName;
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(parent);
         _reporter = new ShutdownReporter(new JobSink(this));
+        SetJobState(JobState.Running);
     }
 
     /// <summary>The VM this child job stops.</summary>
@@ -30,18 +34,71 @@ public sealed class CastraVmShutdownJob : Job
 
     public override string Location => Environment.MachineName;
 
-    public override void StopJob() => _parent.StopJob();
+    internal CancellationToken CancellationToken => _cancellation.Token;
 
-    internal void Report(ShutdownMessage message)
+    /// <summary>Completes once this child has reached its final state.</summary>
+    internal Task Ended => _finished.Task;
+
+    /// <summary>Stop-Job on this child: this VM only.</summary>
+    public override void StopJob()
     {
-        // The engine reports one VM's steps in order from that VM's flow; the lock keeps progress state consistent.
+        _cancellation.Cancel();
+        if (!_finished.Task.IsCompleted)
+        {
+            _finished.Task.Wait(CastraShutdownJob.StopWait);
+        }
+    }
+
+    void IShutdownObserver.OnEvent(ShutdownEvent evt) => Report(new ShutdownMessage(evt, null));
+
+    void IShutdownObserver.OnDiagnostic(ShutdownDiagnostic diagnostic) => Report(new ShutdownMessage(null, diagnostic));
+
+    internal void Track(Task<VmShutdownResult> run)
+    {
+        _run = run;
+        _ = run.ContinueWith(t => End(t.IsCompletedSuccessfully ? t.Result : null), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    internal void Fail(ErrorRecord error)
+    {
+        Error.Add(error);
+        End(null);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            if (_run is { IsCompleted: false })
+            {
+                _cancellation.Cancel();
+                _finished.Task.Wait(CastraShutdownJob.StopWait);
+            }
+
+            _cancellation.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private void Report(ShutdownMessage message)
+    {
+        // One VM's steps arrive in order from that VM's flow; the lock keeps the progress state consistent.
         lock (_gate)
         {
             _reporter.Report(message);
         }
     }
 
-    internal void Finish(JobState state) => SetJobState(state);
-
-    internal void Begin() => SetJobState(JobState.Running);
+    private void End(VmShutdownResult? result)
+    {
+        SetJobState(result switch
+        {
+            null => JobState.Failed,
+            { Outcome: ShutdownOutcome.Cancelled } => JobState.Stopped,
+            { Stopped: true } => JobState.Completed,
+            _ => JobState.Failed,
+        });
+        _finished.TrySetResult();
+    }
 }

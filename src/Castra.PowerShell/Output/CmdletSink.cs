@@ -3,7 +3,8 @@ using System.Management.Automation;
 namespace Castra.PowerShell.Output;
 
 /// <summary>Writes to the cmdlet's own streams; use only on the pipeline thread.</summary>
-internal sealed class CmdletSink(Cmdlet cmdlet) : IRecordSink
+/// <param name="onError">Where errors go: written at once, or kept until every VM is done (<see cref="VmErrors"/>).</param>
+internal sealed class CmdletSink(Cmdlet cmdlet, Action<ErrorRecord> onError) : IRecordSink
 {
     public void Output(object value) => cmdlet.WriteObject(value);
 
@@ -11,7 +12,7 @@ internal sealed class CmdletSink(Cmdlet cmdlet) : IRecordSink
 
     public void Warning(string message) => cmdlet.WriteWarning(message);
 
-    public void Error(ErrorRecord record) => cmdlet.WriteError(record);
+    public void Error(ErrorRecord record) => onError(record);
 
     public void Progress(ProgressRecord record) => cmdlet.WriteProgress(record);
 }

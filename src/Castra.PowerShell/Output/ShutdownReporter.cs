@@ -6,23 +6,29 @@ using Castra.Shutdown;
 namespace Castra.PowerShell.Output;
 
 /// <summary>
-/// Renders what the engine reports into PowerShell's streams: each event as an output object plus a [SHD] verbose
-/// line, warnings with the remediation hint, non-terminating errors per VM, and per-VM progress with a countdown.
+/// Renders what the engine reports into PowerShell's streams: each event as an output object (once: -Verbose adds how
+/// the run decided, never the same event again), warnings with the remediation hint, non-terminating errors per VM,
+/// and per-VM progress with a countdown.
 /// </summary>
 internal sealed class ShutdownReporter
 {
     private readonly IRecordSink _sink;
+    private readonly bool _turnedOff;
     private readonly ShutdownProgress _progress = new();
 
-    public ShutdownReporter(IRecordSink sink) => _sink = sink;
+    /// <param name="turnedOff">-TurnOff: the guest was never asked, so "had to be forced" is no news.</param>
+    public ShutdownReporter(IRecordSink sink, bool turnedOff = false)
+    {
+        _sink = sink;
+        _turnedOff = turnedOff;
+    }
 
     public void Report(ShutdownMessage message)
     {
         if (message.Event is { } evt)
         {
             _sink.Output(evt);
-            _sink.Verbose(EventPresentation.VerboseLine(evt));
-            if (EventPresentation.Warning(evt) is { } warning)
+            if (EventPresentation.Warning(evt, _turnedOff) is { } warning)
             {
                 _sink.Warning(warning);
             }
@@ -35,6 +41,10 @@ internal sealed class ShutdownReporter
             {
                 _sink.Error(ErrorRecords.From(diagnostic));
             }
+            else if (diagnostic.Severity == DiagnosticSeverity.Trace)
+            {
+                _sink.Verbose(EventPresentation.VerboseLine(diagnostic));
+            }
             else
             {
                 _sink.Warning($"{diagnostic.Message} [{diagnostic.ErrorId}]");
@@ -45,7 +55,7 @@ internal sealed class ShutdownReporter
     /// <summary>Re-sends the progress of VMs still waiting, so the countdown moves between events.</summary>
     public void RefreshProgress()
     {
-        foreach (var snapshot in _progress.Active(DateTimeOffset.UtcNow))
+        foreach (var snapshot in _progress.Active(DateTime.UtcNow))
         {
             _sink.Progress(ToRecord(snapshot));
         }

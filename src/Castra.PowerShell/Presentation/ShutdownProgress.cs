@@ -22,7 +22,7 @@ internal sealed class ShutdownProgress
 
         (entry.Stage, entry.WaitEnds, entry.Completed) = evt switch
         {
-            ShutdownRequestedEvent => ("Requested", (DateTimeOffset?)null, false),
+            ShutdownRequestedEvent => ("Requested", (DateTime?)null, false),
             CooperativeAttemptedEvent { TimeoutMs: > 0 } a => ($"Waiting for the guest ({a.Method})", a.Timestamp.AddMilliseconds(a.TimeoutMs), false),
             CooperativeAttemptedEvent a => ($"Cooperative step: {a.Method}", null, false),
             EscalationEvent e => ($"Waiting after {e.Signal}", e.Timestamp.AddMilliseconds(e.WaitMs), false),
@@ -35,10 +35,10 @@ internal sealed class ShutdownProgress
     }
 
     /// <summary>Current snapshots of the VMs still in progress, seconds remaining computed at <paramref name="now"/>.</summary>
-    public IReadOnlyList<ProgressSnapshot> Active(DateTimeOffset now) =>
+    public IReadOnlyList<ProgressSnapshot> Active(DateTime now) =>
         _entries.Where(e => !e.Value.Completed).Select(e => Snapshot(e.Key, e.Value, now)).ToList();
 
-    private static ProgressSnapshot Snapshot(string vm, Entry entry, DateTimeOffset now) => new(
+    private static ProgressSnapshot Snapshot(string vm, Entry entry, DateTime now) => new(
         vm,
         entry.ActivityId,
         entry.Stage,
@@ -51,7 +51,7 @@ internal sealed class ShutdownProgress
 
         public string Stage { get; set; } = "";
 
-        public DateTimeOffset? WaitEnds { get; set; }
+        public DateTime? WaitEnds { get; set; }
 
         public bool Completed { get; set; }
     }

@@ -142,7 +142,7 @@ public sealed class HookExecutionTests : IDisposable
     {
         _root.Launch("envvm", "graceful");
         HookScripts.Register(_root, "env", "env | grep '^CASTRA_' > \"$OUT/env.txt\"\npwd > \"$OUT/pwd.txt\"");
-        var before = DateTimeOffset.UtcNow;
+        var before = DateTime.UtcNow;
 
         await StopAsync("envvm", new ShutdownOptions { Reason = ShutdownReason.Maintenance });
 

@@ -171,7 +171,7 @@ public sealed class ProcessGroupTests : IDisposable
             VmName = "web",
             Pid = ended.Id,
             Status = "Running",
-            StartedAt = DateTimeOffset.UtcNow.AddMinutes(-1),
+            StartedAt = DateTime.UtcNow.AddMinutes(-1),
             Command = "true",
             Executable = "/bin/true",
             Arguments = [],

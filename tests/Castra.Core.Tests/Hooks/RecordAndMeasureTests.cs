@@ -27,7 +27,7 @@ public sealed class RecordAndMeasureTests : IDisposable
     {
         _root.Launch("good", "graceful");
         _root.Launch("deaf", "ignore-acpi");
-        var before = DateTimeOffset.UtcNow;
+        var before = DateTime.UtcNow;
 
         await StopAsync(["good", "deaf"], new ShutdownOptions { Reason = ShutdownReason.Maintenance, Message = "kernel update", CooperativeTimeout = TimeSpan.FromSeconds(0.3) });
 

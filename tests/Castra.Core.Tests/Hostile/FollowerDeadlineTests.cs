@@ -23,7 +23,7 @@ public sealed class FollowerDeadlineTests : IDisposable
         Directory.CreateDirectory(vm.Directory);
         using var dir = VmDirectory.TryOpen(vm)!;
         using var ownerLock = VmLock.TryAcquire(dir)!; // this test plays the owner
-        var started = DateTimeOffset.UtcNow;
+        var started = DateTime.UtcNow;
         var status = new StatusDocument
         {
             VmName = "web",
@@ -50,7 +50,7 @@ public sealed class FollowerDeadlineTests : IDisposable
         // Past the first deadline and the follower's grace (10 s): the old follower had given up by now.
         await Task.Delay(TimeSpan.FromSeconds(11));
         Assert.False(following.IsCompleted, "the follower gave up while the owner was within its extended deadline");
-        var complete = new ShutdownCompleteEvent { VmName = "web", ShutdownId = status.ShutdownId, Sequence = 2, Timestamp = DateTimeOffset.UtcNow, Outcome = "Graceful", TotalMs = 12_500, Changed = true };
+        var complete = new ShutdownCompleteEvent { VmName = "web", ShutdownId = status.ShutdownId, Sequence = 2, Timestamp = DateTime.UtcNow, Outcome = "Graceful", TotalMs = 12_500, Changed = true };
         File.AppendAllText(vm.Journal, EventJson.Serialize(complete) + "\n");
         status.Phase = "Complete";
         status.Outcome = "Graceful";

@@ -236,7 +236,7 @@ public sealed class StateFileTests : IDisposable
             VmName = vmName,
             Pid = pid,
             Status = "Running",
-            StartedAt = DateTimeOffset.UtcNow,
+            StartedAt = DateTime.UtcNow,
             Executable = "/bin/sleep",
             Arguments = ["60"],
             ProcessStartTime = Castra.Processes.ProcStat.TryRead(pid)!.StartTime,
@@ -541,7 +541,7 @@ public sealed class StateFileTests : IDisposable
     {
         static string Line(string? message) => EventJson.Serialize(new ShutdownRequestedEvent
         {
-            VmName = "web", ShutdownId = "old", Sequence = 1, Timestamp = DateTimeOffset.UnixEpoch, Reason = "UserRequested", Message = message,
+            VmName = "web", ShutdownId = "old", Sequence = 1, Timestamp = DateTime.UnixEpoch, Reason = "UserRequested", Message = message,
         }) + "\n";
 
         var text = new StringBuilder();
@@ -565,7 +565,7 @@ public sealed class StateFileTests : IDisposable
         deadOwner.WaitForExit();
         var stale = Record("stale", unrelated);
         stale.LeaderStartTime -= 1; // not the process that leads that group now
-        WriteInterruptedStatus(vm.Paths, deadOwner.Id, DateTimeOffset.UtcNow, Record("export", leftover), stale);
+        WriteInterruptedStatus(vm.Paths, deadOwner.Id, DateTime.UtcNow, Record("export", leftover), stale);
 
         var (observer, result) = await StopAsync("web");
 
@@ -590,7 +590,7 @@ public sealed class StateFileTests : IDisposable
 
         // Someone else's daemon now has the group's number, its leader already gone (setsid sh -c 'sleep & exit').
         var squatter = StartAtPid(hook.Id, "setsid", "sh", "-c", "sleep 60 & exit");
-        WriteInterruptedStatus(vm.Paths, deadOwner.Id, DateTimeOffset.UtcNow.AddSeconds(-1.5), recorded);
+        WriteInterruptedStatus(vm.Paths, deadOwner.Id, DateTime.UtcNow.AddSeconds(-1.5), recorded);
 
         var (_, result) = await StopAsync("web");
 
@@ -675,7 +675,7 @@ public sealed class StateFileTests : IDisposable
         Assert.Contains(observer.Diagnostics, d => d.ErrorId == ErrorIds.VmAppeared && d.Message.Contains("late", StringComparison.Ordinal));
     }
 
-    private static void WriteInterruptedStatus(VmPaths vm, int ownerPid, DateTimeOffset now, params HookGroupRecord[] groups)
+    private static void WriteInterruptedStatus(VmPaths vm, int ownerPid, DateTime now, params HookGroupRecord[] groups)
     {
         var status = new StatusDocument
         {

@@ -8,6 +8,7 @@ public sealed class RecordingObserver : IShutdownObserver
 {
     private readonly List<ShutdownEvent> _events = [];
     private readonly List<ShutdownDiagnostic> _diagnostics = [];
+    private readonly List<ShutdownDiagnostic> _traces = [];
     private readonly List<Action<ShutdownEvent>> _onEvent = [];
 
     public IReadOnlyList<ShutdownEvent> Events
@@ -60,11 +61,24 @@ public sealed class RecordingObserver : IShutdownObserver
         }
     }
 
+    /// <summary>Warnings and errors; traces (how a run decided, for -Verbose) are kept apart in <see cref="Traces"/>.</summary>
     public void OnDiagnostic(ShutdownDiagnostic diagnostic)
     {
-        lock (_diagnostics)
+        var list = diagnostic.Severity == DiagnosticSeverity.Trace ? _traces : _diagnostics;
+        lock (list)
         {
-            _diagnostics.Add(diagnostic);
+            list.Add(diagnostic);
+        }
+    }
+
+    public IReadOnlyList<ShutdownDiagnostic> Traces
+    {
+        get
+        {
+            lock (_traces)
+            {
+                return [.. _traces];
+            }
         }
     }
 }

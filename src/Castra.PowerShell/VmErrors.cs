@@ -1,0 +1,71 @@
+using System.Collections;
+using System.Management.Automation;
+
+namespace Castra.PowerShell;
+
+/// <summary>
+/// A cmdlet's per-VM errors. Normally each is written as it happens (non-terminating). Under -ErrorAction Stop (or
+/// $ErrorActionPreference = 'Stop', how ops scripts get a non-zero exit) writing one would end the call there and
+/// cancel VMs whose power button was already pressed; so they are kept until every VM has run its whole sequence,
+/// then the call ends with one terminating error that names them all, each VM's own record inside it and in $Error.
+/// </summary>
+internal sealed class VmErrors
+{
+    private readonly PSCmdlet _cmdlet;
+    private readonly bool _defer;
+    private readonly List<ErrorRecord> _deferred = [];
+
+    public VmErrors(PSCmdlet cmdlet)
+    {
+        _cmdlet = cmdlet;
+        var preference = cmdlet.MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var bound)
+            ? bound
+            : cmdlet.SessionState.PSVariable.GetValue("ErrorActionPreference");
+        _defer = preference is ActionPreference.Stop || (preference is string text && string.Equals(text, "Stop", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>On the pipeline thread only.</summary>
+    public void Report(ErrorRecord record)
+    {
+        if (_defer)
+        {
+            // As WriteError would have qualified it ("Id,Command"), so scripts match the same id either way.
+            _deferred.Add(record.FullyQualifiedErrorId.Contains(',', StringComparison.Ordinal)
+                ? record
+                : new ErrorRecord(record.Exception, $"{record.FullyQualifiedErrorId},{_cmdlet.GetType().FullName}", record.CategoryInfo.Category, record.TargetObject)
+                {
+                    ErrorDetails = record.ErrorDetails,
+                });
+        }
+        else
+        {
+            _cmdlet.WriteError(record);
+        }
+    }
+
+    /// <summary>The one terminating error for everything deferred (nothing when no VM failed).</summary>
+    public void ThrowIfDeferred()
+    {
+        if (_deferred.Count == 0)
+        {
+            return;
+        }
+
+        // Each VM's record stays reachable: in $Error (newest first, as PowerShell keeps it) and in the exception.
+        if (_cmdlet.SessionState.PSVariable.GetValue("Error") is ArrayList errors)
+        {
+            foreach (var record in _deferred)
+            {
+                errors.Insert(0, record);
+            }
+        }
+
+        var targets = _deferred.Select(r => r.TargetObject?.ToString() ?? "?").Distinct(StringComparer.Ordinal).ToArray();
+        var exception = new VmsNotStoppedException(
+            $"{targets.Length} VM(s) were not stopped: {string.Join("; ", _deferred.Select(r => $"{r.TargetObject}: {r.FullyQualifiedErrorId.Split(',')[0]}"))}. " +
+            "Every other VM ran its whole sequence. Each VM's own error is in $Error and in this error's Exception.Errors.",
+            _deferred);
+        var categories = _deferred.Select(r => r.CategoryInfo.Category).Distinct().ToList();
+        _cmdlet.ThrowTerminatingError(new ErrorRecord(exception, ModuleErrorIds.VmsNotStopped, categories.Count == 1 ? categories[0] : ErrorCategory.NotSpecified, targets));
+    }
+}
