@@ -125,7 +125,7 @@ internal static class DownCommand
             }
 
             Console.Out.WriteLine($"{plan.VmName}: {plan.State}; {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}{(plan.ExceedsDeadline ? " (EXCEEDS the deadline)" : "")} — {plan.Detail}");
-            if (plan.State == "Running" && !string.IsNullOrEmpty(plan.Hooks) && plan.Hooks != "none")
+            if (plan.HasHooks)
             {
                 // The session drain and the hooks are part of the worst case: show what it counts.
                 Console.Out.WriteLine($"    hooks: {plan.Hooks}");
@@ -137,7 +137,7 @@ internal static class DownCommand
             return ExitCodes.DeadlineExceeded;
         }
 
-        return plans.Any(p => p.State == "NotFound") ? ExitCodes.UnknownVm : ExitCodes.Success;
+        return plans.Any(p => p.IsNotFound) ? ExitCodes.UnknownVm : ExitCodes.Success;
     }
 
     private static async Task<int> RunAsync(Func<ShutdownEngine, ShutdownFeed, CancellationToken, Task<IReadOnlyList<VmShutdownResult>>> stop, StateRoot root, bool json)

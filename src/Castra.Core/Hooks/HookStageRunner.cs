@@ -7,10 +7,10 @@ using Castra.State;
 namespace Castra.Hooks;
 
 /// <summary>
-/// Runs one stage's hooks for one VM: priorities in ascending order, the hooks of one priority concurrently.
+/// Runs one priority of one stage's hooks for one VM, concurrently (the plan has a step per priority, in ascending order).
 /// Each gets HookStarted when it starts and HookCompleted when it ends, in their place in the VM's event order.
-/// A failure never stops the other hooks of its priority; under HookErrorAction Stop a PreStop failure stops the
-/// priorities after it (and the caller aborts the shutdown).
+/// A failure never stops the other hooks of its priority; under HookErrorAction Stop a PreStop failure ends the run
+/// before the priorities after it.
 /// </summary>
 internal sealed class HookStageRunner
 {
@@ -23,20 +23,16 @@ internal sealed class HookStageRunner
         _status = status;
     }
 
-    public async Task RunAsync(IReadOnlyList<CleanupHook> hooks, HookContext context, HookErrorAction errorAction, HookStageSummary summary, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the hooks of one priority concurrently (one step of the plan). Returns the failure that aborts the
+    /// shutdown (a PreStop hook that failed or timed out under HookErrorAction Stop), else null.
+    /// </summary>
+    public async Task<HookResult?> RunPriorityAsync(IReadOnlyList<CleanupHook> members, HookContext context, HookErrorAction errorAction, HookStageSummary summary, CancellationToken cancellationToken)
     {
-        foreach (var group in hooks.GroupBy(h => h.Priority).OrderBy(g => g.Key))
-        {
-            var members = group.OrderBy(h => h.Name, StringComparer.Ordinal).ToList();
-            var running = members.Select(h => RunOneAsync(h, context, summary, cancellationToken)).ToList();
-            var results = await Task.WhenAll(running).ConfigureAwait(false);
-            if (errorAction == HookErrorAction.Stop && context.Stage == HookStage.PreStop
-                && results.FirstOrDefault(r => r.Status != HookStatus.Succeeded) is { } failure)
-            {
-                summary.AbortedBy = failure;
-                return;
-            }
-        }
+        var results = await Task.WhenAll(members.Select(h => RunOneAsync(h, context, summary, cancellationToken))).ConfigureAwait(false);
+        return errorAction == HookErrorAction.Stop && context.Stage == HookStage.PreStop
+            ? results.FirstOrDefault(r => r.Status != HookStatus.Succeeded)
+            : null;
     }
 
     private async Task<HookResult> RunOneAsync(CleanupHook hook, HookContext context, HookStageSummary summary, CancellationToken cancellationToken)
@@ -74,7 +70,7 @@ internal sealed class HookStageRunner
             Message = result.Message,
             LogPath = result.LogPath,
         });
-        _status.Update(d =>
+        _ = _status.Update(d =>
         {
             d.HooksCompleted++;
             d.RunningHooks = Remove(d.RunningHooks, hook.Name);
@@ -88,19 +84,22 @@ internal sealed class HookStageRunner
     }
 
     /// <summary>The hook runs: it shows as running, and its group is recorded for a takeover to end if this run dies.</summary>
-    private void Started(CleanupHook hook, GroupLeader child) =>
-        _status.Update(d =>
+    private void Started(CleanupHook hook, GroupLeader child)
+    {
+        var group = new HookGroupRecord
+        {
+            Hook = hook.Name,
+            ProcessGroup = child.GroupId,
+            LeaderStartTime = child.StartTime,
+            BootId = HostClock.BootId,
+            Session = ProcStat.TryRead(child.Pid)?.Session,
+        };
+        _ = _status.Update(d =>
         {
             d.RunningHooks = Join(d.RunningHooks, hook.Name);
-            (d.HookGroups ??= []).Add(new HookGroupRecord
-            {
-                Hook = hook.Name,
-                ProcessGroup = child.GroupId,
-                LeaderStartTime = child.StartTime,
-                BootId = HostClock.BootId,
-                Session = ProcStat.TryRead(child.Pid)?.Session,
-            });
+            (d.HookGroups ??= []).Add(group);
         });
+    }
 
     private static string Join(string? list, string name) => string.IsNullOrEmpty(list) ? name : $"{list}, {name}";
 

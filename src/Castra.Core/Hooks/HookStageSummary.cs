@@ -1,6 +1,6 @@
 namespace Castra.Hooks;
 
-/// <summary>Counts of one or more stages' hook runs, and the first failure that should abort (HookErrorAction Stop).</summary>
+/// <summary>Counts of one run's hook results, across its stages and priorities.</summary>
 internal sealed class HookStageSummary
 {
     private readonly List<HookResult> _results = [];
@@ -12,9 +12,6 @@ internal sealed class HookStageSummary
     public int Failed => _results.Count(r => r.Status == HookStatus.Failed);
 
     public int TimedOut => _results.Count(r => r.Status == HookStatus.TimedOut);
-
-    /// <summary>Set when a PreStop failure under HookErrorAction Stop ended the stage early.</summary>
-    public HookResult? AbortedBy { get; set; }
 
     public void Add(HookResult result)
     {

@@ -39,19 +39,35 @@ public sealed class ShutdownEngine
         options.Validate();
 
         var names = vmNames.Distinct(StringComparer.Ordinal).ToList();
-        if (options.Deadline is { } deadline)
+        if (options.Deadline is not null)
         {
-            var plans = await new ShutdownPlanner(Root).PlanAsync(names, options, deadline, cancellationToken).ConfigureAwait(false);
-            ShutdownPlanner.EnsureWithinDeadline(plans, deadline, options.ThrottleLimit);
+            await PreviewAsync(names, options, cancellationToken).ConfigureAwait(false);
         }
 
         return await Task.WhenAll(StartEach(names.Select(n => new VmRun(n, observer, cancellationToken)).ToList(), options)).ConfigureAwait(false);
     }
 
     /// <summary>
+    /// Each VM's plan, from a read-only look (-WhatIf, --dry-run), checked against <see cref="ShutdownOptions.Deadline"/>
+    /// when one is given: the one place both faces refuse a shutdown that may not fit (before anything is started).
+    /// </summary>
+    /// <exception cref="CastraException">Invalid options, or CastraDeadlineExceeded naming the VMs.</exception>
+    public async Task<IReadOnlyList<VmShutdownPlan>> PreviewAsync(IEnumerable<string> vmNames, ShutdownOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var plans = await new ShutdownPlanner(Root).PlanAsync(vmNames, options, options.Deadline, cancellationToken).ConfigureAwait(false);
+        if (options.Deadline is { } deadline)
+        {
+            ShutdownPlanner.EnsureWithinDeadline(plans, deadline, options.ThrottleLimit);
+        }
+
+        return plans;
+    }
+
+    /// <summary>
     /// Starts each VM's shutdown as a task of its own, with its own observer and cancellation (one child job per VM:
     /// it completes when its VM does, and Stop-Job on it cancels that VM only), sharing one throttle and one bound on
-    /// start-ups across them. No deadline check: the caller has made it (<see cref="ShutdownPlanner.EnsureWithinDeadline"/>).
+    /// start-ups across them. No deadline check: the caller has made it (<see cref="PreviewAsync"/>).
     /// </summary>
     /// <exception cref="CastraException">Invalid options (nothing was started).</exception>
     public IReadOnlyList<Task<VmShutdownResult>> StartEach(IReadOnlyList<VmRun> runs, ShutdownOptions options)

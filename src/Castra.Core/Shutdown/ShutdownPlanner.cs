@@ -2,14 +2,17 @@ using Castra.Errors;
 using Castra.Events;
 using Castra.Hooks;
 using Castra.Processes;
+using Castra.Sessions;
+using Castra.Shutdown.Plan;
 using Castra.State;
 
 namespace Castra.Shutdown;
 
 /// <summary>
-/// Computes, without changing anything, what a shutdown would do: the same pre-flight look as the real
-/// cooperative step (<see cref="ChannelProbe"/>), the resolved budgets, and the worst-case duration, so an
-/// operator can fit a shutdown into an outer budget (systemd, a UPS, Kubernetes) before starting it.
+/// Computes, without changing anything, what a shutdown would do: the same look at the VM as the shutdown's (its
+/// proven QEMU, sessions and hooks) and the same plan (<see cref="ShutdownPlanBuilder"/>), with the pre-flight of
+/// the cooperative step (<see cref="ChannelProbe"/>) added, so an operator can fit a shutdown into an outer budget
+/// (systemd, a UPS, Kubernetes) before starting it.
 /// </summary>
 public sealed class ShutdownPlanner
 {
@@ -76,7 +79,7 @@ public sealed class ShutdownPlanner
             return new VmShutdownPlan
             {
                 VmName = name,
-                State = nameof(VmState.Unknown),
+                State = nameof(PlanState.Unknown),
                 Steps = "none",
                 Detail = $"cannot be planned: {ex.Message}; a shutdown would report it and fail for this VM only",
             };
@@ -92,18 +95,19 @@ public sealed class ShutdownPlanner
         }
         catch (CastraException ex)
         {
-            return new VmShutdownPlan { VmName = name, State = "NotFound", Detail = ex.Message };
+            return new VmShutdownPlan { VmName = name, State = nameof(PlanState.NotFound), Detail = ex.Message };
         }
 
-        if (!vm.Exists)
+        using var dir = VmDirectory.TryOpen(vm);
+        if (dir is null)
         {
-            return new VmShutdownPlan { VmName = name, State = "NotFound", Detail = $"no VM named '{name}' under {Root.Path}" };
+            return new VmShutdownPlan { VmName = name, State = nameof(PlanState.NotFound), Detail = $"no VM named '{name}' under {Root.Path}" };
         }
 
         VmDefinition? definition = null;
         try
         {
-            definition = VmDefinitionStore.TryRead(vm);
+            definition = VmDefinitionStore.TryRead(dir);
         }
         catch (CastraException)
         {
@@ -111,178 +115,62 @@ public sealed class ShutdownPlanner
         }
 
         var timeouts = ShutdownTimeouts.Resolve(options, definition);
-        var info = await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
-        var basePlan = new VmShutdownPlan
+
+        // The same look as the shutdown's, read-only: the pre-flight talks only to the proven QEMU, through the VM's open directory.
+        var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
+        using var qemu = located.Verdict == IdentityVerdict.Verified ? located.Process : null;
+        var found = located.Verdict switch
         {
-            VmName = name,
-            State = info.State,
-            Pid = info.Pid,
-            CooperativeTimeoutMs = Ms(timeouts.Cooperative),
-            TermTimeoutMs = Ms(timeouts.Term),
-            KillTimeoutMs = Ms(timeouts.Kill),
+            null => QemuFound.NotRunning,
+            IdentityVerdict.Exited => QemuFound.Exited,
+            IdentityVerdict.NotOurs => QemuFound.Stale,
+            IdentityVerdict.Disputed => QemuFound.Disputed,
+            _ => QemuFound.Running,
         };
 
-        if (info.State == nameof(VmState.ShuttingDown))
+        if (found == QemuFound.Running && ReadStatus(dir)?.IsInProgress() == true)
         {
             var status = ShutdownStatusReader.Read(vm);
-            return Finish(basePlan with
-            {
-                Detail = $"already being shut down by PID {status?.OwnerPid} (phase {status?.Phase}): a new call would follow it",
-                WorstCaseMs = status?.RemainingMs ?? 0,
-                Steps = "follow the running shutdown",
-            }, deadline);
+            return PlanPreview.Following(name, located.Pid, timeouts, status, deadline);
         }
 
-        if (info.State != nameof(VmState.Running))
+        var hooks = found is QemuFound.Running or QemuFound.Exited ? ReadHooks(vm, found == QemuFound.Running) : HookSelection.None;
+        var sessions = SessionDrainer.Active(vm);
+        if (found != QemuFound.Running || options.Force)
         {
-            // Nothing to stop, but a run still drains the VM's running sessions and, when the pidfile names a QEMU
-            // that has exited, runs its PostStop hooks (never its PreStop hooks: there is no guest to prepare).
-            var verdict = info.State == nameof(VmState.Stale) ? await StaleVerdictAsync(vm, definition, cancellationToken).ConfigureAwait(false) : null;
-            var exited = verdict == IdentityVerdict.Exited;
-            var (idleHooks, idleBudget) = PlanHooks(vm, options, preStop: false, postStop: exited);
-            string idleDetail;
-            if (verdict == IdentityVerdict.Disputed)
-            {
-                idleDetail = $"{info.Detail}; nothing would be signalled and the run would fail ({ErrorIds.IdentityDisputed})";
-            }
-            else if (info.State == nameof(VmState.Stale))
-            {
-                idleDetail = exited && idleHooks.Count > 0
-                    ? $"{info.Detail}; the stale pidfile would be removed, nothing signalled, and the PostStop hooks run"
-                    : $"{info.Detail}; the stale pidfile would be removed, nothing signalled";
-            }
-            else
-            {
-                idleDetail = "not running: nothing to do";
-            }
-
-            return Finish(basePlan with
-            {
-                Detail = idleDetail,
-                Steps = "none",
-                Hooks = idleHooks.Count == 0 ? "" : string.Join("; ", idleHooks),
-                WorstCaseMs = Ms(idleBudget),
-            }, deadline);
+            return PlanPreview.Of(ShutdownPlanBuilder.Build(name, found, located.Detail, sessions, hooks, timeouts, options), located.Pid, hooks, null, deadline);
         }
 
-        var (hooks, hookBudget) = PlanHooks(vm, options, preStop: !options.Force, postStop: true);
-        basePlan = basePlan with { Hooks = hooks.Count == 0 ? "none" : string.Join("; ", hooks) };
-        var extra = Ms(hookBudget);
-        var signals = $"SIGTERM (≤{EventText.Seconds(Ms(timeouts.Term))}) → SIGKILL (≤{EventText.Seconds(Ms(timeouts.Kill))})";
-        if (options.Force)
-        {
-            return Finish(basePlan with
-            {
-                Method = ContractNames.Of(CooperativeChannel.None),
-                Detail = "force: the cooperative step is skipped",
-                WorstCaseMs = Ms(timeouts.WorstCase(force: true)) + extra,
-                Steps = signals,
-            }, deadline);
-        }
-
-        var window = timeouts.Cooperative;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-
-        // The pre-flight talks only to the proven QEMU, through the VM's open directory, like the shutdown itself.
-        using var dir = VmDirectory.TryOpen(vm);
-        var located = dir is null ? null : await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
-        using var qemu = located?.Verdict == IdentityVerdict.Verified ? located.Process : null;
-        if (dir is null || qemu is null)
-        {
-            located?.Process?.Dispose();
-            return Finish(basePlan with
-            {
-                State = nameof(VmState.Stopped),
-                Detail = "its QEMU is no longer running: nothing to do",
-                Steps = "none",
-                WorstCaseMs = Ms(hookBudget),
-            }, deadline);
-        }
-
-        await using var probe = await ChannelProbe.RunAsync(dir, qemu, options, () => window - System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
-        var decision = probe.Decide(options.Method);
-        var channel = ContractNames.Of(decision.Channel);
-        string detail;
-        long worst;
-        string steps;
-        if (!decision.Proceeds && decision.Channel == CooperativeChannel.Unavailable)
-        {
-            detail = decision.FailureDetail ?? "no cooperative channel";
-            worst = Ms(timeouts.Term + timeouts.Kill);
-            steps = signals;
-        }
-        else if (!decision.Proceeds)
-        {
-            detail = $"the {channel} channel is broken: {decision.FailureDetail}";
-            worst = Ms(window + timeouts.Term + timeouts.Kill);
-            steps = $"{channel} fails at once → {signals}";
-        }
-        else
-        {
-            detail = decision.Channel == CooperativeChannel.Agent
-                ? "the guest agent answered" + (decision.AgentMayHandOverToAcpi ? "; ACPI is the fallback" : "")
-                : $"QMP answers, guest {probe.GuestStatus}" + (decision.AttemptDetail is null ? "" : $"; {decision.AttemptDetail}");
-            worst = Ms(timeouts.WorstCase(force: false));
-            var cooperative = decision.Channel == CooperativeChannel.Agent ? "guest agent shutdown" : "ACPI power button";
-            steps = $"{cooperative} (≤{EventText.Seconds(Ms(window))}) → {signals}";
-        }
-
-        return Finish(basePlan with { Method = channel, Detail = detail, GuestStatus = probe.GuestStatus, WorstCaseMs = worst + extra, Steps = steps }, deadline);
+        await using var probe = await ChannelProbe.RunAsync(dir, qemu!, options, () => timeouts.Cooperative - System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
+        var plan = ShutdownPlanBuilder.Build(name, found, located.Detail, sessions, hooks, timeouts, options, probe.Decide(options.Method));
+        return PlanPreview.Of(plan, located.Pid, hooks, probe.GuestStatus, deadline);
     }
 
-    /// <summary>
-    /// The session drain (when the VM has running sessions) and the hooks a shutdown would run, in order, and the
-    /// time they may add. An unreadable hooks.json is shown, not fatal: the shutdown itself would warn the same way.
-    /// </summary>
-    private static (List<string> Hooks, TimeSpan Budget) PlanHooks(VmPaths vm, ShutdownOptions options, bool preStop, bool postStop)
+    private static StatusDocument? ReadStatus(VmDirectory dir)
     {
-        var parts = new List<string>();
-        var budget = TimeSpan.Zero;
-        var sessions = Sessions.SessionDrainer.Active(vm).Count;
-        if (sessions > 0)
-        {
-            parts.Add($"{Sessions.SessionDrainer.StepName} ({sessions} session(s), ≤{EventText.Seconds(Ms(Sessions.SessionDrainer.Budget(options.DrainTimeout)))})");
-            budget += Sessions.SessionDrainer.Budget(options.DrainTimeout);
-        }
-
-        if (!preStop && !postStop)
-        {
-            return (parts, budget);
-        }
-
-        IReadOnlyList<CleanupHook> pre, post;
         try
         {
-            var store = new HookStore(vm.Root);
-            pre = preStop ? store.ForVm(vm.Name, HookStage.PreStop) : [];
-            post = postStop ? store.ForVm(vm.Name, HookStage.PostStop) : [];
+            return StatusStore.TryRead(dir);
         }
-        catch (CastraException ex)
-        {
-            parts.Add($"unreadable: {ex.Message}");
-            return (parts, budget);
-        }
-
-        parts.AddRange(pre.Concat(post).Select(h => h.Describe()));
-        return (parts, budget + HookBudget.Of(pre) + HookBudget.Of(post));
-    }
-
-    /// <summary>Why a VM is Stale: its QEMU has exited, its pidfile names someone else's process, or its identity is disputed.</summary>
-    private static async Task<IdentityVerdict?> StaleVerdictAsync(VmPaths vm, VmDefinition? definition, CancellationToken cancellationToken)
-    {
-        using var dir = VmDirectory.TryOpen(vm);
-        if (dir is null)
+        catch (InvalidDataException)
         {
             return null;
         }
-
-        var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
-        located.Process?.Dispose();
-        return located.Verdict;
     }
 
-    private static VmShutdownPlan Finish(VmShutdownPlan plan, TimeSpan? deadline) =>
-        deadline is { } d ? plan with { ExceedsDeadline = plan.WorstCaseMs > d.TotalMilliseconds } : plan;
+    /// <summary>The hooks a shutdown would run; an unreadable hooks.json is shown, as the shutdown would report it.</summary>
+    private static HookSelection ReadHooks(VmPaths vm, bool qemuRunning)
+    {
+        try
+        {
+            var store = new HookStore(vm.Root);
+            return new HookSelection(qemuRunning ? store.ForVm(vm.Name, HookStage.PreStop) : [], store.ForVm(vm.Name, HookStage.PostStop));
+        }
+        catch (CastraException ex)
+        {
+            return new HookSelection([], [], ex.Message);
+        }
+    }
 
-    private static long Ms(TimeSpan span) => (long)Math.Round(span.TotalMilliseconds);
 }

@@ -5,12 +5,20 @@ using Castra.State;
 
 namespace Castra.Shutdown;
 
-/// <summary>Keeps <c>shutdown.json</c> in step with the run; a write failure is reported once, never fatal.</summary>
+/// <summary>
+/// Keeps <c>shutdown.json</c> in step with the run. Changes apply to the document at once, under a lock (concurrent
+/// hooks report progress); writing it happens on the state I/O threads, coalesced: changes made while a write is
+/// queued ride along with it, and writes of one VM never overtake each other. A write failure is reported once,
+/// never fatal. There is no synchronous save: the hop to the state I/O threads cannot be forgotten.
+/// </summary>
 internal sealed class StatusTracker
 {
     private readonly VmDirectory _vm;
     private readonly IShutdownObserver _observer;
     private readonly object _gate = new();
+    private readonly object _writeGate = new();
+    private Task _pending = Task.CompletedTask;
+    private bool _queued;
     private bool _failed;
 
     public StatusTracker(VmDirectory vm, StatusDocument document, IShutdownObserver observer)
@@ -20,26 +28,56 @@ internal sealed class StatusTracker
         _observer = observer;
     }
 
+    /// <summary>Read it under <see cref="Read{T}"/> or from the run's own flow; change it only through <see cref="Update"/>.</summary>
     public StatusDocument Document { get; }
 
-    public void Phase(ShutdownPhase phase) => Update(d => d.Phase = ContractNames.Of(phase));
+    public T Read<T>(Func<StatusDocument, T> read)
+    {
+        lock (_gate)
+        {
+            return read(Document);
+        }
+    }
 
-    /// <summary>Changes the document and saves it; thread-safe (concurrent hooks report progress).</summary>
-    public void Update(Action<StatusDocument> change)
+    /// <summary>Changes the document and queues a write; the task completes once a write holding the change is done.</summary>
+    public Task Update(Action<StatusDocument> change)
     {
         lock (_gate)
         {
             change(Document);
-            Save();
+            if (!_queued)
+            {
+                _queued = true;
+                _pending = StateIo.Shared.RunAsync(WriteQueued);
+            }
+
+            return _pending;
         }
     }
 
-    /// <summary>Marks the run complete and saves it: only once its ShutdownComplete is journaled (followers rely on that order).</summary>
-    public void Complete(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTime completedAt, string? saveStatePath) =>
-        Update(d => ApplyCompletion(d, outcome, changed, totalMs, detail, completedAt, saveStatePath));
+    public Task Phase(ShutdownPhase phase) => Update(d => d.Phase = ContractNames.Of(phase));
+
+    /// <summary>Marks the run complete and writes it, here and now: on the state I/O threads only, after its ShutdownComplete is journaled (followers rely on that order).</summary>
+    public void CompleteHere(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTime completedAt, string? saveStatePath)
+    {
+        StateIo.EnsureHere("Writing shutdown.json");
+        lock (_gate)
+        {
+            ApplyCompletion(Document, outcome, changed, totalMs, detail, completedAt, saveStatePath);
+        }
+
+        WriteQueued();
+    }
+
+    /// <summary>The first write, before the run acts on anything (on the state I/O threads).</summary>
+    public void SaveHere()
+    {
+        StateIo.EnsureHere("Writing shutdown.json");
+        WriteQueued();
+    }
 
     /// <summary>
-    /// What the document will be once <see cref="Complete"/> has run, as a copy: neither the document nor
+    /// What the document will be once <see cref="CompleteHere"/> has run, as a copy: neither the document nor
     /// <c>shutdown.json</c> changes (the -SaveState snapshot is written before ShutdownComplete is emitted).
     /// </summary>
     public StatusDocument CompletedCopy(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTime completedAt, string? saveStatePath)
@@ -47,7 +85,7 @@ internal sealed class StatusTracker
         StatusDocument copy;
         lock (_gate)
         {
-            copy = JsonSerializer.Deserialize(JsonSerializer.Serialize(Document, CastraJsonContext.Default.StatusDocument), CastraJsonContext.Default.StatusDocument)!;
+            copy = Copy(Document);
         }
 
         ApplyCompletion(copy, outcome, changed, totalMs, detail, completedAt, saveStatePath);
@@ -63,33 +101,40 @@ internal sealed class StatusTracker
         d.TotalMs = totalMs;
         d.Detail = detail;
         d.RunningHooks = null;
+        d.HookGroups = null;
         d.CompletedAt = completedAt;
         d.SaveStatePath = saveStatePath;
     }
 
-    public void Save()
+    /// <summary>Writes the document as it is now; writes of this VM in order (a later snapshot is never overwritten by an earlier one).</summary>
+    private void WriteQueued()
     {
-        lock (_gate)
+        lock (_writeGate)
         {
-            SaveLocked();
-        }
-    }
-
-    private void SaveLocked()
-    {
-        Document.UpdatedAt = DateTime.UtcNow;
-        try
-        {
-            StatusStore.Write(_vm, Document);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            if (!_failed)
+            byte[] content;
+            lock (_gate)
             {
-                _failed = true;
-                _observer.OnDiagnostic(new ShutdownDiagnostic(_vm.Name, DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError,
-                    $"could not write {_vm.Paths.Status} ({ex.Message}); other sessions cannot see this shutdown's progress"));
+                _queued = false;
+                Document.UpdatedAt = DateTime.UtcNow;
+                content = StatusStore.Serialize(Document);
+            }
+
+            try
+            {
+                StatusStore.Write(_vm, content);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                if (!_failed)
+                {
+                    _failed = true;
+                    _observer.OnDiagnostic(new ShutdownDiagnostic(_vm.Name, DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError,
+                        $"could not write {_vm.Paths.Status} ({ex.Message}); other sessions cannot see this shutdown's progress"));
+                }
             }
         }
     }
+
+    private static StatusDocument Copy(StatusDocument d) =>
+        JsonSerializer.Deserialize(JsonSerializer.Serialize(d, CastraJsonContext.Default.StatusDocument), CastraJsonContext.Default.StatusDocument)!;
 }

@@ -8,6 +8,7 @@ using Castra.Native;
 using Castra.Processes;
 using Castra.Qmp;
 using Castra.Sessions;
+using Castra.Shutdown.Plan;
 using Castra.State;
 
 namespace Castra.Shutdown;
@@ -40,7 +41,8 @@ internal sealed class VmShutdown
         VmDirectory? dir = null;
         try
         {
-            dir = await StateIo.Shared.RunAsync(() => VmDirectory.TryOpen(_vm)).ConfigureAwait(false);
+            // One hop to the state I/O threads for both: opening the directory and taking the lock touch the disk.
+            (dir, var vmLock) = await StateIo.Shared.RunAsync(OpenAndLock).ConfigureAwait(false);
             if (dir is null)
             {
                 var message = $"No VM named '{_vm.Name}' under {_vm.Root.Path} ({_vm.Directory} does not exist).";
@@ -48,7 +50,6 @@ internal sealed class VmShutdown
                 return new VmShutdownResult(_vm.Name, null, false, 0, ErrorIds.VmNotFound, message);
             }
 
-            var vmLock = await StateIo.Shared.RunAsync(() => VmLock.TryAcquire(dir)).ConfigureAwait(false);
             if (vmLock is null)
             {
                 // Following another owner can take minutes: never while holding a start-up slot.
@@ -84,6 +85,25 @@ internal sealed class VmShutdown
         finally
         {
             dir?.Dispose();
+        }
+    }
+
+    private (VmDirectory? Dir, VmLock? Lock) OpenAndLock()
+    {
+        var dir = VmDirectory.TryOpen(_vm);
+        if (dir is null)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            return (dir, VmLock.TryAcquire(dir));
+        }
+        catch
+        {
+            dir.Dispose();
+            throw;
         }
     }
 
@@ -126,22 +146,25 @@ internal sealed class VmShutdown
 
     private static string Count(int n, string what) => n == 1 ? $"1 {what}" : $"{n.ToString(CultureInfo.InvariantCulture)} {what}s";
 
-    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
-
-    /// <summary>The state of one orchestrated run (lock held).</summary>
+    /// <summary>
+    /// One orchestrated run (lock held): record the start, look at the VM once (its QEMU, sessions and hooks), build
+    /// its plan, run the plan's steps in order, record the end.
+    /// </summary>
     private sealed class Run : IDisposable
     {
         private readonly VmShutdown _owner;
         private readonly long _startedAt = Stopwatch.GetTimestamp();
-        private StatusTracker _status = null!;
-        private EventRecorder _recorder = null!;
+        private RunContext _run = null!;
         private ShutdownTimeouts _timeouts = ShutdownTimeouts.Defaults;
-        private bool _changed;
         private bool _identityUncertain;
-        private string? _signalFailure;
         private ShutdownPhase _phase = ShutdownPhase.Requested;
-        private readonly HookStageSummary _hooks = new();
-        private int _sessionsInterrupted;
+        private VmDefinition? _definition;
+
+        /// <summary>What the run found of the VM's QEMU, once it looked.</summary>
+        private QemuFound? _found;
+
+        /// <summary>The interrupted shutdown this run takes over, if any.</summary>
+        private StatusDocument? _takeover;
 
         public Run(VmShutdown owner, VmDirectory dir)
         {
@@ -158,99 +181,12 @@ internal sealed class VmShutdown
         public async Task<VmShutdownResult> ExecuteAsync(CancellationToken cancellationToken)
         {
             await StateIo.Shared.RunAsync(Prepare).ConfigureAwait(false);
-            TrackedProcess? process = null;
             try
             {
-                _recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
+                _run.Recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
                 await EndInterruptedHooksAsync(cancellationToken).ConfigureAwait(false);
-                await DrainSessionsAsync(cancellationToken).ConfigureAwait(false);
-
-                var located = await ProcessLocator.LocateAsync(Dir, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
-                _status.Document.QemuPid = located.Pid;
-                _found = located.Verdict switch
-                {
-                    null => QemuFound.NotRunning,
-                    IdentityVerdict.Exited => QemuFound.Exited,
-                    IdentityVerdict.NotOurs => QemuFound.Stale,
-                    IdentityVerdict.Disputed => QemuFound.Disputed,
-                    _ => QemuFound.Running,
-                };
-                switch (located.Verdict)
-                {
-                    case null:
-                        return await FinishAsync(ShutdownOutcome.Graceful, located.Detail).ConfigureAwait(false);
-                    case IdentityVerdict.Exited:
-                        // QEMU died without a shutdown (crashed, or powered off by itself): what its PostStop hooks
-                        // release was never released. No PreStop hooks: there is no guest left to prepare.
-                        LeftoverFiles.RemoveFor(Dir, located.Pid);
-                        await PostStopAfterExitAsync(cancellationToken).ConfigureAwait(false);
-                        return await FinishAsync(ShutdownOutcome.Graceful, located.Detail + "; its leftover pidfile and sockets were removed").ConfigureAwait(false);
-                    case IdentityVerdict.NotOurs:
-                        var detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
-                        _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {detail}");
-                        LeftoverFiles.RemovePidFile(Dir);
-                        _identityUncertain = true;
-                        return await FinishAsync(ShutdownOutcome.Graceful, detail).ConfigureAwait(false);
-                    case IdentityVerdict.Disputed:
-                        // The proofs disagree: signalling might hit an unrelated process, doing nothing might leave the VM
-                        // running. Neither is Castra's call: fail loudly, touch nothing.
-                        var disputed = $"{located.Detail}; nothing was signalled: {Remediation.IdentityDisputed(Vm, located.Pid)}";
-                        _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.IdentityDisputed, CastraErrorCategory.SecurityError, $"{Vm.Name}: {disputed}");
-                        _identityUncertain = true;
-                        return await FinishAsync(ShutdownOutcome.Failed, disputed, ErrorIds.IdentityDisputed).ConfigureAwait(false);
-                }
-
-                process = located.Process!;
-                _owner.Diagnose(DiagnosticSeverity.Trace, ErrorIds.Trace, CastraErrorCategory.NotSpecified, $"{Vm.Name}: QEMU PID {located.Pid} is the VM's: {located.Detail}");
-                if (located.StalePidFile is { } stale)
-                {
-                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData,
-                        $"{Vm.Name}: {stale}; {located.Detail}, which is stopped instead");
-                }
-
-                var (preStop, postStop) = await StateIo.Shared.RunAsync(() => LoadHooks(qemuRunning: true)).ConfigureAwait(false);
-                if (preStop is null)
-                {
-                    return await FinishAsync(ShutdownOutcome.Failed, _hookLoadFailure, ErrorIds.InvalidHook).ConfigureAwait(false);
-                }
-
-                _owner.Diagnose(DiagnosticSeverity.Trace, ErrorIds.Trace, CastraErrorCategory.NotSpecified,
-                    $"{Vm.Name}: {Count(preStop.Count, "PreStop hook")} and {Count(postStop!.Count, "PostStop hook")} to run" +
-                    (preStop.Count + postStop.Count == 0 ? "" : $" ({string.Join(", ", preStop.Concat(postStop).Select(h => h.Describe()))})"));
-
-                if (preStop.Count > 0)
-                {
-                    await EnterAsync(ShutdownPhase.PreStopHooks).ConfigureAwait(false);
-                    await RunHooksAsync(preStop, HookStage.PreStop, cancellationToken).ConfigureAwait(false);
-                    if (_hooks.AbortedBy is { } failed)
-                    {
-                        var why = $"PreStop hook '{failed.Hook.Name}' {(failed.Status == HookStatus.TimedOut ? "timed out" : "failed")}: {failed.Message}; " +
-                            "the shutdown was aborted before anything was sent to the guest, and the VM keeps running (HookErrorAction Stop)";
-                        _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.HookFailed, CastraErrorCategory.OperationStopped, $"{Vm.Name}: {why}");
-                        return await FinishAsync(ShutdownOutcome.Failed, why, ErrorIds.HookFailed).ConfigureAwait(false);
-                    }
-                }
-
-                if (await CooperateAsync(process, cancellationToken).ConfigureAwait(false))
-                {
-                    return await StoppedAsync(ShutdownOutcome.Graceful, process, postStop!, cancellationToken).ConfigureAwait(false);
-                }
-
-                await EnterAsync(ShutdownPhase.Terminating).ConfigureAwait(false);
-                if (await SignalAndWaitAsync(process, Libc.SIGTERM, ContractNames.SigTerm, _timeouts.Term, cancellationToken).ConfigureAwait(false))
-                {
-                    return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
-                }
-
-                await EnterAsync(ShutdownPhase.Killing).ConfigureAwait(false);
-                if (await SignalAndWaitAsync(process, Libc.SIGKILL, ContractNames.SigKill, _timeouts.Kill, cancellationToken).ConfigureAwait(false))
-                {
-                    return await StoppedAsync(ShutdownOutcome.Forced, process, postStop!, cancellationToken).ConfigureAwait(false);
-                }
-
-                var failure = SurvivedKill(process);
-                _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.StopFailed, CastraErrorCategory.OperationTimeout, $"{Vm.Name}: {failure}");
-                return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed).ConfigureAwait(false);
+                var plan = await PlanAsync(cancellationToken).ConfigureAwait(false);
+                return await RunPlanAsync(plan, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -266,17 +202,206 @@ internal sealed class VmShutdown
             }
             finally
             {
-                process?.Dispose();
+                _run?.Process?.Dispose();
             }
         }
 
-        private VmDefinition? _definition;
+        /// <summary>Looks at the VM once (its QEMU, its sessions, its hooks) and decides the whole sequence from that.</summary>
+        private async Task<ShutdownPlan> PlanAsync(CancellationToken cancellationToken)
+        {
+            var located = await ProcessLocator.LocateAsync(Dir, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
+            _run.Process = located.Verdict == IdentityVerdict.Verified ? located.Process : null;
+            var found = located.Verdict switch
+            {
+                null => QemuFound.NotRunning,
+                IdentityVerdict.Exited => QemuFound.Exited,
+                IdentityVerdict.NotOurs => QemuFound.Stale,
+                IdentityVerdict.Disputed => QemuFound.Disputed,
+                _ => QemuFound.Running,
+            };
+            _found = found;
+            var (sessions, hooks) = await StateIo.Shared.RunAsync(() => Examine(found, located.Pid)).ConfigureAwait(false);
 
-        /// <summary>What the run found of the VM's QEMU, once it looked.</summary>
-        private QemuFound? _found;
+            string detail;
+            switch (found)
+            {
+                case QemuFound.Exited:
+                    detail = located.Detail + "; its leftover pidfile and sockets were removed";
+                    break;
+                case QemuFound.Stale:
+                    detail = located.Detail + "; the stale pidfile was removed and nothing was signalled";
+                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {detail}");
+                    _identityUncertain = true;
+                    break;
+                case QemuFound.Disputed:
+                    detail = $"{located.Detail}; nothing was signalled: {Remediation.IdentityDisputed(Vm, located.Pid)}";
+                    _identityUncertain = true;
+                    break;
+                case QemuFound.Running:
+                    detail = located.Detail;
+                    _owner.Diagnose(DiagnosticSeverity.Trace, ErrorIds.Trace, CastraErrorCategory.NotSpecified, $"{Vm.Name}: QEMU PID {located.Pid} is the VM's: {located.Detail}");
+                    if (located.StalePidFile is { } stale)
+                    {
+                        _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StalePidFile, CastraErrorCategory.InvalidData, $"{Vm.Name}: {stale}; {located.Detail}, which is stopped instead");
+                    }
 
-        /// <summary>The interrupted shutdown this run takes over, if any.</summary>
-        private StatusDocument? _takeover;
+                    break;
+                default:
+                    detail = located.Detail;
+                    break;
+            }
+
+            var plan = ShutdownPlanBuilder.Build(Vm.Name, found, detail, sessions, hooks, _timeouts, Options);
+            if (found is QemuFound.Running or QemuFound.Exited)
+            {
+                var pre = plan.Steps.OfType<HookPhaseStep>().Where(s => s.Stage == HookStage.PreStop).Sum(s => s.Hooks.Count);
+                var names = plan.Steps.OfType<HookPhaseStep>().SelectMany(s => s.Hooks).Select(h => h.Describe()).ToList();
+                _owner.Diagnose(DiagnosticSeverity.Trace, ErrorIds.Trace, CastraErrorCategory.NotSpecified,
+                    $"{Vm.Name}: {Count(pre, "PreStop hook")} and {Count(plan.HookCount - pre, "PostStop hook")} to run" + (names.Count == 0 ? "" : $" ({string.Join(", ", names)})"));
+            }
+
+            // The plan's worst case is the run's deadline (followers trust it); the write is queued, not waited for.
+            _ = _run.Status.Update(d =>
+            {
+                d.QemuPid = located.Pid;
+                d.Deadline = d.StartedAt + plan.WorstCase;
+                d.HooksTotal = plan.HookCount;
+            });
+            return plan;
+        }
+
+        /// <summary>
+        /// On the state I/O threads: the sessions to drain (records of sessions that ended unwatched are closed), the
+        /// leftovers of a QEMU found gone, and the hooks when there is a QEMU to stop or one that died on its own.
+        /// </summary>
+        private (IReadOnlyList<VmSession> Sessions, HookSelection Hooks) Examine(QemuFound found, int? pid)
+        {
+            IReadOnlyList<VmSession> sessions;
+            try
+            {
+                sessions = SessionDrainer.Reconcile(Dir);
+            }
+            catch (IOException ex)
+            {
+                // sessions/ refused (a link, another user's directory): its records prove nothing, so nothing is signalled.
+                _owner.Diagnose(DiagnosticSeverity.Warning, ex is UnsafeStateFileException ? ErrorIds.UnsafeStateFile : ErrorIds.Unexpected, CastraErrorCategory.PermissionDenied,
+                    $"{Vm.Name}: {ex.Message}; its guest sessions are not drained");
+                sessions = [];
+            }
+
+            switch (found)
+            {
+                case QemuFound.Exited:
+                    LeftoverFiles.RemoveFor(Dir, pid);
+                    break;
+                case QemuFound.Stale:
+                    LeftoverFiles.RemovePidFile(Dir);
+                    break;
+            }
+
+            return (sessions, found is QemuFound.Running or QemuFound.Exited ? LoadHooks(found == QemuFound.Running) : HookSelection.None);
+        }
+
+        /// <summary>
+        /// The VM's hooks. An unreadable hooks.json is a warning and no hooks under Continue; under Stop, with QEMU
+        /// running, the plan refuses the run (the hooks it may hold were asked to guard the stop). Once QEMU has
+        /// exited there is no stop left to guard: a warning, whatever the HookErrorAction.
+        /// </summary>
+        private HookSelection LoadHooks(bool qemuRunning)
+        {
+            try
+            {
+                var load = new HookStore(Vm.Root).Load();
+                foreach (var ignored in load.Ignored)
+                {
+                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.InvalidHook, CastraErrorCategory.InvalidData, $"{Vm.Name}: {Vm.Root.HooksFile}: {ignored}");
+                }
+
+                return new HookSelection(
+                    qemuRunning ? HookStore.ForVm(load.File.Hooks, Vm.Name, HookStage.PreStop) : [],
+                    HookStore.ForVm(load.File.Hooks, Vm.Name, HookStage.PostStop));
+            }
+            catch (CastraException ex)
+            {
+                if (qemuRunning && Options.HookErrorAction == HookErrorAction.Stop)
+                {
+                    return new HookSelection([], [], ex.Message);
+                }
+
+                _owner.Diagnose(DiagnosticSeverity.Warning, ex.ErrorId, ex.Category, $"{Vm.Name}: {ex.Message}; no hooks run for this shutdown");
+                return HookSelection.None;
+            }
+        }
+
+        /// <summary>
+        /// Runs the plan: the steps before QEMU is touched (a failure ends the run there), then the stop steps until
+        /// one leaves QEMU gone, then the steps after it. A QEMU that survives every stop step fails the run.
+        /// </summary>
+        private async Task<VmShutdownResult> RunPlanAsync(ShutdownPlan plan, CancellationToken cancellationToken)
+        {
+            foreach (var step in plan.In(StepSection.Prepare))
+            {
+                var result = await StepAsync(step, cancellationToken).ConfigureAwait(false);
+                if (result.Kind == StepResultKind.Failed)
+                {
+                    return await FinishAsync(ShutdownOutcome.Failed, result.Detail, result.ErrorId).ConfigureAwait(false);
+                }
+            }
+
+            var outcome = ShutdownOutcome.Graceful;
+            if (plan.Found == QemuFound.Running)
+            {
+                StepResult? stopped = null;
+                foreach (var step in plan.In(StepSection.Stop))
+                {
+                    var result = await StepAsync(step, cancellationToken).ConfigureAwait(false);
+                    if (result.Kind == StepResultKind.Stopped)
+                    {
+                        stopped = result;
+                        break;
+                    }
+                }
+
+                if (stopped is not { } gone)
+                {
+                    var failure = SurvivedKill(_run.Process!);
+                    _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.StopFailed, CastraErrorCategory.OperationTimeout, $"{Vm.Name}: {failure}");
+                    return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed).ConfigureAwait(false);
+                }
+
+                outcome = gone.Outcome;
+                var pid = _run.Process!.Pid;
+                await StateIo.Shared.RunAsync(() => LeftoverFiles.RemoveFor(Dir, pid)).ConfigureAwait(false);
+            }
+
+            foreach (var step in plan.In(StepSection.Release))
+            {
+                await StepAsync(step, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await FinishAsync(outcome, plan.Found == QemuFound.Running ? null : plan.FoundDetail).ConfigureAwait(false);
+        }
+
+        private Task<StepResult> StepAsync(PlanStep step, CancellationToken cancellationToken)
+        {
+            if (step.Phase is { } phase && phase != _phase)
+            {
+                Enter(phase);
+            }
+
+            return step.RunAsync(_run, cancellationToken);
+        }
+
+        /// <summary>
+        /// Every phase after Requested waits on something outside Castra (sessions, hooks, the guest, a signal), so
+        /// entering one ends the VM's start-up and frees its slot. shutdown.json follows on the state I/O threads.
+        /// </summary>
+        private void Enter(ShutdownPhase phase)
+        {
+            _owner._startup.Release();
+            _phase = phase;
+            _ = _run.Status.Phase(phase);
+        }
 
         private void Prepare()
         {
@@ -327,6 +452,8 @@ internal sealed class VmShutdown
                 Force = Options.Force,
                 Method = Options.Method.ToString(),
                 StartedAt = now,
+
+                // Until the plan is built (milliseconds later): the stages' budgets.
                 Deadline = now + _timeouts.WorstCase(Options.Force),
                 OwnerPid = OwnerProcess.Pid,
                 OwnerHost = Environment.MachineName,
@@ -338,9 +465,9 @@ internal sealed class VmShutdown
                 TakeoverOf = takeover?.ShutdownId,
             };
 
-            _status = new StatusTracker(Dir, document, _owner._observer);
-            _status.Save();
-            _recorder = new EventRecorder(Vm, shutdownId, journal, _owner._observer);
+            var status = new StatusTracker(Dir, document, _owner._observer);
+            status.SaveHere();
+            _run = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer);
 
             if (takeover is not null)
             {
@@ -348,8 +475,6 @@ internal sealed class VmShutdown
                     $"{Vm.Name}: shutdown {takeover.ShutdownId} (owner PID {takeover.OwnerPid}) was interrupted in phase {takeover.Phase}; taking over");
             }
         }
-
-        private string? _hookLoadFailure;
 
         /// <summary>Hooks the interrupted run left running are ended before anything runs again (no second copy).</summary>
         private async Task EndInterruptedHooksAsync(CancellationToken cancellationToken)
@@ -366,144 +491,6 @@ internal sealed class VmShutdown
             }
         }
 
-        /// <summary>Castra's own first step: interrupt the VM's guest sessions (no events when there are none).</summary>
-        private async Task DrainSessionsAsync(CancellationToken cancellationToken)
-        {
-            IReadOnlyList<VmSession> sessions;
-            try
-            {
-                sessions = SessionDrainer.Reconcile(Dir);
-            }
-            catch (IOException ex)
-            {
-                // sessions/ refused (a link, another user's directory): its records prove nothing, so nothing is signalled.
-                _owner.Diagnose(DiagnosticSeverity.Warning, ex is UnsafeStateFileException ? ErrorIds.UnsafeStateFile : ErrorIds.Unexpected, CastraErrorCategory.PermissionDenied,
-                    $"{Vm.Name}: {ex.Message}; its guest sessions are not drained");
-                return;
-            }
-
-            if (sessions.Count == 0)
-            {
-                return;
-            }
-
-            await EnterAsync(ShutdownPhase.DrainingSessions).ConfigureAwait(false);
-            _status.Update(d => d.Deadline += SessionDrainer.Budget(Options.DrainTimeout));
-            _sessionsInterrupted = await SessionDrainer.DrainAsync(Dir, sessions, Options.DrainTimeout, _recorder, cancellationToken).ConfigureAwait(false);
-            _status.Update(d => d.SessionsInterrupted = _sessionsInterrupted);
-        }
-
-        /// <summary>
-        /// The VM's PreStop (none with -Force, or when QEMU has already exited) and PostStop hooks. An unreadable
-        /// hooks.json is a warning and no hooks under Continue; under Stop it aborts (PreStop null) when QEMU is
-        /// running, since the hooks it may hold were asked to guard the stop. Once QEMU has exited there is no stop
-        /// left to guard: a warning, whatever the HookErrorAction.
-        /// </summary>
-        private (IReadOnlyList<CleanupHook>? PreStop, IReadOnlyList<CleanupHook>? PostStop) LoadHooks(bool qemuRunning)
-        {
-            IReadOnlyList<CleanupHook> pre, post;
-            try
-            {
-                var load = new HookStore(Vm.Root).Load();
-                foreach (var ignored in load.Ignored)
-                {
-                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.InvalidHook, CastraErrorCategory.InvalidData, $"{Vm.Name}: {Vm.Root.HooksFile}: {ignored}");
-                }
-
-                pre = Options.Force || !qemuRunning ? [] : HookStore.ForVm(load.File.Hooks, Vm.Name, HookStage.PreStop);
-                post = HookStore.ForVm(load.File.Hooks, Vm.Name, HookStage.PostStop);
-            }
-            catch (CastraException ex)
-            {
-                if (qemuRunning && Options.HookErrorAction == HookErrorAction.Stop)
-                {
-                    _hookLoadFailure = $"{ex.Message}; the shutdown was aborted before anything was sent to the guest (HookErrorAction Stop)";
-                    _owner.Diagnose(DiagnosticSeverity.Error, ex.ErrorId, ex.Category, $"{Vm.Name}: {_hookLoadFailure}");
-                    return (null, null);
-                }
-
-                _owner.Diagnose(DiagnosticSeverity.Warning, ex.ErrorId, ex.Category, $"{Vm.Name}: {ex.Message}; no hooks run for this shutdown");
-                return ([], []);
-            }
-
-            // Without hooks the document would not change: rewriting it would cost a file, an fsync and a rename for nothing.
-            if (pre.Count + post.Count > 0)
-            {
-                _status.Update(d =>
-                {
-                    d.HooksTotal = pre.Count + post.Count;
-                    d.Deadline += HookBudget.Of(pre) + HookBudget.Of(post);
-                });
-            }
-
-            return (pre, post);
-        }
-
-        /// <summary>The pidfile named a QEMU that had already exited (leftovers removed): run the VM's PostStop hooks.</summary>
-        private async Task PostStopAfterExitAsync(CancellationToken cancellationToken)
-        {
-            var (_, postStop) = await StateIo.Shared.RunAsync(() => LoadHooks(qemuRunning: false)).ConfigureAwait(false);
-            if (postStop is { Count: > 0 })
-            {
-                await EnterAsync(ShutdownPhase.PostStopHooks).ConfigureAwait(false);
-                await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        private Task RunHooksAsync(IReadOnlyList<CleanupHook> hooks, HookStage stage, CancellationToken cancellationToken) =>
-            new HookStageRunner(_recorder, _status).RunAsync(
-                hooks, new HookContext(Dir, stage, ContractNames.Of(Options.Reason), _status.Document.ShutdownId), Options.HookErrorAction, _hooks, cancellationToken);
-
-        /// <summary>The QEMU process is gone: clean its leftovers, run the PostStop hooks, complete.</summary>
-        private async Task<VmShutdownResult> StoppedAsync(ShutdownOutcome outcome, TrackedProcess process, IReadOnlyList<CleanupHook> postStop, CancellationToken cancellationToken)
-        {
-            await StateIo.Shared.RunAsync(() => LeftoverFiles.RemoveFor(Dir, process.Pid)).ConfigureAwait(false);
-            if (postStop.Count > 0)
-            {
-                await EnterAsync(ShutdownPhase.PostStopHooks).ConfigureAwait(false);
-                await RunHooksAsync(postStop, HookStage.PostStop, cancellationToken).ConfigureAwait(false);
-            }
-
-            return await FinishAsync(outcome, null).ConfigureAwait(false);
-        }
-
-        /// <summary>True when the guest powered itself off within the window.</summary>
-        private async Task<bool> CooperateAsync(TrackedProcess process, CancellationToken cancellationToken)
-        {
-            await EnterAsync(ShutdownPhase.Cooperative).ConfigureAwait(false);
-            var step = new CooperativeStep(Dir, Options, _timeouts.Cooperative, _recorder);
-            try
-            {
-                return await step.RunAsync(process, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _changed |= step.Delivered;
-            }
-        }
-
-        /// <summary>True when the process is gone within <paramref name="wait"/> after the signal.</summary>
-        private async Task<bool> SignalAndWaitAsync(TrackedProcess process, int signal, string signalName, TimeSpan wait, CancellationToken cancellationToken)
-        {
-            _recorder.Emit(new EscalationEvent { Signal = signalName, WaitMs = Ms(wait) });
-            switch (process.Signal(signal, out var errno))
-            {
-                case SignalResult.Sent:
-                    _changed = true;
-                    break;
-                case SignalResult.AlreadyExited:
-                case SignalResult.IdentityChanged:
-                    return true;
-                case SignalResult.Failed:
-                    // Waiting would only burn the budget: nothing was delivered.
-                    _signalFailure = $"could not send {signalName} to PID {process.Pid}: {Libc.ErrorText(errno)} (run Castra as the user that owns QEMU, or as root)";
-                    _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.StopFailed, CastraErrorCategory.PermissionDenied, $"{Vm.Name}: {_signalFailure}");
-                    return process.HasExited;
-            }
-
-            return await process.WaitForExitAsync(wait, cancellationToken).ConfigureAwait(false);
-        }
-
         private string SurvivedKill(TrackedProcess process)
         {
             var stat = ProcStat.TryRead(process.Pid);
@@ -513,24 +500,12 @@ internal sealed class VmShutdown
                 'T' or 't' => $"{stat.State}: stopped or traced by a debugger",
                 _ => stat.State.ToString(),
             };
-            return _signalFailure is not null
-                ? $"QEMU (PID {process.Pid}) is still running: {_signalFailure}"
-                : $"QEMU (PID {process.Pid}) was still running {Seconds(_timeouts.Kill)} after SIGKILL (state {state})";
+            return _run.SignalFailure is not null
+                ? $"QEMU (PID {process.Pid}) is still running: {_run.SignalFailure}"
+                : $"QEMU (PID {process.Pid}) was still running {_timeouts.Kill.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s after SIGKILL (state {state})";
         }
 
-        /// <summary>
-        /// Every phase after Requested waits on something outside Castra (sessions, hooks, the guest, a signal), so
-        /// entering one ends the VM's start-up and frees its slot. The status file is replaced durably (fsync,
-        /// rename) on Castra's state I/O threads, never on the thread pool.
-        /// </summary>
-        private Task EnterAsync(ShutdownPhase phase)
-        {
-            _owner._startup.Release();
-            _phase = phase;
-            return StateIo.Shared.RunAsync(() => _status.Phase(phase));
-        }
-
-        /// <summary>Writes the last event, status, journal fsync and audit line on the state I/O threads (see <see cref="StateIo"/>).</summary>
+        /// <summary>Writes the last event, status, journal flush and audit line in one hop to the state I/O threads (see <see cref="StateIo"/>).</summary>
         private Task<VmShutdownResult> FinishAsync(ShutdownOutcome outcome, string? detail, string? errorId = null) =>
             StateIo.Shared.RunAsync(() => Finish(outcome, detail, errorId));
 
@@ -543,18 +518,19 @@ internal sealed class VmShutdown
             }
 
             var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
+            var hooks = _run.Hooks;
 
             // Stamped first, so that the snapshot holds the very ShutdownComplete that is then emitted; shutdown.json
             // says Complete only once the event is journaled.
-            var complete = _recorder.Stamp(new ShutdownCompleteEvent
+            var complete = _run.Recorder.Stamp(new ShutdownCompleteEvent
             {
                 Outcome = ContractNames.Of(outcome),
                 TotalMs = totalMs,
-                Changed = _changed,
-                HooksSucceeded = _hooks.Succeeded,
-                HooksFailed = _hooks.Failed,
-                HooksTimedOut = _hooks.TimedOut,
-                SessionsInterrupted = _sessionsInterrupted,
+                Changed = _run.Changed,
+                HooksSucceeded = hooks.Succeeded,
+                HooksFailed = hooks.Failed,
+                HooksTimedOut = hooks.TimedOut,
+                SessionsInterrupted = _run.SessionsInterrupted,
                 QemuFound = _found is { } found ? ContractNames.Of(found) : null,
                 Detail = detail,
             });
@@ -563,11 +539,11 @@ internal sealed class VmShutdown
                 complete = SaveSnapshot(complete, outcome);
             }
 
-            complete = _recorder.EmitStamped(complete);
-            _status.Complete(outcome, _changed, totalMs, detail, complete.Timestamp, complete.SaveStatePath);
+            complete = _run.Recorder.EmitStamped(complete);
+            _run.Status.CompleteHere(outcome, _run.Changed, totalMs, detail, complete.Timestamp, complete.SaveStatePath);
             CastraMetrics.RecordShutdown(Vm.Name, complete.Outcome, totalMs);
             Audit(complete);
-            return new VmShutdownResult(Vm.Name, outcome, _changed, totalMs, errorId, detail);
+            return new VmShutdownResult(Vm.Name, outcome, _run.Changed, totalMs, errorId, detail);
         }
 
         /// <summary>
@@ -579,10 +555,10 @@ internal sealed class VmShutdown
         {
             try
             {
-                var path = ShutdownSnapshot.PathFor(Vm, _status.Document.ShutdownId);
+                var path = ShutdownSnapshot.PathFor(Vm, _run.ShutdownId);
                 var final = complete with { SaveStatePath = path };
-                var status = _status.CompletedCopy(outcome, final.Changed, final.TotalMs, final.Detail, final.Timestamp, path);
-                ShutdownSnapshot.Write(Dir, status, [.. _recorder.History, final], _hooks.Results);
+                var status = _run.Status.CompletedCopy(outcome, final.Changed, final.TotalMs, final.Detail, final.Timestamp, path);
+                ShutdownSnapshot.Write(Dir, status, [.. _run.Recorder.History, final], _run.Hooks.Results);
                 return final;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -594,7 +570,7 @@ internal sealed class VmShutdown
 
         private void Audit(ShutdownCompleteEvent complete)
         {
-            var doc = _status.Document;
+            var doc = _run.Status.Document;
             try
             {
                 AuditTrail.Append(Vm.Root, new AuditRecord
@@ -612,7 +588,7 @@ internal sealed class VmShutdown
                     TotalMs = complete.TotalMs,
                     Changed = complete.Changed,
                     Force = doc.Force,
-                    Path = AuditTrail.PathOf(_recorder.History),
+                    Path = AuditTrail.PathOf(_run.Recorder.History),
                     HooksSucceeded = complete.HooksSucceeded,
                     HooksFailed = complete.HooksFailed,
                     HooksTimedOut = complete.HooksTimedOut,
@@ -627,13 +603,7 @@ internal sealed class VmShutdown
             }
         }
 
-        public void Dispose() => _recorder?.Dispose();
-
-        private static TimeSpan Remaining(TimeSpan window, long since)
-        {
-            var left = window - Stopwatch.GetElapsedTime(since);
-            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-        }
+        public void Dispose() => _run?.Recorder.Dispose();
 
         private static string NewShutdownId() =>
             $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";

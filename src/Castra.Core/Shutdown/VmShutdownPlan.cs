@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Castra.Shutdown;
 
 /// <summary>
@@ -8,7 +10,7 @@ public sealed record VmShutdownPlan
 {
     public string VmName { get; init; } = "";
 
-    /// <summary>Running, Stopped, Stale, ShuttingDown or NotFound.</summary>
+    /// <summary>Running, Stopped, Stale, ShuttingDown, NotFound or Unknown.</summary>
     public string State { get; init; } = "";
 
     public int? Pid { get; init; }
@@ -39,4 +41,12 @@ public sealed record VmShutdownPlan
 
     /// <summary>True when a deadline was given and <see cref="WorstCaseMs"/> exceeds it.</summary>
     public bool ExceedsDeadline { get; init; }
+
+    /// <summary>No such VM: a shutdown would report CastraVmNotFound.</summary>
+    [JsonIgnore]
+    public bool IsNotFound => State == nameof(Plan.PlanState.NotFound);
+
+    /// <summary>A running VM with a session drain or hooks to show.</summary>
+    [JsonIgnore]
+    public bool HasHooks => State == nameof(Plan.PlanState.Running) && Hooks is { Length: > 0 } and not "none";
 }

@@ -1,21 +1,27 @@
+using System.Threading.Channels;
+
 namespace Castra.State;
 
 /// <summary>
-/// A few dedicated threads for the engine's blocking state-file work: the VM lock, shutdown.json (temp file,
-/// fsync, rename) at each phase, the journal's fsync and the audit line at the end. Done on thread-pool threads,
-/// this work starved the pool (2 threads on 2 cores, grown only slowly), and every socket continuation and exit
-/// notification of other VMs waited behind somebody's fsync. Here it waits only for the disk, and the pool stays
-/// free for what must be prompt. Callers continue on the thread pool, never on these threads.
+/// A few dedicated threads for the engine's blocking state-file work: the VM lock, shutdown.json (temp file, rename),
+/// the journal's flush and the audit line. Done on thread-pool threads, this work starved the pool (2 threads on 2
+/// cores, grown only slowly), and every socket continuation and exit notification of other VMs waited behind somebody's
+/// fsync. Here it waits only for the disk, and the pool stays free for what must be prompt. Callers continue on the
+/// thread pool, never on these threads. Work that must run here checks <see cref="EnsureHere"/>, so a call site that
+/// forgot the hop fails its tests instead of quietly blocking the pool.
 /// </summary>
 internal sealed class StateIo
 {
     private static readonly Lazy<StateIo> SharedInstance = new(() => new StateIo(Math.Max(4, Environment.ProcessorCount * 4)), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly Queue<Action> _work = new();
+    [ThreadStatic]
+    private static bool _onIoThread;
+
+    private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
     private StateIo(int threads)
     {
-        // As many as start-ups may run at once (ShutdownEngine.StartupConcurrency): concurrent fsyncs overlap in the
+        // As many as start-ups may run at once (ShutdownEngine.StartupConcurrency): concurrent writes overlap in the
         // disk queue (and share journal commits on journaling file systems). Mostly asleep in the kernel.
         for (var i = 0; i < threads; i++)
         {
@@ -25,10 +31,23 @@ internal sealed class StateIo
 
     public static StateIo Shared => SharedInstance.Value;
 
+    /// <summary>True on one of the state I/O threads.</summary>
+    public static bool IsHere => _onIoThread;
+
+    /// <summary>For work that blocks on the disk: refuses to run anywhere but here.</summary>
+    /// <exception cref="InvalidOperationException">Called on another thread (a missing hop to <see cref="Shared"/>).</exception>
+    public static void EnsureHere(string what)
+    {
+        if (!_onIoThread)
+        {
+            throw new InvalidOperationException($"{what} blocks on the disk and must run on Castra's state I/O threads (StateIo.Shared.RunAsync), not on {Thread.CurrentThread.Name ?? "a thread-pool thread"}.");
+        }
+    }
+
     public Task<T> RunAsync<T>(Func<T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(() =>
+        if (!_work.Writer.TryWrite(() =>
         {
             try
             {
@@ -40,7 +59,12 @@ internal sealed class StateIo
             {
                 done.SetException(ex);
             }
-        });
+        }))
+        {
+            // An unbounded channel that is never completed accepts every write.
+            throw new InvalidOperationException("Castra's state I/O queue refused work.");
+        }
+
         return done.Task;
     }
 
@@ -50,31 +74,19 @@ internal sealed class StateIo
         return true;
     });
 
-    private void Enqueue(Action work)
-    {
-        lock (_work)
-        {
-            _work.Enqueue(work);
-            Monitor.Pulse(_work);
-        }
-    }
-
     private void Loop()
     {
+        _onIoThread = true;
+        var reader = _work.Reader;
         while (true)
         {
-            Action work;
-            lock (_work)
+            while (reader.TryRead(out var work))
             {
-                while (_work.Count == 0)
-                {
-                    Monitor.Wait(_work);
-                }
-
-                work = _work.Dequeue();
+                work();
             }
 
-            work();
+            // Asleep until there is work: a dedicated thread may block, the pool's may not.
+            reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 }

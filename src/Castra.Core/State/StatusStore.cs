@@ -6,8 +6,12 @@ namespace Castra.State;
 /// <summary>Reads and writes <c>shutdown.json</c>.</summary>
 internal static class StatusStore
 {
-    public static void Write(VmDirectory vm, StatusDocument document) =>
-        vm.Files.Replace(VmDirectory.StatusName, JsonSerializer.SerializeToUtf8Bytes(document, CastraIndentedJsonContext.Default.StatusDocument));
+    public static void Write(VmDirectory vm, StatusDocument document) => Write(vm, Serialize(document));
+
+    /// <summary>The file's content (taken under the caller's lock; written later, outside it).</summary>
+    public static byte[] Serialize(StatusDocument document) => JsonSerializer.SerializeToUtf8Bytes(document, CastraIndentedJsonContext.Default.StatusDocument);
+
+    public static void Write(VmDirectory vm, byte[] content) => vm.Files.Replace(VmDirectory.StatusName, content);
 
     /// <summary>Opens the VM's directory for one read (cold paths; a run reads through the directory it holds).</summary>
     /// <exception cref="InvalidDataException">The file or its directory is damaged, unsafe or unreadable.</exception>

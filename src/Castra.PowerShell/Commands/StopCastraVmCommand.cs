@@ -227,17 +227,15 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         Dictionary<string, VmShutdownPlan>? plans = null;
         if (whatIf || options.Deadline is not null)
         {
-            var planned = new ShutdownPlanner(root).PlanAsync(names, options, options.Deadline, CancellationToken).GetAwaiter().GetResult();
-            if (options.Deadline is { } deadline)
+            IReadOnlyList<VmShutdownPlan> planned = [];
+            try
             {
-                try
-                {
-                    ShutdownPlanner.EnsureWithinDeadline(planned, deadline, options.ThrottleLimit);
-                }
-                catch (CastraException ex)
-                {
-                    ThrowTerminatingError(ErrorRecords.From(ex));
-                }
+                // The engine checks -Deadline against the same plans that -WhatIf shows.
+                planned = new ShutdownEngine(root).PreviewAsync(names, options, CancellationToken).GetAwaiter().GetResult();
+            }
+            catch (CastraException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex));
             }
 
             plans = planned.ToDictionary(p => p.VmName, StringComparer.Ordinal);
@@ -246,7 +244,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         var approved = new List<string>();
         foreach (var name in names)
         {
-            if (plans is not null && plans.TryGetValue(name, out var missing) && missing.State == "NotFound")
+            if (plans is not null && plans.TryGetValue(name, out var missing) && missing.IsNotFound)
             {
                 _errors.Report(ErrorRecords.From(new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound, missing.Detail) { Target = name }));
                 continue;

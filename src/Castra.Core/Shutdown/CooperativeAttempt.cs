@@ -14,7 +14,7 @@ namespace Castra.Shutdown;
 /// An agent that fails mid-way hands over to ACPI within the same window. Emits CooperativeAttempted (twice on
 /// such a hand-over) then CooperativeSucceeded or CooperativeTimedOut.
 /// </summary>
-internal sealed class CooperativeStep
+internal sealed class CooperativeAttempt
 {
     private static readonly TimeSpan AgentCloseGrace = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan EventDrainGrace = TimeSpan.FromMilliseconds(500);
@@ -30,7 +30,7 @@ internal sealed class CooperativeStep
     private readonly EventRecorder _recorder;
     private readonly long _start = Stopwatch.GetTimestamp();
 
-    public CooperativeStep(VmDirectory dir, ShutdownOptions options, TimeSpan window, EventRecorder recorder)
+    public CooperativeAttempt(VmDirectory dir, ShutdownOptions options, TimeSpan window, EventRecorder recorder)
     {
         _dir = dir;
         _vm = dir.Paths;
