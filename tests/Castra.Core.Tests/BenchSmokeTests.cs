@@ -46,6 +46,6 @@ public sealed class BenchSmokeTests
         }
 
         Assert.Equal(report.Runs.Count, Report.FromJson(json)!.Runs.Count);
-        Assert.Contains("Targets (issue 6):", Report.ToTable(report), StringComparison.Ordinal);
+        Assert.Contains("Targets (issues 6 and 14):", Report.ToTable(report), StringComparison.Ordinal);
     }
 }
