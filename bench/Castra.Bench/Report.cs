@@ -120,6 +120,22 @@ internal static class Report
             }
         }
 
+        if (report.Guest is { } split && split.Drivers.Any(d => d.Split is not null))
+        {
+            text.AppendLine();
+            text.AppendLine("Where Castra's overhead goes (the engine's event timestamps from the VM's events.ndjson), ms min/median/max:");
+            text.AppendLine(GuestRow("driver", "", "start→Requested", "Requested→button", "exit→Succeeded", "Succeeded→Complete", "Complete→return"));
+            foreach (var d in split.Drivers.Where(d => d.Split is not null))
+            {
+                text.AppendLine(GuestRow(d.Driver, "", MinMedMax(d.Split!.StartupMs), MinMedMax(d.Split.HandshakeMs), MinMedMax(d.Split.DetectionMs), MinMedMax(d.Split.FinishMs), MinMedMax(d.Split.ReturnMs)));
+            }
+
+            foreach (var d in split.Drivers.Where(d => d.ProcessReadyMs is not null))
+            {
+                text.AppendLine($"  {d.Driver}: pwsh started → module imported {MinMedMax(d.ProcessReadyMs)} ms, of which Import-Module {MinMedMax(d.ImportModuleMs)} ms");
+            }
+        }
+
         if (report.Syscalls is { } sys)
         {
             text.AppendLine();

@@ -33,8 +33,20 @@ internal sealed record GuestRun
 
     public double? ImportModuleMs { get; init; }
 
+    /// <summary>Castra's drivers only: the overhead split by the engine's own event timestamps.</summary>
+    public OverheadSplit? Split { get; init; }
+
     public double? ProcessReadyMs { get; init; }
 
     /// <summary>The 1-minute load average just before the run: other agents share these two cores.</summary>
     public required double Load1m { get; init; }
 }
+
+/// <summary>
+/// Where Castra's overhead goes, in ms. Startup: the action started → ShutdownRequested (process start-up, parsing,
+/// loading; for the cmdlet, binding). Handshake: ShutdownRequested → QEMU's POWERDOWN (lock, status writes, QMP
+/// connect, query-status, the button). Detection: QEMU exited → CooperativeSucceeded. Finish: CooperativeSucceeded →
+/// ShutdownComplete (the final status, journal fsync, audit). Return: ShutdownComplete → the process exited or the
+/// cmdlet returned.
+/// </summary>
+internal sealed record OverheadSplit(double? StartupMs, double? HandshakeMs, double? DetectionMs, double? FinishMs, double? ReturnMs);

@@ -93,6 +93,7 @@ internal static class GuestSection
             problem ??= "the tool did not report success";
         }
 
+        var journal = guest is CastraUpGuest castraUp ? JournalTimeline.Read(Path.Combine(castraUp.StateRoot, "vms", guest.Name)) : null;
         double? Ms(DateTimeOffset? from, DateTimeOffset? to) => from is { } f && to is { } t ? Math.Round((t - f).TotalMilliseconds, 2) : null;
         var wall = Ms(run.StartedAt, run.EndedAt);
         var powerOff = Ms(powerdown, exited);
@@ -109,6 +110,12 @@ internal static class GuestSection
             ButtonAfterMs = Ms(run.StartedAt, powerdown),
             AfterExitMs = Ms(exited, run.EndedAt),
             ShutdownToExitMs = Ms(guest.Watch.ShutdownAt, exited),
+            Split = journal is null ? null : new OverheadSplit(
+                Ms(run.StartedAt, journal.Requested),
+                Ms(journal.Requested, powerdown),
+                Ms(exited, journal.Succeeded),
+                Ms(journal.Succeeded, journal.Completed),
+                Ms(journal.Completed, run.EndedAt)),
             ImportModuleMs = run.ImportModuleMs is { } i ? Math.Round(i, 1) : null,
             ProcessReadyMs = run.ProcessReadyMs is { } r ? Math.Round(r, 1) : null,
             Load1m = load,
@@ -126,12 +133,32 @@ internal static class GuestSection
         Spread.Of(runs.Select(r => r.AfterExitMs)),
         Spread.Of(runs.Select(r => r.ImportModuleMs)),
         Spread.Of(runs.Select(r => (double?)r.Load1m)),
-        runs.FirstOrDefault(r => !r.Ok)?.Problem);
+        runs.FirstOrDefault(r => !r.Ok)?.Problem)
+    {
+        ProcessReadyMs = Spread.Of(runs.Select(r => r.ProcessReadyMs)),
+        Split = runs.Any(r => r.Split is not null)
+            ? new SplitSpread(
+                Spread.Of(runs.Select(r => r.Split?.StartupMs)),
+                Spread.Of(runs.Select(r => r.Split?.HandshakeMs)),
+                Spread.Of(runs.Select(r => r.Split?.DetectionMs)),
+                Spread.Of(runs.Select(r => r.Split?.FinishMs)),
+                Spread.Of(runs.Select(r => r.Split?.ReturnMs)))
+            : null,
+    };
 }
 
 /// <summary>Per driver over the measured rounds: min/median/max of each figure (ms), and the load during them.</summary>
 internal sealed record GuestDriverSummary(
     string Driver, int Runs, int OkRuns, Spread? WallMs, Spread? PowerOffMs, Spread? OverheadMs, Spread? ButtonAfterMs,
-    Spread? AfterExitMs, Spread? ImportModuleMs, Spread? Load1m, string? Problem);
+    Spread? AfterExitMs, Spread? ImportModuleMs, Spread? Load1m, string? Problem)
+{
+    /// <summary>Fresh pwsh: process started → module imported, ready for the first call.</summary>
+    public Spread? ProcessReadyMs { get; init; }
+
+    /// <summary>Castra's drivers: where the overhead goes, from the VM's journal.</summary>
+    public SplitSpread? Split { get; init; }
+}
+
+internal sealed record SplitSpread(Spread? StartupMs, Spread? HandshakeMs, Spread? DetectionMs, Spread? FinishMs, Spread? ReturnMs);
 
 internal sealed record GuestResult(int Rounds, double Load1mBefore, double Load1mAfter, IReadOnlyList<GuestDriverSummary> Drivers, IReadOnlyList<GuestRun> Runs);
