@@ -5,7 +5,8 @@
     steps below; any pwsh 7.4+ can run it directly too.
 .DESCRIPTION
     Build   : assemble out/Castra/ (Castra.dll, Castra.Core.dll, Castra.psd1 with the version from
-              Directory.Build.props, Castra.Format.ps1xml, en-US/), importable with Import-Module ./out/Castra
+              Directory.Build.props, Castra.Format.ps1xml, en-US/), importable with Import-Module ./out/Castra,
+              and publish the native CLI (Native AOT, needs clang and zlib1g-dev) to out/castra/castra
     Docs    : regenerate en-US/Castra.dll-Help.xml and en-US/about_Castra.help.txt from docs/*.md
               (scripts/MarkdownHelp.psm1); with -Check, write nothing and fail when the committed files are stale
     Test    : Build, the help check, dotnet test over the solution, then the Pester suite
@@ -13,10 +14,10 @@
               "Pester: N passed, N failed, N skipped" and fails on any failed, skipped or not-run test
     Package : Build, then out/Castra.<version>.nupkg (Compress-PSResource), installable with PSResourceGet
     Shell   : Build, then a pwsh with the module imported from out/Castra
-    Demo    : the main job (scripts/demo.sh: three real VMs stopped concurrently)
+    Demo    : Build, then the main job (scripts/demo.sh: three real VMs stopped concurrently)
     Bench   : the fleet-shutdown benchmark (docs/performance.md), -BenchArguments passed on to bench/Castra.Bench
               (needs gcc and socat, which build.sh bench installs on Debian)
-    -NoBuild skips the Build step of Test, Pester, Package and Shell (build.sh passes it after building once).
+    -NoBuild skips the Build step of Test, Pester, Package, Shell, Demo and Bench (build.sh passes it after building once).
 #>
 [CmdletBinding()]
 param(
@@ -62,6 +63,21 @@ function Invoke-Build {
     Copy-Item -Recurse 'en-US' $out
     Test-ModuleManifest (Join-Path $out 'Castra.psd1') | Out-Null
     Write-Host "Built $out (version $version)"
+    Invoke-CliPublish
+}
+
+# out/castra/castra: the CLI compiled ahead of time (Native AOT), the binary the tests, the demo and the benchmark run.
+function Invoke-CliPublish {
+    $cli = Join-Path $PSScriptRoot 'out/castra'
+    $rid = switch ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture) {
+        'X64' { 'linux-x64' }
+        'Arm64' { 'linux-arm64' }
+        default { throw "no Native AOT runtime identifier for $_" }
+    }
+    if (Test-Path $cli) { Remove-Item -Recurse -Force $cli }
+    Invoke-Native dotnet @('publish', 'src/Castra.Cli/Castra.Cli.csproj', '-c', $Configuration, '-r', $rid, '-o', $cli, '-nologo', '-v', 'q')
+    Get-ChildItem $cli -Filter *.pdb | Remove-Item -Force
+    Write-Host "Built $cli/castra (Native AOT, $rid)"
 }
 
 function Assert-Built {
@@ -134,10 +150,11 @@ switch ($Task) {
         & ([Environment]::ProcessPath) -NoExit -Command "Import-Module '$out'"
     }
     'Demo' {
-        Invoke-Native dotnet @('build', 'Castra.sln', '-c', $Configuration, '-nologo')
+        if (-not $NoBuild) { Invoke-Build }
         Invoke-Native bash @('scripts/demo.sh')
     }
     'Bench' {
-        Invoke-Native dotnet (@('run', '-c', $Configuration, '--project', 'bench/Castra.Bench', '--') + $BenchArguments)
+        if (-not $NoBuild) { Invoke-Build }
+        Invoke-Native dotnet (@('run', '-c', $Configuration, '--no-build', '--project', 'bench/Castra.Bench', '--') + $BenchArguments)
     }
 }

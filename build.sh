@@ -2,11 +2,12 @@
 # Castra's build on a fresh Debian machine with the .NET SDK; it installs everything else itself, PowerShell included.
 #   ./build.sh setup   install what the build and the tests need: Debian packages (root or sudo), the test guest,
 #                      pwsh 7.6.9 (.tools/pwsh) and Pester (.tools/modules); once, later runs reuse them
-#   ./build.sh build   setup + build everything (Release) and assemble the PowerShell module in out/Castra
+#   ./build.sh build   setup + build everything (Release), assemble the PowerShell module in out/Castra and publish
+#                      the native CLI (Native AOT) to out/castra/castra
 #   ./build.sh test    setup + build + the help check + the xUnit suites + the Pester suite (what CI runs)
 #   ./build.sh shell   setup + build + a pwsh with the module imported from out/Castra
 #   ./build.sh demo    setup + build + start three VMs and shut them down concurrently with the castra CLI
-#   ./build.sh bench [ARGS]   the fleet-shutdown benchmark (docs/performance.md); ARGS go to bench/Castra.Bench
+#   ./build.sh bench [ARGS]   setup + build + the benchmark (docs/performance.md); ARGS go to bench/Castra.Bench
 # The PowerShell steps are build.ps1's (./build.ps1 -Task Docs|Pester|Package|Shell), run by the pinned pwsh.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,11 +18,12 @@ PWSH_VERSION=7.6.9
 PWSH=.tools/pwsh/pwsh
 # Pester's version lives in tools/Pester.csproj, which downloads it.
 PESTER_VERSION=$(sed -n 's|.*<PesterVersion>\(.*\)</PesterVersion>.*|\1|p' tools/Pester.csproj)
-# gcc: the fake QEMU test fixture; socat: the benchmark's hand-written shell baseline
-# (bench/Castra.Bench/Baselines/shell-loop.sh); the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
-PACKAGES=(gcc libc6-dev util-linux socat qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
-# What the benchmark alone needs (fake QEMU and its reaper are compiled with cc; baseline (a) uses socat).
-BENCH_PACKAGES=(gcc libc6-dev socat)
+# gcc: the fake QEMU test fixture; clang and zlib1g-dev: Native AOT links the castra binary with them; socat: the
+# benchmark's hand-written shell baseline (bench/Castra.Bench/Baselines/shell-loop.sh); strace: the benchmark's
+# syscall counts; the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
+PACKAGES=(gcc libc6-dev clang zlib1g-dev util-linux socat strace qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils)
+# The native CLI, published by build(): the tests, the demo and the benchmark run this file.
+CLI=out/castra/castra
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -68,6 +70,23 @@ setup() {
 build() {
   dotnet build Castra.sln -c "$CONFIG" -v q -nologo
   module
+  cli
+}
+
+# out/castra/castra: the CLI compiled ahead of time (Native AOT) for this machine's architecture. It starts in a
+# few milliseconds instead of ~200 (docs/performance.md) and needs no .NET runtime. Its symbols stay beside it in
+# castra.dbg (gdb and perf find them); trim or AOT warnings are build errors (TreatWarningsAsErrors).
+cli() {
+  local out=${CLI%/*} rid
+  case "$(uname -m)" in
+    x86_64) rid=linux-x64 ;;
+    aarch64) rid=linux-arm64 ;;
+    *) echo "build.sh: no Native AOT runtime identifier for $(uname -m)" >&2; exit 1 ;;
+  esac
+  rm -rf "$out"
+  dotnet publish src/Castra.Cli/Castra.Cli.csproj -c "$CONFIG" -r "$rid" -o "$out" -v q -nologo
+  rm -f "$out"/*.pdb
+  [ -x "$CLI" ] || { echo "build.sh: the native CLI $CLI was not produced" >&2; exit 1; }
 }
 
 # out/Castra: the PowerShell module as build.ps1 -Task Build assembles it (Import-Module ./out/Castra).
@@ -114,11 +133,11 @@ demo() {
   scripts/demo.sh
 }
 
-# The benchmark needs no QEMU and no test guest: only its packages and the SDK.
+# The benchmark measures what users run: the native CLI, the module in pwsh, and real tiny guests next to the fakes.
 bench() {
-  install_packages "${BENCH_PACKAGES[@]}"
-  require_dotnet
-  dotnet run -c Release --project bench/Castra.Bench -- "$@"
+  setup
+  build
+  dotnet run -c "$CONFIG" --no-build --project bench/Castra.Bench -- "$@"
 }
 
 case "${1:-}" in
@@ -128,5 +147,5 @@ case "${1:-}" in
   shell) shell ;;
   demo) demo ;;
   bench) shift; bench "$@" ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -3,8 +3,10 @@
 # the QEMU guest agent), shut them all down in one concurrent call, and show every event and a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${CONFIG:-Release}
-castra() { dotnet "src/Castra.Cli/bin/$CONFIG/net8.0/castra.dll" "$@"; }
+# The native CLI that ./build.sh build publishes (Native AOT): the file users run.
+CASTRA=out/castra/castra
+[ -x "$CASTRA" ] || { echo "demo.sh: $CASTRA is missing: run ./build.sh build (or ./build.sh demo)" >&2; exit 1; }
+castra() { "$CASTRA" "$@"; }
 GUEST=tests/fixtures/guest/out
 tests/fixtures/guest/build.sh "$GUEST" >/dev/null
 

@@ -13,7 +13,13 @@ internal sealed record BenchOptions
           --delay-ms D           how long a graceful fake takes to exit after system_powerdown (default 500)
           --baseline-max-vms M   run the baselines (shell loop, throttle 1) up to this fleet size and extrapolate
                                  above it, labelled (default 100; 0: no baselines)
-          --no-cli               skip the `castra status` cold-start measurement
+          --sections S[,S…]      what to run (default fleet,cli,guest,syscalls): fleet = the fake fleets above;
+                                 cli = `castra status` whole process, native vs JIT; guest = a real tiny ACPI guest
+                                 stopped by castra down, Stop-CastraVm, virsh and the shell loop; syscalls = strace
+                                 counts per VM of `castra down --all`
+          --no-cli               the same as leaving cli out of --sections
+          --guest-runs N         measured rounds of the guest section, after one warm-up round (default 7)
+          --syscall-vms N[,N…]   fleet sizes traced by the syscalls section (default 10,100)
           --no-warm-up           measure from a cold process (the JIT compiling the engine is then part of the figures)
           --state-dir DIR        where the throwaway state roots go (default: the temp directory)
           --fake-qemu PATH       use this fake-qemu binary (named qemu-system-*) instead of compiling tests/fixtures/fake-qemu
@@ -30,6 +36,16 @@ internal sealed record BenchOptions
     public int BaselineMaxVms { get; init; } = 100;
 
     public bool MeasureCli { get; init; } = true;
+
+    public bool MeasureFleet { get; init; } = true;
+
+    public bool MeasureGuest { get; init; } = true;
+
+    public bool MeasureSyscalls { get; init; } = true;
+
+    public int GuestRuns { get; init; } = 7;
+
+    public IReadOnlyList<int> SyscallSizes { get; init; } = [10, 100];
 
     public bool WarmUp { get; init; } = true;
 
@@ -58,6 +74,9 @@ internal sealed record BenchOptions
                 "--delay-ms" => options with { ExitDelayMs = NonNegativeInt(Value()) },
                 "--baseline-max-vms" => options with { BaselineMaxVms = NonNegativeInt(Value()) },
                 "--no-cli" => options with { MeasureCli = false },
+                "--sections" => Sections(options, Value()),
+                "--guest-runs" => options with { GuestRuns = PositiveInt(Value()) },
+                "--syscall-vms" => options with { SyscallSizes = Value().Split(',').Select(PositiveInt).ToList() },
                 "--no-warm-up" => options with { WarmUp = false },
                 "--state-dir" => options with { StateDirectory = Path.GetFullPath(Value()) },
                 "--fake-qemu" => options with { FakeQemu = Path.GetFullPath(Value()) },
@@ -69,6 +88,21 @@ internal sealed record BenchOptions
         }
 
         return mixes.Count > 0 ? options with { Mixes = mixes } : options;
+    }
+
+    private static BenchOptions Sections(BenchOptions options, string list)
+    {
+        var sections = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var unknown = sections.Except(["fleet", "cli", "guest", "syscalls"]).FirstOrDefault();
+        return unknown is not null
+            ? throw new FormatException($"unknown section '{unknown}' (fleet, cli, guest, syscalls)")
+            : options with
+            {
+                MeasureFleet = sections.Contains("fleet"),
+                MeasureCli = sections.Contains("cli"),
+                MeasureGuest = sections.Contains("guest"),
+                MeasureSyscalls = sections.Contains("syscalls"),
+            };
     }
 
     private static BenchOptions Add(BenchOptions options, List<FleetMix> mixes, FleetMix mix)

@@ -15,6 +15,13 @@ internal sealed record BenchReport
 
     public CliColdStartResult? Cli { get; init; }
 
+    public Guest.GuestResult? Guest { get; init; }
+
+    public Syscalls.SyscallResult? Syscalls { get; init; }
+
+    /// <summary>Why a requested section did not run (e.g. the repository's build is missing), by section.</summary>
+    public IReadOnlyDictionary<string, string>? Skipped { get; init; }
+
     public required IReadOnlyList<TargetCheck> Targets { get; init; }
 
     /// <summary>The 1-minute load average when the last run ended: anything else running skews every figure.</summary>

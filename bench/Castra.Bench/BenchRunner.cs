@@ -1,5 +1,7 @@
 using System.Globalization;
 using Castra.Bench.Baselines;
+using Castra.Bench.Guest;
+using Castra.Bench.Syscalls;
 
 namespace Castra.Bench;
 
@@ -28,13 +30,17 @@ internal sealed class BenchRunner
         EnsureFileLimit(machine);
         var runs = new List<RunResult>();
         CliColdStartResult? cli = null;
+        GuestResult? guest = null;
+        SyscallResult? syscalls = null;
+        var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
+        var build = CastraBuild.Find();
 
-        if (_options.WarmUp)
+        if (_options.WarmUp && _options.MeasureFleet)
         {
             await WarmUpAsync(cancellationToken);
         }
 
-        foreach (var mix in _options.Mixes)
+        foreach (var mix in _options.MeasureFleet ? _options.Mixes : [])
         {
             foreach (var n in _options.Sizes.Distinct().Order())
             {
@@ -43,13 +49,6 @@ internal sealed class BenchRunner
                 {
                     var castra = await EngineRun.RunAsync(fleet, mix, _options.ExitDelayMs, throttleLimit: 0, cancellationToken);
                     Add(runs, castra);
-
-                    // The CLI reads this fleet's shutdown.json files: a realistic, small state root.
-                    if (_options.MeasureCli && cli is null)
-                    {
-                        _progress.WriteLine("castra status cold start: publishing the CLI (plain and ReadyToRun) and timing it …");
-                        cli = await CliColdStart.MeasureAsync(fleet.Path, cancellationToken);
-                    }
                 }
 
                 if (n <= _options.BaselineMaxVms)
@@ -77,6 +76,30 @@ internal sealed class BenchRunner
             }
         }
 
+        if (build is null && (_options.MeasureCli || _options.MeasureGuest || _options.MeasureSyscalls))
+        {
+            skipped["cli, guest, syscalls"] = $"no Castra.sln above {AppContext.BaseDirectory}: run the benchmark from the repository";
+        }
+        else if (build is not null)
+        {
+            if (_options.MeasureCli)
+            {
+                _progress.WriteLine("castra status, whole process: native vs JIT vs ReadyToRun (publishing the ReadyToRun variant first) …");
+                cli = await CliColdStart.MeasureAsync(build, _tools, _options.StateDirectory, includeReadyToRun: true, CliColdStart.Runs, cancellationToken);
+            }
+
+            if (_options.MeasureGuest)
+            {
+                guest = await RunGuestSectionAsync(build, skipped, cancellationToken);
+            }
+
+            if (_options.MeasureSyscalls)
+            {
+                _progress.WriteLine("syscalls: castra down --all under strace -f -c …");
+                syscalls = await SyscallSection.RunAsync(build, _tools, _options.SyscallSizes, _options.ExitDelayMs, _options.StateDirectory, _progress, cancellationToken);
+            }
+        }
+
         var withRatios = runs.Select(r => r.Driver == "castra" ? r : r with { RatioToCastra = Ratio(runs, r) }).ToList();
         return new BenchReport
         {
@@ -86,7 +109,10 @@ internal sealed class BenchRunner
             StartedAt = started,
             Runs = withRatios,
             Cli = cli,
-            Targets = Targets.Check(withRatios, _options.ExitDelayMs),
+            Guest = guest,
+            Syscalls = syscalls,
+            Skipped = skipped.Count > 0 ? skipped : null,
+            Targets = Targets.Check(withRatios, _options.ExitDelayMs, cli, guest, syscalls),
             LoadAverage1mAtEnd = MachineInfo.LoadAverage(),
         };
     }
@@ -109,6 +135,35 @@ internal sealed class BenchRunner
 
         // Let the background compiler finish what the warm-up queued before anything is measured.
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+    }
+
+    /// <summary>The real guest needs QEMU and the guest's kernel and initramfs (./build.sh setup builds them).</summary>
+    private async Task<GuestResult?> RunGuestSectionAsync(CastraBuild build, Dictionary<string, string> skipped, CancellationToken cancellationToken)
+    {
+        var kernel = Path.Combine(build.GuestDirectory, "vmlinux");
+        if (!File.Exists(kernel) || !File.Exists("/usr/bin/qemu-system-x86_64"))
+        {
+            skipped["guest"] = $"needs qemu-system-x86 and the test guest ({kernel}): run ./build.sh setup";
+            return null;
+        }
+
+        if (build.Missing(cli: true) is { } missing)
+        {
+            skipped["guest"] = missing;
+            return null;
+        }
+
+        _progress.WriteLine($"real tiny guest: 1 warm-up round + {_options.GuestRuns} measured rounds, each driver on a freshly booted guest (~3 s per boot) …");
+        var work = Path.Combine(_options.StateDirectory, "castra-bench-guest-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(work);
+        try
+        {
+            return await GuestSection.RunAsync(new GuestEnvironment(build, _tools, work), GuestSection.AllDrivers(), _options.GuestRuns, _progress, cancellationToken);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
     }
 
     private Fleet Launch(IReadOnlyList<FakeBehavior> behaviors) =>

@@ -5,129 +5,86 @@ using System.Text;
 namespace Castra.Bench;
 
 /// <summary>
-/// Cold start of `castra status` (Release), as users run it (`dotnet castra.dll status`), against a state root of
-/// shut-down VMs, each variant started afresh several times (round-robin) after one untimed run:
-/// plain (the net8.0 CLI as shipped, JIT-compiled, rolled forward to the installed runtime); ReadyToRun as shipped
-/// (net8.0, precompiled with the 8.0 runtime pack); and ReadyToRun for the installed runtime's major version (a copy
-/// of the sources retargeted, so the repository's own build is untouched). Each variant also reports how many
-/// methods the JIT still compiled in one run (DOTNET_JitStdOutFile), which shows whether precompiled code was used.
+/// `castra status`, a whole process as users run it, against a state root of 10 shut-down VMs: the native binary
+/// (out/castra/castra, Native AOT), the framework-dependent build of the same code (`dotnet castra.dll`: host
+/// start-up plus the JIT), and optionally that build precompiled with ReadyToRun. Each variant runs once untimed,
+/// then <see cref="Runs"/> times round-robin, so a change in the machine's load hits every variant alike. Each also
+/// reports how many methods the JIT compiled in one run (DOTNET_JitStdOutFile; none for the native binary).
 /// </summary>
 internal static class CliColdStart
 {
     public const int Runs = 10;
 
-    public static async Task<CliColdStartResult> MeasureAsync(string stateRoot, CancellationToken cancellationToken)
+    public static async Task<CliColdStartResult> MeasureAsync(CastraBuild build, NativeTools tools, string stateDirectory, bool includeReadyToRun, int runs, CancellationToken cancellationToken)
     {
-        var repo = FindRepository();
-        if (repo is null)
+        if (build.Missing(cli: true, jitCli: true) is { } missing)
         {
-            return new CliColdStartResult([], $"not measured: no Castra.sln above {AppContext.BaseDirectory} (run the bench from the repository)");
+            return new CliColdStartResult([], "not measured: " + missing, 0, 0);
         }
 
-        var work = Path.Combine(repo, "bench", "Castra.Bench", "obj", "cli-publish");
-        var runtimeMajor = $"net{Environment.Version.Major}.0";
-        var r2r = new[] { "-r", RuntimeInformation.RuntimeIdentifier, "--self-contained", "false", "-p:PublishReadyToRun=true" };
-        var published = new List<(string Name, string Dll, int? Jitted)>();
-        var failed = new List<CliVariant>();
-        foreach (var (name, project, extra) in new (string, string, string[])[]
-        {
-            ("plain (JIT), net8.0", Path.Combine(repo, "src", "Castra.Cli", "Castra.Cli.csproj"), []),
-            ("ReadyToRun, net8.0", Path.Combine(repo, "src", "Castra.Cli", "Castra.Cli.csproj"), r2r),
-            ($"ReadyToRun, {runtimeMajor}", RetargetedCopy(repo, Path.Combine(work, "src"), runtimeMajor), r2r),
-        })
-        {
-            var dir = Path.Combine(work, "out", new string(name.Where(char.IsLetterOrDigit).ToArray()));
-            var (ok, output) = await RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", dir, "-nologo", "-v", "q", .. extra], null, cancellationToken);
-            if (!ok)
-            {
-                failed.Add(new CliVariant(name, null, null, null, $"publish failed: {Shorten(output)}"));
-                continue;
-            }
+        // A realistic small state root: 10 VMs, each with the shutdown.json and journal of a finished shutdown.
+        using var fleet = Fleet.Launch(tools, Enumerable.Repeat(FakeBehavior.Graceful, 10).ToList(), 20, stateDirectory);
+        await EngineRun.RunAsync(fleet, FleetMix.Graceful, 20, throttleLimit: 0, cancellationToken);
 
+        var variants = new List<(string Name, string File, string[] Prefix)>
+        {
+            ("native (Native AOT)", build.NativeCli, []),
+            ("JIT (dotnet castra.dll)", "dotnet", [build.JitCliDll]),
+        };
+        var failed = new List<CliVariant>();
+        if (includeReadyToRun)
+        {
+            var dir = Path.Combine(build.Repository, "bench", "Castra.Bench", "obj", "cli-publish", "r2r");
+            var project = Path.Combine(build.Repository, "src", "Castra.Cli", "Castra.Cli.csproj");
+            var (ok, output) = await RunAsync("dotnet",
+                ["publish", project, "-c", "Release", "-o", dir, "-nologo", "-v", "q", "-r", RuntimeInformation.RuntimeIdentifier,
+                 "--self-contained", "false", "-p:PublishAot=false", "-p:PublishReadyToRun=true"], null, cancellationToken);
+            if (ok)
+            {
+                variants.Add(("ReadyToRun (dotnet castra.dll)", "dotnet", [Path.Combine(dir, "castra.dll")]));
+            }
+            else
+            {
+                failed.Add(new CliVariant("ReadyToRun (dotnet castra.dll)", null, null, $"publish failed: {Shorten(output)}"));
+            }
+        }
+
+        var loadBefore = MachineInfo.LoadAverage();
+        var jitted = new Dictionary<string, int?>(StringComparer.Ordinal);
+        var work = Path.Combine(fleet.Path, "jit");
+        Directory.CreateDirectory(work);
+        foreach (var (name, file, prefix) in variants)
+        {
             // One untimed run that also tells how many methods still had to be JIT-compiled.
-            var dll = Path.Combine(dir, "castra.dll");
-            var jitLog = Path.Combine(work, "jit.txt");
-            File.Delete(jitLog);
-            var (ran, text) = await RunAsync("dotnet", [dll, "status", "--home", stateRoot], new() { ["DOTNET_JitStdOutFile"] = jitLog, ["DOTNET_JitDisasmSummary"] = "1" }, cancellationToken);
+            var jitLog = Path.Combine(work, jitted.Count + ".txt");
+            var (ran, text) = await RunAsync(file, [.. prefix, "status", "--home", fleet.Path], new() { ["DOTNET_JitStdOutFile"] = jitLog, ["DOTNET_JitDisasmSummary"] = "1" }, cancellationToken);
             if (!ran)
             {
-                failed.Add(new CliVariant(name, null, null, null, $"castra status failed: {Shorten(text)}"));
-                continue;
+                return new CliColdStartResult(failed, $"castra status ({name}) failed: {Shorten(text)}", loadBefore, MachineInfo.LoadAverage());
             }
 
-            published.Add((name, dll, File.Exists(jitLog) ? File.ReadLines(jitLog).Count(l => l.Contains("JIT compiled", StringComparison.Ordinal)) : null));
+            jitted[name] = File.Exists(jitLog) ? File.ReadLines(jitLog).Count(l => l.Contains("JIT compiled", StringComparison.Ordinal)) : (file == build.NativeCli ? 0 : null);
         }
 
-        // Round-robin, so a change in the machine's load during the measurement hits every variant alike.
-        var times = published.ToDictionary(p => p.Name, _ => new List<double>(), StringComparer.Ordinal);
-        for (var i = 0; i < Runs; i++)
+        var times = variants.ToDictionary(v => v.Name, _ => new List<double?>(), StringComparer.Ordinal);
+        for (var i = 0; i < runs; i++)
         {
-            foreach (var (name, dll, _) in published)
+            foreach (var (name, file, prefix) in variants)
             {
                 var clock = Stopwatch.StartNew();
-                var (ran, text) = await RunAsync("dotnet", [dll, "status", "--home", stateRoot], null, cancellationToken);
+                var (ran, text) = await RunAsync(file, [.. prefix, "status", "--home", fleet.Path], null, cancellationToken);
                 clock.Stop();
                 if (!ran)
                 {
-                    return new CliColdStartResult(failed, $"castra status ({name}) failed: {Shorten(text)}");
+                    return new CliColdStartResult(failed, $"castra status ({name}) failed: {Shorten(text)}", loadBefore, MachineInfo.LoadAverage());
                 }
 
                 times[name].Add(clock.Elapsed.TotalMilliseconds);
             }
         }
 
-        var variants = published.Select(p => new CliVariant(p.Name, Stats.Of(times[p.Name])!.Median, Math.Round(times[p.Name].Min(), 1), p.Jitted, null))
-            .Concat(failed).ToList();
-        return new CliColdStartResult(variants, null);
-    }
-
-    /// <summary>src/Castra.Cli and src/Castra.Core with the shared props, every net8.0 target replaced.</summary>
-    private static string RetargetedCopy(string repo, string destination, string targetFramework)
-    {
-        if (Directory.Exists(destination))
-        {
-            Directory.Delete(destination, recursive: true);
-        }
-
-        foreach (var project in new[] { "Castra.Cli", "Castra.Core" })
-        {
-            var from = Path.Combine(repo, "src", project);
-            foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-            {
-                var relative = Path.GetRelativePath(from, file);
-                if (relative.StartsWith("bin", StringComparison.Ordinal) || relative.StartsWith("obj", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var target = Path.Combine(destination, "src", project, relative);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
-            }
-
-            var csproj = Path.Combine(destination, "src", project, project + ".csproj");
-            File.WriteAllText(csproj, File.ReadAllText(csproj).Replace("<TargetFramework>net8.0</TargetFramework>", $"<TargetFramework>{targetFramework}</TargetFramework>", StringComparison.Ordinal));
-        }
-
-        foreach (var props in new[] { "Directory.Build.props", "Directory.Packages.props" })
-        {
-            File.Copy(Path.Combine(repo, props), Path.Combine(destination, props));
-        }
-
-        return Path.Combine(destination, "src", "Castra.Cli", "Castra.Cli.csproj");
-    }
-
-    private static string? FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Castra.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
+        var measured = variants.Select(v => new CliVariant(v.Name, Spread.Of(times[v.Name]), jitted[v.Name], null)).Concat(failed).ToList();
+        return new CliColdStartResult(measured, null, loadBefore, MachineInfo.LoadAverage());
     }
 
     private static async Task<(bool Ok, string Output)> RunAsync(string file, string[] args, Dictionary<string, string>? environment, CancellationToken cancellationToken)
@@ -155,7 +112,7 @@ internal static class CliColdStart
     }
 }
 
-/// <summary>JitCompiled: methods the JIT still compiled during one `castra status` (null if the runtime did not say).</summary>
-internal sealed record CliVariant(string Name, double? MedianMs, double? MinMs, int? JitCompiled, string? Problem);
+/// <summary>WallMs: whole process, start to exit. JitCompiled: methods the JIT compiled in one run (0 for the native binary; null if the runtime did not say).</summary>
+internal sealed record CliVariant(string Name, Spread? WallMs, int? JitCompiled, string? Problem);
 
-internal sealed record CliColdStartResult(IReadOnlyList<CliVariant> Variants, string? Problem);
+internal sealed record CliColdStartResult(IReadOnlyList<CliVariant> Variants, string? Problem, double Load1mBefore, double Load1mAfter);

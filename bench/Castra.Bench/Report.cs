@@ -66,25 +66,28 @@ internal static class Report
             }
         }
 
-        text.AppendLine();
-        text.AppendLine("Where the time goes (castra runs): ms since the call started, median/max over the VMs");
-        foreach (var r in report.Runs.Where(r => r.Timeline is { Count: > 0 }))
+        if (report.Runs.Count > 0)
         {
-            text.AppendLine(Inv($"  {r.Scenario} N={r.Vms} {r.Driver}: ") + string.Join(" → ", r.Timeline!.Select(t => $"{t.Step} {N(t.MedianMs)}/{N(t.MaxMs)}")));
-        }
+            text.AppendLine();
+            text.AppendLine("Where the time goes (castra runs): ms since the call started, median/max over the VMs");
+            foreach (var r in report.Runs.Where(r => r.Timeline is { Count: > 0 }))
+            {
+                text.AppendLine(Inv($"  {r.Scenario} N={r.Vms} {r.Driver}: ") + string.Join(" → ", r.Timeline!.Select(t => $"{t.Step} {N(t.MedianMs)}/{N(t.MaxMs)}")));
+            }
 
-        text.AppendLine();
-        text.AppendLine("Orchestrating process (castra runs, this process): peak RSS (VmHWM reset per run), peak threads (10 ms samples), CPU");
-        text.AppendLine(Row("N", "scenario", "driver", "peak RSS MB", "peak threads", "CPU ms (user)", "diagnostics"));
-        foreach (var r in report.Runs.Where(r => r.Resources is not null).OrderBy(r => r.Scenario, StringComparer.Ordinal).ThenBy(r => r.Vms))
-        {
-            text.AppendLine(Row(Inv($"{r.Vms}"), r.Scenario, r.Driver, N(r.Resources!.PeakRssMB), Inv($"{r.Resources.PeakThreads}"), $"{N(r.Resources.CpuMs)} ({N(r.Resources.UserCpuMs)})", Inv($"{r.Diagnostics}")));
+            text.AppendLine();
+            text.AppendLine("Orchestrating process (castra runs, this process): peak RSS (VmHWM reset per run), peak threads (10 ms samples), CPU");
+            text.AppendLine(Row("N", "scenario", "driver", "peak RSS MB", "peak threads", "CPU ms (user)", "diagnostics"));
+            foreach (var r in report.Runs.Where(r => r.Resources is not null).OrderBy(r => r.Scenario, StringComparer.Ordinal).ThenBy(r => r.Vms))
+            {
+                text.AppendLine(Row(Inv($"{r.Vms}"), r.Scenario, r.Driver, N(r.Resources!.PeakRssMB), Inv($"{r.Resources.PeakThreads}"), $"{N(r.Resources.CpuMs)} ({N(r.Resources.UserCpuMs)})", Inv($"{r.Diagnostics}")));
+            }
         }
 
         if (report.Cli is { } cli)
         {
             text.AppendLine();
-            text.AppendLine(Inv($"castra status cold start (dotnet castra.dll status, Release, {CliColdStart.Runs} runs each, round-robin, after one untimed run):"));
+            text.AppendLine(Inv($"castra status, whole process, state root of 10 stopped VMs ({CliColdStart.Runs} runs each, round-robin, after one untimed run; load {cli.Load1mBefore:0.00} → {cli.Load1mAfter:0.00}):"));
             if (cli.Problem is not null)
             {
                 text.AppendLine($"  {cli.Problem}");
@@ -93,13 +96,76 @@ internal static class Report
             foreach (var v in cli.Variants)
             {
                 text.AppendLine(v.Problem is null
-                    ? Inv($"  {v.Name,-22} median {N(v.MedianMs!.Value)} ms, min {N(v.MinMs!.Value)} ms, methods JIT-compiled in one run: {v.JitCompiled?.ToString(CultureInfo.InvariantCulture) ?? "?"}")
-                    : $"  {v.Name,-22} {v.Problem}");
+                    ? Inv($"  {v.Name,-32} min/median/max {MinMedMax(v.WallMs)} ms, methods JIT-compiled in one run: {v.JitCompiled?.ToString(CultureInfo.InvariantCulture) ?? "?"}")
+                    : $"  {v.Name,-32} {v.Problem}");
             }
         }
 
+        if (report.Guest is { } guest)
+        {
+            text.AppendLine();
+            text.AppendLine(Inv($"Real tiny ACPI guest, one at a time, {guest.Rounds} measured rounds after a warm-up round, drivers interleaved (load {guest.Load1mBefore:0.00} → {guest.Load1mAfter:0.00}); ms min/median/max:"));
+            text.AppendLine("  power-off = the guest's own: QEMU POWERDOWN event → QEMU exited; overhead = wall − power-off;");
+            text.AppendLine("  before button = start → POWERDOWN; after exit = QEMU exited → the tool's result");
+            text.AppendLine(GuestRow("driver", "ok", "wall", "power-off", "overhead", "before button", "after exit", "Import-Module"));
+            foreach (var d in guest.Drivers)
+            {
+                text.AppendLine(d.Problem is not null && d.Runs == 0
+                    ? $"  {d.Driver}: not measured: {d.Problem}"
+                    : GuestRow(d.Driver, Inv($"{d.OkRuns}/{d.Runs}"), MinMedMax(d.WallMs), MinMedMax(d.PowerOffMs), MinMedMax(d.OverheadMs), MinMedMax(d.ButtonAfterMs), MinMedMax(d.AfterExitMs), d.ImportModuleMs is null ? "-" : MinMedMax(d.ImportModuleMs)));
+                if (d.Problem is not null && d.Runs > 0)
+                {
+                    text.AppendLine($"    ! {d.Problem}");
+                }
+            }
+        }
+
+        if (report.Guest is { } split && split.Drivers.Any(d => d.Split is not null))
+        {
+            text.AppendLine();
+            text.AppendLine("Where Castra's overhead goes (the engine's event timestamps from the VM's events.ndjson), ms min/median/max:");
+            text.AppendLine(GuestRow("driver", "", "start→Requested", "Requested→button", "exit→Succeeded", "Succeeded→Complete", "Complete→return"));
+            foreach (var d in split.Drivers.Where(d => d.Split is not null))
+            {
+                text.AppendLine(GuestRow(d.Driver, "", MinMedMax(d.Split!.StartupMs), MinMedMax(d.Split.HandshakeMs), MinMedMax(d.Split.DetectionMs), MinMedMax(d.Split.FinishMs), MinMedMax(d.Split.ReturnMs)));
+            }
+
+            foreach (var d in split.Drivers.Where(d => d.ProcessReadyMs is not null))
+            {
+                text.AppendLine($"  {d.Driver}: pwsh started → module imported {MinMedMax(d.ProcessReadyMs)} ms, of which Import-Module {MinMedMax(d.ImportModuleMs)} ms");
+            }
+        }
+
+        if (report.Syscalls is { } sys)
+        {
+            text.AppendLine();
+            text.AppendLine("System calls of castra down --all over graceful fakes (strace -f -c, every thread):");
+            if (sys.Problem is not null)
+            {
+                text.AppendLine($"  {sys.Problem}");
+            }
+
+            foreach (var t in sys.Traces)
+            {
+                text.AppendLine(Inv($"  {(t.Native ? "native" : "JIT   ")} N={t.Vms,-5} {t.Summary.Total,8} calls = {t.PerVm,7:0.0} per VM, fsyncs {t.Summary.Syncs} = {t.SyncsPerVm:0.00} per VM, paths ok {FleetCheck.Describe(t.PathsCorrect, t.Vms)}") +
+                    (t.Problems.Count > 0 ? " ! " + string.Join("; ", t.Problems) : ""));
+            }
+
+            foreach (var slope in sys.Slopes)
+            {
+                text.AppendLine(Inv($"  per added VM (N={slope.FromVms}→{slope.ToVms}): {slope.PerVm:0.0} calls, {slope.SyncsPerVm:0.00} fsyncs; top: ") +
+                    string.Join(", ", slope.Top.Select(c => Inv($"{c.Name} {c.PerVm:0.#}"))));
+            }
+        }
+
+        foreach (var (section, why) in report.Skipped ?? new Dictionary<string, string>())
+        {
+            text.AppendLine();
+            text.AppendLine($"{section}: not measured: {why}");
+        }
+
         text.AppendLine();
-        text.AppendLine("Targets (issue 6):");
+        text.AppendLine("Targets (issues 6 and 14):");
         foreach (var t in report.Targets)
         {
             var verdict = t.Pass switch { true => "PASS", false => "MISS", null => "n/a " };
@@ -108,6 +174,11 @@ internal static class Report
 
         return text.ToString();
     }
+
+    private static string GuestRow(params string[] cells) =>
+        "  " + string.Join(' ', cells.Select((c, i) => c.PadRight(i == 0 ? 54 : i == 1 ? 5 : 17))).TrimEnd();
+
+    private static string MinMedMax(Spread? s) => s is null ? "-" : $"{N(s.Min)}/{N(s.Median)}/{N(s.Max)}";
 
     private static int DriverOrder(string driver) => driver == "castra" ? 0 : driver.StartsWith("castra", StringComparison.Ordinal) ? 1 : 2;
 

@@ -12,6 +12,24 @@ public sealed class CliTests : IDisposable
     public void Dispose() => _root.Dispose();
 
     [Fact]
+    public void The_cli_under_test_is_the_native_binary_users_run()
+    {
+        // Native AOT: one ELF executable that needs no .NET runtime, with no castra.dll for `dotnet` to host beside it.
+        var path = NativeCli.Path;
+        using (var file = File.OpenRead(path))
+        {
+            var magic = new byte[4];
+            file.ReadExactly(magic);
+            Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }, magic);
+        }
+
+        if (Environment.GetEnvironmentVariable(NativeCli.Override) is null)
+        {
+            Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "castra.dll")), $"{path} has a castra.dll beside it: not a native build");
+        }
+    }
+
+    [Fact]
     public async Task Down_prints_readable_lines_and_exits_zero_when_everything_stopped()
     {
         _root.Launch("web", "graceful");

@@ -2,18 +2,15 @@ using System.Diagnostics;
 
 namespace Castra.Tests.Support;
 
-/// <summary>Runs the real castra CLI (castra.dll next to the tests) as a separate process.</summary>
+/// <summary>Runs the real castra CLI, the native binary users run (<see cref="NativeCli"/>), as a separate process.</summary>
 public static class CliRunner
 {
-    public static string Dll => Path.Combine(AppContext.BaseDirectory, "castra.dll");
-
     public static Process Start(params string[] args) => Start(null, args);
 
     /// <param name="environment">Variables to set (a null value removes one); CASTRA_HOME is removed unless set here.</param>
     private static Process Start(IReadOnlyDictionary<string, string?>? environment, string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Dll);
+        var psi = new ProcessStartInfo(NativeCli.Path) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
         {
             psi.ArgumentList.Add(arg);
