@@ -26,6 +26,10 @@ internal sealed class CliWording : Wording
         Term.TermTimeout => "--term-timeout",
         Term.KillTimeout => "--kill-timeout",
         Term.Reason => "--reason",
+        Term.Message => "--message",
+        Term.HookErrorAction => "--hook-error",
+        Term.DrainTimeout => "--drain-timeout",
+        Term.SaveState => "--save-state",
         _ => term.ToString(),
     };
 

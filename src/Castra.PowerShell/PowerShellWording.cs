@@ -26,6 +26,10 @@ internal sealed class PowerShellWording : Wording
         Term.TermTimeout => "-TermTimeout",
         Term.KillTimeout => "-KillTimeout",
         Term.Reason => "-Reason",
+        Term.Message => "-Message",
+        Term.HookErrorAction => "-HookErrorAction",
+        Term.DrainTimeout => "-DrainTimeout",
+        Term.SaveState => "-SaveState",
         _ => term.ToString(),
     };
 

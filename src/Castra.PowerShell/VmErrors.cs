@@ -7,21 +7,44 @@ namespace Castra.PowerShell;
 /// A cmdlet's per-VM errors. Normally each is written as it happens (non-terminating). Under -ErrorAction Stop (or
 /// $ErrorActionPreference = 'Stop', how ops scripts get a non-zero exit) writing one would end the call there and
 /// cancel VMs whose power button was already pressed; so they are kept until every VM has run its whole sequence,
-/// then the call ends with one terminating error that names them all, each VM's own record inside it and in $Error.
+/// then the call ends with one terminating error that names them all, each VM's own record inside it and in $Error
+/// (and in -ErrorVariable). Warnings under -WarningAction Stop are held back the same way: a VM that had to be forced
+/// must not cancel the VMs still running.
 /// </summary>
 internal sealed class VmErrors
 {
     private readonly PSCmdlet _cmdlet;
     private readonly bool _defer;
+    private readonly bool _deferWarnings;
     private readonly List<ErrorRecord> _deferred = [];
+    private readonly List<string> _warnings = [];
 
     public VmErrors(PSCmdlet cmdlet)
     {
         _cmdlet = cmdlet;
-        var preference = cmdlet.MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var bound)
+        _defer = IsStop(cmdlet, "ErrorAction", "ErrorActionPreference");
+        _deferWarnings = IsStop(cmdlet, "WarningAction", "WarningPreference");
+    }
+
+    private static bool IsStop(PSCmdlet cmdlet, string parameter, string preferenceVariable)
+    {
+        var preference = cmdlet.MyInvocation.BoundParameters.TryGetValue(parameter, out var bound)
             ? bound
-            : cmdlet.SessionState.PSVariable.GetValue("ErrorActionPreference");
-        _defer = preference is ActionPreference.Stop || (preference is string text && string.Equals(text, "Stop", StringComparison.OrdinalIgnoreCase));
+            : cmdlet.SessionState.PSVariable.GetValue(preferenceVariable);
+        return preference is ActionPreference.Stop || (preference is string text && string.Equals(text, "Stop", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>On the pipeline thread only.</summary>
+    public void Warn(string message)
+    {
+        if (_deferWarnings)
+        {
+            _warnings.Add(message);
+        }
+        else
+        {
+            _cmdlet.WriteWarning(message);
+        }
     }
 
     /// <summary>On the pipeline thread only.</summary>
@@ -43,11 +66,15 @@ internal sealed class VmErrors
         }
     }
 
-    /// <summary>The one terminating error for everything deferred (nothing when no VM failed).</summary>
+    /// <summary>
+    /// The one terminating error for every deferred error (nothing when no VM failed); then the deferred warnings,
+    /// the first of which ends the call as -WarningAction Stop asks, now that every VM is done.
+    /// </summary>
     public void ThrowIfDeferred()
     {
         if (_deferred.Count == 0)
         {
+            _warnings.ForEach(_cmdlet.WriteWarning);
             return;
         }
 
@@ -57,6 +84,16 @@ internal sealed class VmErrors
             foreach (var record in _deferred)
             {
                 errors.Insert(0, record);
+            }
+        }
+
+        // -ErrorVariable gets them too, before the terminating error PowerShell adds to it.
+        if (_cmdlet.MyInvocation.BoundParameters.TryGetValue("ErrorVariable", out var name) && name is string variable
+            && _cmdlet.SessionState.PSVariable.GetValue(variable.TrimStart('+')) is IList list)
+        {
+            foreach (var record in _deferred)
+            {
+                list.Add(record);
             }
         }
 

@@ -52,6 +52,41 @@ public sealed class FirstHourTests : IDisposable
     }
 
     [Fact]
+    public void Under_ErrorAction_Stop_the_ErrorVariable_holds_each_VMs_own_record()
+    {
+        _root.Launch("web");
+
+        var result = _pwsh.Run("try { Stop-CastraVm nosuch, web -StateRoot $root -ErrorAction Stop -ErrorVariable failed | Out-Null } catch { }; $failed");
+
+        // PowerShell itself adds the terminating error (as the exception that carries it); the VM's own record is ours.
+        var ids = result.Output.Select(o => o.BaseObject switch
+        {
+            ErrorRecord record => record.FullyQualifiedErrorId,
+            IContainsErrorRecord carrier => carrier.ErrorRecord.FullyQualifiedErrorId,
+            var other => other.ToString()!,
+        }).Select(id => id.Split(',')[0]).ToList();
+        Assert.Equal(["CastraVmNotFound", "CastraVmsNotStopped"], ids);
+    }
+
+    [Fact]
+    public void Under_WarningAction_Stop_a_forced_VM_does_not_cancel_the_others_and_the_warning_still_stops_the_call()
+    {
+        var stuck = _root.Launch("stuck", "ignore-acpi");
+        File.WriteAllText(Path.Combine(_root.VmDirectory("stuck"), "vm.json"), "{\"CooperativeTimeoutSeconds\": 0.3}");
+        var slow = _root.Launch("slow", exitDelayMs: 3000); // powers off 3 s after the button: long after stuck was forced
+
+        var result = _pwsh.Run("$events = [System.Collections.ArrayList]::new(); try { Stop-CastraVm stuck, slow -StateRoot $root -WarningAction Stop | ForEach-Object { [void]$events.Add($_) } } catch { $_ }; $events");
+
+        var stopped = (ErrorRecord)Assert.Single(result.Output, o => o.BaseObject is ErrorRecord).BaseObject;
+        Assert.Contains("had to be forced", stopped.Exception.Message);
+        var events = result.Output.Where(o => o.BaseObject is not ErrorRecord).ToList();
+        Assert.Equal("Forced", events.Last(e => e.Text("VmName") == "stuck").Text("Outcome"));
+        Assert.Equal("Graceful", events.Last(e => e.Text("VmName") == "slow").Text("Outcome"));
+        Assert.False(stuck.IsAlive);
+        Assert.False(slow.IsAlive);
+    }
+
+    [Fact]
     public void Without_Stop_each_VMs_error_is_written_as_it_happens_and_nothing_terminates()
     {
         _root.Launch("web");
@@ -131,6 +166,32 @@ public sealed class FirstHourTests : IDisposable
     }
 
     [Fact]
+    public void TurnOff_asks_once_for_all_VMs_when_the_answer_is_Yes_to_All()
+    {
+        var web = _root.Launch("web");
+        var db = _root.Launch("db");
+        using var asking = new PwshSession(new ScriptedHost("Yes to All"));
+        asking.Set("root", _root.Path);
+
+        var result = asking.Run("Stop-CastraVm web, db -TurnOff -StateRoot $root");
+
+        Assert.Single(asking.Host.Interface.Prompts);
+        Assert.Equal(["Forced", "Forced"], result.Events.Where(e => e.Text("Type") == "ShutdownComplete").Select(e => e.Text("Outcome")));
+        Poll.Until(() => !web.IsAlive && !db.IsAlive, "both VMs turned off", 20);
+    }
+
+    [Fact]
+    public void An_empty_pipeline_asks_for_nothing_and_reports_nothing()
+    {
+        _root.Launch("web");
+
+        var result = _pwsh.Run("Get-CastraVm -StateRoot $root | Where-Object State -eq 'Stale' | Stop-CastraVm -ErrorAction Stop; @() | Stop-CastraVm -AsJob");
+
+        Assert.Empty(result.Output);
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
     public void Piped_status_objects_and_events_keep_their_state_root()
     {
         var vm = _root.Launch("web");
@@ -165,6 +226,19 @@ public sealed class FirstHourTests : IDisposable
     }
 
     [Fact]
+    public void Using_in_a_block_the_hook_passes_on_and_variables_the_hook_sets_itself_are_fine()
+    {
+        var nested = _pwsh.Run("Register-CastraCleanupHook parallel -StateRoot $root -ScriptBlock { $d = '/x'; 1..2 | ForEach-Object -Parallel { $using:d } }");
+        var set = _pwsh.Run("Register-CastraCleanupHook setters -StateRoot $root -ScriptBlock { " +
+            "[int]::TryParse('1', [ref]$n) | Out-Null; Get-Date -OutVariable now | Out-Null; New-Variable -Name later -Value 1; \"$n $now $later $PROFILE $ErrorView\" }");
+
+        Assert.Empty(nested.Errors);
+        Assert.Empty(nested.Warnings);
+        Assert.Empty(set.Errors);
+        Assert.Empty(set.Warnings);
+    }
+
+    [Fact]
     public void A_script_block_hook_gets_its_values_through_ArgumentList_at_shutdown()
     {
         _root.Launch("web");
@@ -174,7 +248,7 @@ public sealed class FirstHourTests : IDisposable
         // The hook's pwsh is looked up when it runs: here, the repository's pinned one (on PATH, as for a user).
         _pwsh.Set("tools", BuiltModule.Repo(".tools/pwsh"));
         _pwsh.Run("if (-not ($env:PATH -split ':' -contains $tools)) { $env:PATH = $tools + ':' + $env:PATH }");
-        _pwsh.Run("Register-CastraCleanupHook note -StateRoot $root -ScriptBlock { param($path, $word) \"$word for $env:CASTRA_VM_NAME\" | Set-Content -Path $path } -ArgumentList $output, \"it's done\"");
+        _pwsh.Run("Register-CastraCleanupHook note -StateRoot $root -ScriptBlock { param($path, $word) \"$word for $env:CASTRA_VM_NAME\" | Set-Content -Path $path } -ArgumentList $output, \"it's done\" -Timeout 60");
 
         var result = _pwsh.Run("Stop-CastraVm web -StateRoot $root");
 

@@ -81,6 +81,18 @@ public sealed class JobTests : IDisposable
     }
 
     [Fact]
+    public void TurnOff_as_a_job_does_not_warn_that_the_VM_had_to_be_forced()
+    {
+        var vm = _root.Launch("web");
+
+        var result = _pwsh.Run("Stop-CastraVm web -StateRoot $root -TurnOff -Force -AsJob | Wait-Job | Receive-Job");
+
+        Assert.Equal("Forced", result.Events[^1].Text("Outcome"));
+        Assert.DoesNotContain(result.Warnings, w => w.Message.Contains("had to be forced", StringComparison.Ordinal));
+        Assert.False(vm.IsAlive);
+    }
+
+    [Fact]
     public void Stop_Job_cancels_the_wait_sends_no_signal_and_the_VMs_last_event_says_Cancelled()
     {
         var slow = _root.Launch("slow", "ignore-acpi");

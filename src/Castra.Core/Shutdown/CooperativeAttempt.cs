@@ -59,7 +59,7 @@ internal sealed class CooperativeAttempt
         if (_options.Force)
         {
             Attempted(CooperativeChannel.None, 0);
-            return TimedOut(0, CooperativeFailureReason.Skipped, "the cooperative step was skipped (force): going straight to SIGTERM", null);
+            return TimedOut(0, CooperativeFailureReason.Skipped, $"the cooperative step was skipped ({_options.Wording.Name(Text.Term.TurnOff)}): going straight to SIGTERM", null);
         }
 
         await using var probe = await ChannelProbe.RunAsync(_dir, process, _options, () => Remaining, cancellationToken).ConfigureAwait(false);

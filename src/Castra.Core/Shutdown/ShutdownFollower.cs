@@ -149,7 +149,8 @@ internal static class ShutdownFollower
             ignored.Add(mine.Force ? w.Name(Text.Term.TurnOff) : $"asking the guest (the owner used {w.Name(Text.Term.TurnOff)})");
         }
 
-        if (!mine.Force && owner.Method is { } ownerMethod && mine.Method.ToString() != ownerMethod)
+        // Only what this call asked for differently: its defaults (method Auto, reason UserRequested) are not requests.
+        if (!mine.Force && mine.Method != CooperativeMethod.Auto && owner.Method is { } ownerMethod && mine.Method.ToString() != ownerMethod)
         {
             ignored.Add($"{w.Name(Text.Term.Method)} {mine.Method}");
         }
@@ -157,9 +158,30 @@ internal static class ShutdownFollower
         AddIfDifferent(ignored, mine.CooperativeTimeout, owner.CooperativeTimeoutMs, w.Name(Text.Term.CooperativeTimeout));
         AddIfDifferent(ignored, mine.TermTimeout, owner.TermTimeoutMs, w.Name(Text.Term.TermTimeout));
         AddIfDifferent(ignored, mine.KillTimeout, owner.KillTimeoutMs, w.Name(Text.Term.KillTimeout));
-        if (ContractNames.Of(mine.Reason) != owner.Reason)
+        if (mine.Reason != ShutdownReason.UserRequested && ContractNames.Of(mine.Reason) != owner.Reason)
         {
             ignored.Add($"{w.Name(Text.Term.Reason)} {ContractNames.Of(mine.Reason)}");
+        }
+
+        // Not recorded by the owner, and never this call's to apply: asked for, they are ignored.
+        if (mine.Message is not null)
+        {
+            ignored.Add(w.Name(Text.Term.Message));
+        }
+
+        if (mine.HookErrorAction != Hooks.HookErrorAction.Continue)
+        {
+            ignored.Add($"{w.Name(Text.Term.HookErrorAction)} {mine.HookErrorAction}");
+        }
+
+        if (mine.DrainTimeout != ShutdownOptions.DefaultDrainTimeout)
+        {
+            ignored.Add($"{w.Name(Text.Term.DrainTimeout)} {EventText.Seconds((long)Math.Round(mine.DrainTimeout.TotalMilliseconds))}");
+        }
+
+        if (mine.SaveState)
+        {
+            ignored.Add($"{w.Name(Text.Term.SaveState)} (no snapshot is written by this call)");
         }
 
         var started = owner.StartedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);

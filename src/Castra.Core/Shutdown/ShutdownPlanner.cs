@@ -138,13 +138,13 @@ public sealed class ShutdownPlanner
         var sessions = SessionDrainer.Active(vm);
         if (found != QemuFound.Running || options.Force)
         {
-            return PlanPreview.Of(ShutdownPlanBuilder.Build(name, found, located.Detail, sessions, hooks, timeouts, options), located.Pid, hooks, null, deadline);
+            return PlanPreview.Of(ShutdownPlanBuilder.Build(name, found, located.Detail, sessions, hooks, timeouts, options), located.Pid, hooks, null, deadline, options.Wording);
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var probe = await ChannelProbe.RunAsync(dir, qemu!, options, () => timeouts.Cooperative - System.Diagnostics.Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
         var plan = ShutdownPlanBuilder.Build(name, found, located.Detail, sessions, hooks, timeouts, options, probe.Decide(options.Method));
-        return PlanPreview.Of(plan, located.Pid, hooks, probe.GuestStatus, deadline);
+        return PlanPreview.Of(plan, located.Pid, hooks, probe.GuestStatus, deadline, options.Wording);
     }
 
     private static StatusDocument? ReadStatus(VmDirectory dir)

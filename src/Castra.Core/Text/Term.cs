@@ -53,4 +53,16 @@ public enum Term
 
     /// <summary>Why (-Reason, --reason).</summary>
     Reason,
+
+    /// <summary>Free text recorded with the request (-Message, --message).</summary>
+    Message,
+
+    /// <summary>What a failed hook does (-HookErrorAction, --hook-error).</summary>
+    HookErrorAction,
+
+    /// <summary>How long sessions get after SIGINT (-DrainTimeout, --drain-timeout).</summary>
+    DrainTimeout,
+
+    /// <summary>The debug snapshot (-SaveState, --save-state).</summary>
+    SaveState,
 }

@@ -40,6 +40,10 @@ public abstract class Wording
             Term.TermTimeout => "the SIGTERM wait",
             Term.KillTimeout => "the SIGKILL wait",
             Term.Reason => "the reason",
+            Term.Message => "the message",
+            Term.HookErrorAction => "the hook error action",
+            Term.DrainTimeout => "the session drain timeout",
+            Term.SaveState => "the debug snapshot",
             _ => term.ToString(),
         };
 

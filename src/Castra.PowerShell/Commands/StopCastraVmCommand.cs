@@ -28,6 +28,11 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     private readonly List<string> _patterns = [];
     private readonly Dictionary<string, StateRoot> _roots = new(StringComparer.Ordinal);
     private VmErrors _errors = null!;
+    private bool _received;
+
+    /// <summary>"Yes to All" / "No to All" at the -TurnOff prompt: one answer for every VM of the call.</summary>
+    private bool _turnOffAll;
+    private bool _turnOffNone;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("VmName")]
@@ -96,6 +101,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     protected override void ProcessRecord()
     {
+        _received = true;
+
         // -StateRoot may arrive per pipeline object (Get-CastraVm -StateRoot X | Stop-CastraVm).
         var resolved = ResolveStateRoot();
         _roots.TryAdd(resolved.Path, resolved);
@@ -122,6 +129,13 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     private void Stop()
     {
+        // An empty pipeline (Get-CastraVm | Where-Object State -eq Running | Stop-CastraVm, nothing running) asks
+        // for nothing: ProcessRecord never ran, and there is nothing to report.
+        if (!_received)
+        {
+            return;
+        }
+
         if (_roots.Count > 1)
         {
             ThrowTerminatingError(ErrorRecords.From(new CastraException(ErrorIds.InvalidStateRoot, CastraErrorCategory.InvalidArgument,
@@ -166,7 +180,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             return;
         }
 
-        notes.ForEach(WriteWarning);
+        notes.ForEach(_errors.Warn);
         if (!AsJob)
         {
             before.ForEach(_errors.Report);
@@ -208,7 +222,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         if (AsJob)
         {
             // Started before it is written: a later pipeline stage (Stop-Job, Remove-Job) must get a live job.
-            var job = new CastraShutdownJob(MyInvocation.Line, approved);
+            var job = new CastraShutdownJob(MyInvocation.Line, approved, turnedOff: options.Force);
             before.ForEach(job.Error.Add);
             JobRepository.Add(job);
             job.Start(engine, run);
@@ -279,7 +293,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         {
             return ShouldContinue(
                 $"Turn VM '{name}' off? The guest is not asked to shut down: it gets SIGTERM, then SIGKILL, and may lose unsaved data.",
-                "Confirm turning off");
+                "Confirm turning off", ref _turnOffAll, ref _turnOffNone);
         }
         catch (Exception ex) when (ex is PSInvalidOperationException or System.Management.Automation.Host.HostException)
         {
@@ -292,7 +306,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     private void RunHere(ShutdownEngine engine, IReadOnlyList<string> names, ShutdownOptions options)
     {
         var feed = new ShutdownFeed();
-        var reporter = new ShutdownReporter(new CmdletSink(this, _errors.Report), turnedOff: options.Force);
+        var reporter = new ShutdownReporter(new CmdletSink(this, _errors), turnedOff: options.Force);
         var work = engine.StopAsync(names, options, feed, CancellationToken);
         Track(work);
         _ = work.ContinueWith(_ => feed.Complete(), TaskScheduler.Default);

@@ -23,12 +23,37 @@ internal static class ScriptBlockVariables
         "StackTrace", "NestedPromptLevel", "PSEdition", "PSCmdlet", "foreach", "switch", "Event", "EventArgs", "Sender",
         "ErrorActionPreference", "WarningPreference", "VerbosePreference", "DebugPreference", "InformationPreference",
         "ProgressPreference", "ConfirmPreference", "WhatIfPreference", "OFS", "PSDefaultParameterValues", "PSNativeCommandUseErrorActionPreference",
-        "PSStyle", "MaximumHistoryCount", "FormatEnumerationLimit", "OutputEncoding",
+        "PSStyle", "MaximumHistoryCount", "FormatEnumerationLimit", "OutputEncoding", "PROFILE", "ErrorView", "PSNativeCommandArgumentPassing",
+        "MaximumErrorCount", "PSEmailServer", "PSSessionConfigurationName", "PSSessionApplicationName", "PSSessionOption", "PSModuleAutoLoadingPreference",
+        "ConsoleFileName", "EnabledExperimentalFeatures", "SourceArgs", "SourceEventArgs",
     };
 
-    /// <summary>The <c>$using:</c> expressions in the block (refused: nothing to refer to at shutdown).</summary>
+    /// <summary>
+    /// The <c>$using:</c> expressions of the hook's own block (refused: nothing to refer to at shutdown). Those inside
+    /// a script block the hook itself passes on (ForEach-Object -Parallel, Start-ThreadJob, Invoke-Command) refer to
+    /// the hook's own variables, and are fine.
+    /// </summary>
     public static IReadOnlyList<string> Using(ScriptBlock block) =>
-        [.. block.Ast.FindAll(a => a is UsingExpressionAst, searchNestedScriptBlocks: true).Select(a => a.Extent.Text).Distinct(StringComparer.OrdinalIgnoreCase)];
+        [.. block.Ast.FindAll(a => a is UsingExpressionAst u && OwnBlock(u) == block.Ast, searchNestedScriptBlocks: true)
+            .Select(a => a.Extent.Text).Distinct(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>The script block an expression belongs to: the nearest enclosing one.</summary>
+    private static Ast? OwnBlock(Ast ast)
+    {
+        var parent = ast.Parent;
+        while (parent is not null and not ScriptBlockAst)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent;
+    }
+
+    /// <summary>Common parameters that name a variable the command sets (-OutVariable out, -PipelineVariable p).</summary>
+    private static readonly HashSet<string> VariableParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "OutVariable", "ov", "PipelineVariable", "pv", "ErrorVariable", "ev", "WarningVariable", "wv", "InformationVariable", "iv",
+    };
 
     /// <summary>
     /// Variables read but never set inside the block (no assignment, parameter, foreach variable): at shutdown they
@@ -54,6 +79,36 @@ internal static class ScriptBlockVariables
         foreach (var loop in ast.FindAll(a => a is ForEachStatementAst, true).Cast<ForEachStatementAst>())
         {
             defined.Add(loop.Variable.VariablePath.Bare());
+        }
+
+        // [ref]$x is set by the callee; -OutVariable x, -PipelineVariable x, New-Variable/Set-Variable -Name x set x.
+        foreach (var reference in ast.FindAll(a => a is ConvertExpressionAst c && c.Type.TypeName.Name.Equals("ref", StringComparison.OrdinalIgnoreCase), true).Cast<ConvertExpressionAst>())
+        {
+            if (reference.Child is VariableExpressionAst target)
+            {
+                defined.Add(target.VariablePath.Bare());
+            }
+        }
+
+        foreach (var command in ast.FindAll(a => a is CommandAst, true).Cast<CommandAst>())
+        {
+            var elements = command.CommandElements;
+            var setsVariable = command.GetCommandName() is { } name && (name.Equals("New-Variable", StringComparison.OrdinalIgnoreCase) || name.Equals("Set-Variable", StringComparison.OrdinalIgnoreCase));
+            for (var i = 0; i < elements.Count; i++)
+            {
+                if (elements[i] is CommandParameterAst parameter
+                    && (VariableParameters.Contains(parameter.ParameterName) || (setsVariable && parameter.ParameterName.Equals("Name", StringComparison.OrdinalIgnoreCase))))
+                {
+                    if ((parameter.Argument ?? (i + 1 < elements.Count ? elements[i + 1] : null)) is StringConstantExpressionAst named)
+                    {
+                        defined.Add(named.Value.TrimStart('+'));
+                    }
+                }
+                else if (setsVariable && i == 1 && elements[i] is StringConstantExpressionAst positional)
+                {
+                    defined.Add(positional.Value);
+                }
+            }
         }
 
         return [.. ast.FindAll(a => a is VariableExpressionAst, true).Cast<VariableExpressionAst>()

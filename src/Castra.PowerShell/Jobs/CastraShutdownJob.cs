@@ -18,13 +18,16 @@ public sealed class CastraShutdownJob : Job
     private readonly CancellationTokenSource _cancellation = new();
     private Task? _all;
 
-    internal CastraShutdownJob(string command, IReadOnlyList<string> vmNames)
+    /// <param name="turnedOff">-TurnOff: the guests are not asked, so "had to be forced" is no news (as without -AsJob).</param>
+    internal CastraShutdownJob(string command, IReadOnlyList<string> vmNames, bool turnedOff = false)
         : base(command, null)
     {
         PSJobTypeName = JobTypeName;
-        foreach (var vm in vmNames)
+
+        // One child per VM: a name given twice would leave a child no run ever ends.
+        foreach (var vm in vmNames.Distinct(StringComparer.Ordinal))
         {
-            var child = new CastraVmShutdownJob(command, vm, _cancellation.Token);
+            var child = new CastraVmShutdownJob(command, vm, turnedOff, _cancellation.Token);
             _children.Add(child);
             ChildJobs.Add(child);
         }
@@ -74,6 +77,7 @@ public sealed class CastraShutdownJob : Job
             return;
         }
 
+        // StartEach returns one task per distinct name, in the order given: the children's order.
         for (var i = 0; i < runs.Count; i++)
         {
             _children[i].Track(runs[i]);

@@ -14,13 +14,13 @@ public sealed class CastraVmShutdownJob : Job, IShutdownObserver
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task<VmShutdownResult>? _run;
 
-    internal CastraVmShutdownJob(string command, string vmName, CancellationToken parent)
+    internal CastraVmShutdownJob(string command, string vmName, bool turnedOff, CancellationToken parent)
         : base(command, vmName)
     {
         VmName = vmName;
         PSJobTypeName = CastraShutdownJob.JobTypeName;
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(parent);
-        _reporter = new ShutdownReporter(new JobSink(this));
+        _reporter = new ShutdownReporter(new JobSink(this), turnedOff);
         SetJobState(JobState.Running);
     }
 

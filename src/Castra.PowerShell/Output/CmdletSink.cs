@@ -3,16 +3,16 @@ using System.Management.Automation;
 namespace Castra.PowerShell.Output;
 
 /// <summary>Writes to the cmdlet's own streams; use only on the pipeline thread.</summary>
-/// <param name="onError">Where errors go: written at once, or kept until every VM is done (<see cref="VmErrors"/>).</param>
-internal sealed class CmdletSink(Cmdlet cmdlet, Action<ErrorRecord> onError) : IRecordSink
+/// <param name="errors">Where errors and warnings go: written at once, or kept until every VM is done (<see cref="VmErrors"/>).</param>
+internal sealed class CmdletSink(Cmdlet cmdlet, VmErrors errors) : IRecordSink
 {
     public void Output(object value) => cmdlet.WriteObject(value);
 
     public void Verbose(string message) => cmdlet.WriteVerbose(message);
 
-    public void Warning(string message) => cmdlet.WriteWarning(message);
+    public void Warning(string message) => errors.Warn(message);
 
-    public void Error(ErrorRecord record) => onError(record);
+    public void Error(ErrorRecord record) => errors.Report(record);
 
     public void Progress(ProgressRecord record) => cmdlet.WriteProgress(record);
 }

@@ -17,9 +17,9 @@ public sealed class FakeStateRoot : IDisposable
     public string Path { get; }
 
     /// <summary>A running fake VM; behaviors as in tests/fixtures/fake-qemu/README.md (graceful, ignore-acpi, ignore-term…).</summary>
-    public FakeVm Launch(string name, string behavior = "graceful")
+    public FakeVm Launch(string name, string behavior = "graceful", int? exitDelayMs = null)
     {
-        var vm = FakeVm.Launch(VmDirectory(name), name, behavior);
+        var vm = FakeVm.Launch(VmDirectory(name), name, behavior, exitDelayMs);
         lock (_vms)
         {
             _vms.Add(vm);

@@ -19,7 +19,8 @@ public sealed class FakeVm
     private string RecordFile => Path.Combine(Directory, "record.log");
 
     /// <summary>Started the way `castra up` wires QEMU: pidfile and QMP socket in the VM's directory.</summary>
-    public static FakeVm Launch(string directory, string name, string behavior)
+    /// <param name="exitDelayMs">In graceful mode, how long after the power button it exits (the fake's default is 50 ms).</param>
+    public static FakeVm Launch(string directory, string name, string behavior, int? exitDelayMs = null)
     {
         System.IO.Directory.CreateDirectory(directory);
         var pidFile = Path.Combine(directory, "qemu.pid");
@@ -28,6 +29,7 @@ public sealed class FakeVm
             "-name", name, "-daemonize", "-pidfile", pidFile, "-display", "none",
             "-qmp", $"unix:{Path.Combine(directory, "qmp.sock")},server=on,wait=off",
             "--fake-behavior", behavior, "--fake-record", Path.Combine(directory, "record.log"),
+            .. exitDelayMs is { } delay ? ["--fake-exit-delay-ms", delay.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
         ];
         using var launcher = Process.Start(new ProcessStartInfo(FakeQemu.Path, args) { RedirectStandardError = true })!;
         var stderr = launcher.StandardError.ReadToEnd();

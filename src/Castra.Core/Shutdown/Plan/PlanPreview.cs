@@ -10,7 +10,7 @@ namespace Castra.Shutdown.Plan;
 /// </summary>
 internal static class PlanPreview
 {
-    public static VmShutdownPlan Of(ShutdownPlan plan, int? pid, HookSelection hooks, string? guestStatus, TimeSpan? deadline)
+    public static VmShutdownPlan Of(ShutdownPlan plan, int? pid, HookSelection hooks, string? guestStatus, TimeSpan? deadline, Text.Wording wording)
     {
         var running = plan.Found == QemuFound.Running;
         var refusal = plan.Steps.OfType<FailStep>().FirstOrDefault();
@@ -28,7 +28,7 @@ internal static class PlanPreview
             State = (running ? PlanState.Running : plan.Found == QemuFound.NotRunning ? PlanState.Stopped : PlanState.Stale).ToString(),
             Pid = running ? pid : null,
             Method = cooperate is null ? "" : cooperate.Skipped ? ContractNames.Of(CooperativeChannel.None) : cooperate.Expected is { } e ? ContractNames.Of(e.Channel) : "",
-            Detail = Detail(plan, refusal, cooperate, hooks, guestStatus),
+            Detail = Detail(plan, refusal, cooperate, hooks, guestStatus, wording),
             GuestStatus = guestStatus,
             CooperativeTimeoutMs = Ms(plan.Timeouts.Cooperative),
             TermTimeoutMs = Ms(plan.Timeouts.Term),
@@ -55,7 +55,7 @@ internal static class PlanPreview
             Steps = "follow the running shutdown",
         }, deadline);
 
-    private static string Detail(ShutdownPlan plan, FailStep? refusal, CooperateStep? cooperate, HookSelection hooks, string? guestStatus)
+    private static string Detail(ShutdownPlan plan, FailStep? refusal, CooperateStep? cooperate, HookSelection hooks, string? guestStatus, Text.Wording wording)
     {
         switch (plan.Found)
         {
@@ -78,7 +78,7 @@ internal static class PlanPreview
 
         if (cooperate is null || cooperate.Skipped)
         {
-            return "force: the cooperative step is skipped";
+            return $"{wording.Name(Text.Term.TurnOff)}: the cooperative step is skipped";
         }
 
         return cooperate.Expected switch
