@@ -56,6 +56,10 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "fsync", SetLastError = true)]
     public static partial int fsync(int fd);
 
+    /// <summary>Flushes the whole file system that holds <paramref name="fd"/>: one call for every file and rename on it.</summary>
+    [LibraryImport(Lib, EntryPoint = "syncfs", SetLastError = true)]
+    public static partial int syncfs(int fd);
+
     [LibraryImport(Lib, EntryPoint = "fchmod", SetLastError = true)]
     public static partial int fchmod(int fd, int mode);
 

@@ -106,8 +106,9 @@ internal static partial class SessionStore
         return dir is null ? null : Update(dir, runId, change);
     }
 
+    /// <summary>Replaced atomically, not forced to disk: a session record describes a process, which a power failure ends too.</summary>
     private static void Write(StateDirectory dir, VmSession session) =>
-        dir.Replace(session.RunId + ".json", JsonSerializer.SerializeToUtf8Bytes(session, CastraJsonContext.Default.VmSession));
+        dir.Replace(session.RunId + ".json", JsonSerializer.SerializeToUtf8Bytes(session, CastraJsonContext.Default.VmSession), durable: false);
 
     private static VmSession? TryRead(StateDirectory dir, VmDirectory vm, string runId)
     {

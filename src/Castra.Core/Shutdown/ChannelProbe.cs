@@ -72,6 +72,13 @@ internal sealed class ChannelProbe : IAsyncDisposable
             {
                 try
                 {
+                    // A window already spent fails here, deterministically: CancelAfter(0) fires on a timer thread, later.
+                    window.Token.ThrowIfCancellationRequested();
+                    if (Remaining() <= TimeSpan.Zero)
+                    {
+                        throw new OperationCanceledException(window.Token);
+                    }
+
                     probe.Qmp = await QmpClient.ConnectAsync(Target(dir, VmDirectory.QmpSocketName, vm.QmpSocket, qemu), options.Qmp.CappedTo(Remaining()), cancellationToken).ConfigureAwait(false);
                     probe.GuestStatus = await probe.Qmp.QueryStatusAsync(options.Qmp.CappedTo(Remaining()).Reply, cancellationToken).ConfigureAwait(false);
                 }
@@ -88,6 +95,11 @@ internal sealed class ChannelProbe : IAsyncDisposable
                 try
                 {
                     var left = Remaining();
+                    if (left <= TimeSpan.Zero)
+                    {
+                        throw new OperationCanceledException(window.Token);
+                    }
+
                     probe.Agent = await GuestAgentClient.ConnectAndSyncAsync(Target(dir, VmDirectory.AgentSocketName, vm.AgentSocket, qemu), options.AgentProbeTimeout < left ? options.AgentProbeTimeout : left, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !outer.IsCancellationRequested))

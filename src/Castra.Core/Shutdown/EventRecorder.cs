@@ -106,11 +106,8 @@ internal sealed class EventRecorder : IDisposable
         {
             try
             {
+                // One write(2) of a whole line, before the event is reported: no reported event is missing after a crash.
                 _journal.Append(stamped);
-                if (stamped is ShutdownCompleteEvent)
-                {
-                    _journal.FlushToDisk();
-                }
             }
             catch (IOException ex)
             {

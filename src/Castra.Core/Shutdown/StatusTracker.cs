@@ -57,6 +57,18 @@ internal sealed class StatusTracker
 
     public Task Phase(ShutdownPhase phase) => Update(d => d.Phase = ContractNames.Of(phase));
 
+    /// <summary>Completes once every change made so far is written (the last queued write).</summary>
+    public Task Written
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending;
+            }
+        }
+    }
+
     /// <summary>Marks the run complete and writes it, here and now: on the state I/O threads only, after its ShutdownComplete is journaled (followers rely on that order).</summary>
     public void CompleteHere(ShutdownOutcome outcome, bool changed, long totalMs, string? detail, DateTime completedAt, string? saveStatePath)
     {
@@ -66,13 +78,6 @@ internal sealed class StatusTracker
             ApplyCompletion(Document, outcome, changed, totalMs, detail, completedAt, saveStatePath);
         }
 
-        WriteQueued();
-    }
-
-    /// <summary>The first write, before the run acts on anything (on the state I/O threads).</summary>
-    public void SaveHere()
-    {
-        StateIo.EnsureHere("Writing shutdown.json");
         WriteQueued();
     }
 

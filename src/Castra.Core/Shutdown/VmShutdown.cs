@@ -152,6 +152,9 @@ internal sealed class VmShutdown
     /// </summary>
     private sealed class Run : IDisposable
     {
+        /// <summary>How long a run waits for its durable point before going on without it.</summary>
+        private static readonly TimeSpan CommitWait = TimeSpan.FromSeconds(2);
+
         private readonly VmShutdown _owner;
         private readonly long _startedAt = Stopwatch.GetTimestamp();
         private RunContext _run = null!;
@@ -352,8 +355,16 @@ internal sealed class VmShutdown
             if (plan.Found == QemuFound.Running)
             {
                 StepResult? stopped = null;
+                var durable = false;
                 foreach (var step in plan.In(StepSection.Stop))
                 {
+                    if (!durable)
+                    {
+                        durable = true;
+                        Enter(step.Phase!.Value);
+                        await MakeDurableAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     var result = await StepAsync(step, cancellationToken).ConfigureAwait(false);
                     if (result.Kind == StepResultKind.Stopped)
                     {
@@ -380,6 +391,26 @@ internal sealed class VmShutdown
             }
 
             return await FinishAsync(outcome, plan.Found == QemuFound.Running ? null : plan.FoundDetail).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// The run's one durable point (docs/state-layout.md, "Durability"): before QEMU is first asked or signalled,
+        /// what the run recorded so far (its start, plan, phase and events) is flushed to disk, together with every
+        /// other run that got there meanwhile. Bounded: a disk that does not answer delays no VM by more than
+        /// <see cref="CommitWait"/>; the run goes on with a warning (a crashed orchestrator still loses nothing).
+        /// </summary>
+        private async Task MakeDurableAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _run.Status.Written.WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
+                await GroupCommit.Shared.CommitAsync(Dir.Files).WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException)
+            {
+                _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.Unexpected, CastraErrorCategory.WriteError,
+                    $"{Vm.Name}: its shutdown record could not be made durable ({(ex is TimeoutException ? $"the disk did not answer within {CommitWait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s" : ex.Message)}); going on");
+            }
         }
 
         private Task<StepResult> StepAsync(PlanStep step, CancellationToken cancellationToken)
@@ -465,12 +496,23 @@ internal sealed class VmShutdown
                 TakeoverOf = takeover?.ShutdownId,
             };
 
+            // Not written yet: its first write carries the plan too (milliseconds later, before anything acts on the VM).
             var status = new StatusTracker(Dir, document, _owner._observer);
-            status.SaveHere();
             _run = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer);
 
             if (takeover is not null)
             {
+                // Ending the interrupted run's hooks can take seconds: meanwhile, this run is the one on record.
+                _ = status.Update(_ => { });
+                try
+                {
+                    Dir.Files.RemoveTemporariesOf(takeover.OwnerPid);
+                }
+                catch (IOException)
+                {
+                    // Leftover temporary files are harmless; they only take space.
+                }
+
                 _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.ShutdownInterruptedTakeover, CastraErrorCategory.ResourceUnavailable,
                     $"{Vm.Name}: shutdown {takeover.ShutdownId} (owner PID {takeover.OwnerPid}) was interrupted in phase {takeover.Phase}; taking over");
             }

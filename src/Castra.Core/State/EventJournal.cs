@@ -9,7 +9,7 @@ namespace Castra.State;
 /// write(2) of one complete line, in the OS before anyone is told about it, so a follower never sees half a line
 /// and no line that was reported is missing. A line is whole or absent: a write that fails part-way (disk full) is
 /// cut back at once, and a torn tail left by a writer that died mid-write is cut back before the next append.
-/// The file is fsynced when a shutdown completes.
+/// Not forced to disk line by line: the run makes it durable once, before it first acts on QEMU (GroupCommit).
 /// </summary>
 internal sealed class EventJournal : IDisposable
 {
@@ -56,14 +56,6 @@ internal sealed class EventJournal : IDisposable
         }
 
         Length += line.Length;
-    }
-
-    public void FlushToDisk()
-    {
-        if (Libc.fsync(Fd) != 0)
-        {
-            throw new IOException($"cannot flush {_path} to disk: {Libc.ErrorText(Libc.LastError)}");
-        }
     }
 
     public void Dispose() => _handle.Dispose();

@@ -31,7 +31,14 @@ internal sealed class StateDirectory : IDisposable
         Path = path;
         Owner = stat.Uid;
         Mode = stat.Mode & 0xFFF;
+        Device = stat.Device;
     }
+
+    /// <summary>The file system it is on (group commits flush each file system once).</summary>
+    public ulong Device { get; }
+
+    /// <summary>The descriptor's handle, for a collaborator that must keep it open past this object's disposal (DangerousAddRef).</summary>
+    internal SafeHandle Handle => _handle;
 
     /// <summary>For messages; never reopened by this path.</summary>
     public string Path { get; }
@@ -303,6 +310,19 @@ internal sealed class StateDirectory : IDisposable
             {
                 _ = Libc.unlinkat(Descriptor, temp, 0);
             }
+        }
+    }
+
+    /// <summary>
+    /// Removes the temporary files <see cref="Replace"/> left when process <paramref name="pid"/> died between creating
+    /// and renaming one (never read by anyone, but they would pile up). Best effort.
+    /// </summary>
+    public void RemoveTemporariesOf(int pid)
+    {
+        var marker = string.Create(CultureInfo.InvariantCulture, $".{pid}.");
+        foreach (var name in ListNames().Where(n => n.StartsWith('.') && n.EndsWith(".tmp", StringComparison.Ordinal) && n.Contains(marker, StringComparison.Ordinal)))
+        {
+            _ = Libc.unlinkat(Descriptor, name, 0);
         }
     }
 

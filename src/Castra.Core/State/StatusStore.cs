@@ -11,7 +11,11 @@ internal static class StatusStore
     /// <summary>The file's content (taken under the caller's lock; written later, outside it).</summary>
     public static byte[] Serialize(StatusDocument document) => JsonSerializer.SerializeToUtf8Bytes(document, CastraIndentedJsonContext.Default.StatusDocument);
 
-    public static void Write(VmDirectory vm, byte[] content) => vm.Files.Replace(VmDirectory.StatusName, content);
+    /// <summary>
+    /// Replaced atomically (rename), not forced to disk: a crashed orchestrator loses nothing (the page cache outlives
+    /// it), and the run makes its state durable once, before it first acts on QEMU (<see cref="GroupCommit"/>).
+    /// </summary>
+    public static void Write(VmDirectory vm, byte[] content) => vm.Files.Replace(VmDirectory.StatusName, content, durable: false);
 
     /// <summary>Opens the VM's directory for one read (cold paths; a run reads through the directory it holds).</summary>
     /// <exception cref="InvalidDataException">The file or its directory is damaged, unsafe or unreadable.</exception>

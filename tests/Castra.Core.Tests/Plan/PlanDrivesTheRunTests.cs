@@ -39,7 +39,7 @@ public sealed class PlanDrivesTheRunTests : IDisposable
         {
             var tracker = new StatusTracker(dir, new StatusDocument { VmName = "web", ShutdownId = "x", Phase = "Requested", OwnerPid = 1 }, new RecordingObserver());
 
-            var ex = Assert.Throws<InvalidOperationException>(tracker.SaveHere);
+            var ex = Assert.Throws<InvalidOperationException>(() => tracker.CompleteHere(ShutdownOutcome.Graceful, false, 0, null, DateTime.UtcNow, null));
             Assert.Contains("state I/O threads", ex.Message, StringComparison.Ordinal);
         }
     }
