@@ -94,6 +94,9 @@ public sealed class HookStore
         return dir is null ? new HookFileLoad(new HookFile(), []) : Load(dir);
     }
 
+    /// <summary><see cref="Load()"/> through a state root the caller holds open (a shutdown's VM directory holds its root).</summary>
+    internal HookFileLoad LoadFrom(StateDirectory root) => Load(root);
+
     /// <summary>
     /// The hooks one VM's shutdown runs at a stage: its own and the <c>*</c> ones, a VM's own hook replacing a
     /// <c>*</c> hook of the same name whatever the stages of the two (the winner is chosen by name first, then

@@ -45,33 +45,41 @@ internal static partial class Libc
 
         try
         {
-            var buffer = new byte[max];
+            // /proc files have no length: read until EOF or the bound, growing from a size that fits most.
+            var buffer = new byte[Math.Min(max, 4096)];
             var total = 0;
-            fixed (byte* start = buffer)
+            while (total < max)
             {
-                while (total < max)
+                if (total == buffer.Length)
                 {
-                    var n = read(fd, start + total, max - total);
-                    if (n < 0 && LastError == EINTR)
-                    {
-                        continue;
-                    }
-
-                    if (n < 0)
-                    {
-                        return null;
-                    }
-
-                    if (n == 0)
-                    {
-                        break;
-                    }
-
-                    total += (int)n;
+                    Array.Resize(ref buffer, (int)Math.Min(max, buffer.Length * 4L));
                 }
+
+                nint n;
+                fixed (byte* start = buffer)
+                {
+                    n = read(fd, start + total, buffer.Length - total);
+                }
+
+                if (n < 0 && LastError == EINTR)
+                {
+                    continue;
+                }
+
+                if (n < 0)
+                {
+                    return null;
+                }
+
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += (int)n;
             }
 
-            return buffer[..total];
+            return total == buffer.Length ? buffer : buffer[..total];
         }
         finally
         {

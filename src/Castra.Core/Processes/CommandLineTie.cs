@@ -17,7 +17,30 @@ internal static class CommandLineTie
             return null;
         }
 
-        var targets = Candidates(vm.PidFile).Concat(Candidates(vm.QmpSocket)).ToHashSet(StringComparer.Ordinal);
+        // The usual case, QEMU given the very paths Castra uses, needs no path resolution at all; other spellings
+        // (a link in the path, ./qmp.sock from the VM's directory) are resolved only when that fails.
+        var named = PathsNamed(facts).ToList();
+        var direct = named.FirstOrDefault(p => p == vm.PidFile || p == vm.QmpSocket);
+        if (direct is not null)
+        {
+            return direct;
+        }
+
+        if (named.Count == 0 || Libc.RealPath(vm.Directory) is not { } realDir)
+        {
+            return null;
+        }
+
+        var targets = new HashSet<string>(StringComparer.Ordinal)
+        {
+            vm.PidFile, vm.QmpSocket, Path.Combine(realDir, Path.GetFileName(vm.PidFile)), Path.Combine(realDir, Path.GetFileName(vm.QmpSocket)),
+        };
+        return named.FirstOrDefault(p => targets.Contains(p) || (Libc.RealPath(p) is { } real && targets.Contains(real)));
+    }
+
+    /// <summary>The absolute paths the arguments name that could be a pidfile or a QMP socket (the cwd read only when needed).</summary>
+    private static IEnumerable<string> PathsNamed(ProcessFacts facts)
+    {
         string? cwd = null;
         foreach (var arg in facts.CommandLine)
         {
@@ -46,23 +69,8 @@ internal static class CommandLineTie
                     candidate = Path.Combine(cwd, candidate);
                 }
 
-                var full = Path.GetFullPath(candidate);
-                if (targets.Contains(full) || (Libc.RealPath(full) is { } real && targets.Contains(real)))
-                {
-                    return full;
-                }
+                yield return Path.GetFullPath(candidate);
             }
-        }
-
-        return null;
-    }
-
-    private static IEnumerable<string> Candidates(string path)
-    {
-        yield return path;
-        if (Libc.RealPath(Path.GetDirectoryName(path)!) is { } realDir)
-        {
-            yield return Path.Combine(realDir, Path.GetFileName(path));
         }
     }
 

@@ -13,43 +13,8 @@ internal static class ProcFiles
     public static string PathOf(int pid, string file) => $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/{file}";
 
     /// <summary>At most <paramref name="max"/> bytes of the file, or null when it cannot be read.</summary>
-    public static byte[]? ReadBounded(string path, int max)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-
-            // /proc files have no length: read until EOF (0) or the bound, growing from a size that fits most.
-            var buffer = new byte[Math.Min(max, 4096)];
-            var total = 0;
-            while (true)
-            {
-                if (total == buffer.Length)
-                {
-                    if (buffer.Length == max)
-                    {
-                        break;
-                    }
-
-                    Array.Resize(ref buffer, (int)Math.Min(max, buffer.Length * 4L));
-                }
-
-                var n = RandomAccess.Read(handle, buffer.AsSpan(total), total);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                total += n;
-            }
-
-            return total == buffer.Length ? buffer : buffer[..total];
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return null;
-        }
-    }
+    /// <remarks>open, read, close: .NET's FileStream would add a shared flock and its release to every /proc read.</remarks>
+    public static byte[]? ReadBounded(string path, int max) => Libc.ReadAt(Libc.AT_FDCWD, path, max);
 
     /// <summary>The NUL-separated arguments of a process (empty for kernel threads, zombies and unreadable ones).</summary>
     public static IReadOnlyList<string> CommandLine(int pid)

@@ -18,12 +18,18 @@ internal static class AuditTrail
     /// <exception cref="IOException">The audit file is unsafe or cannot be written.</exception>
     public static void Append(StateRoot root, AuditRecord record)
     {
-        var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, CastraJsonContext.Default.AuditRecord) + "\n");
         using var dir = root.Open(create: true)!;
-        using var file = dir.OpenForWriting(FileName, StateDirectory.WriteMode.Append);
+        Append(dir, root.AuditFile, record);
+    }
+
+    /// <summary>Through a state root the caller holds open (a shutdown's VM directory holds its root).</summary>
+    public static void Append(StateDirectory root, string displayPath, AuditRecord record)
+    {
+        var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, CastraJsonContext.Default.AuditRecord) + "\n");
+        using var file = root.OpenForWriting(FileName, StateDirectory.WriteMode.Append);
         if (Native.Libc.WriteFull((int)file.DangerousGetHandle(), line) < 0)
         {
-            throw new IOException($"cannot append to {root.AuditFile}: {Native.Libc.ErrorText(Native.Libc.LastError)}");
+            throw new IOException($"cannot append to {displayPath}: {Native.Libc.ErrorText(Native.Libc.LastError)}");
         }
     }
 

@@ -41,8 +41,9 @@ internal sealed class VmShutdown
         VmDirectory? dir = null;
         try
         {
-            // One hop to the state I/O threads for both: opening the directory and taking the lock touch the disk.
-            (dir, var vmLock) = await StateIo.Shared.RunAsync(OpenAndLock).ConfigureAwait(false);
+            // One hop to the state I/O threads for all three: opening the directory, taking the lock and reading
+            // what the run starts from (status, vm.json, journal) touch the disk.
+            (dir, var vmLock, var prepared) = await StateIo.Shared.RunAsync(OpenLockAndPrepare).ConfigureAwait(false);
             if (dir is null)
             {
                 var message = $"No VM named '{_vm.Name}' under {_vm.Root.Path} ({_vm.Directory} does not exist).";
@@ -63,7 +64,7 @@ internal sealed class VmShutdown
 
             using (vmLock)
             {
-                using var run = new Run(this, dir);
+                using var run = prepared ?? new Run(this, dir);
                 return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -88,20 +89,30 @@ internal sealed class VmShutdown
         }
     }
 
-    private (VmDirectory? Dir, VmLock? Lock) OpenAndLock()
+    private (VmDirectory? Dir, VmLock? Lock, Run? Prepared) OpenLockAndPrepare()
     {
         var dir = VmDirectory.TryOpen(_vm);
         if (dir is null)
         {
-            return (null, null);
+            return (null, null, null);
         }
 
+        VmLock? vmLock = null;
         try
         {
-            return (dir, VmLock.TryAcquire(dir));
+            vmLock = VmLock.TryAcquire(dir);
+            if (vmLock is null)
+            {
+                return (dir, null, null);
+            }
+
+            var run = new Run(this, dir);
+            run.Prepare();
+            return (dir, vmLock, run);
         }
         catch
         {
+            vmLock?.Dispose();
             dir.Dispose();
             throw;
         }
@@ -157,7 +168,7 @@ internal sealed class VmShutdown
 
         private readonly VmShutdown _owner;
         private readonly long _startedAt = Stopwatch.GetTimestamp();
-        private RunContext _run = null!;
+        private RunContext? _prepared;
         private ShutdownTimeouts _timeouts = ShutdownTimeouts.Defaults;
         private bool _identityUncertain;
         private ShutdownPhase _phase = ShutdownPhase.Requested;
@@ -165,6 +176,9 @@ internal sealed class VmShutdown
 
         /// <summary>What the run found of the VM's QEMU, once it looked.</summary>
         private QemuFound? _found;
+
+        /// <summary>The QEMU that exited, whose pidfile and sockets are still to be removed (in the final hop).</summary>
+        private int? _leftoversOf;
 
         /// <summary>The interrupted shutdown this run takes over, if any.</summary>
         private StatusDocument? _takeover;
@@ -181,12 +195,20 @@ internal sealed class VmShutdown
 
         private ShutdownOptions Options => _owner._options;
 
+        /// <summary>The run's shared state, once prepared.</summary>
+        private RunContext Context => _prepared ?? throw new InvalidOperationException("The run was not prepared.");
+
         public async Task<VmShutdownResult> ExecuteAsync(CancellationToken cancellationToken)
         {
-            await StateIo.Shared.RunAsync(Prepare).ConfigureAwait(false);
+            if (_prepared is null)
+            {
+                // A follower that got the lock after all: prepared here, in a hop of its own.
+                await StateIo.Shared.RunAsync(Prepare).ConfigureAwait(false);
+            }
+
             try
             {
-                _run.Recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
+                Context.Recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
                 await EndInterruptedHooksAsync(cancellationToken).ConfigureAwait(false);
                 var plan = await PlanAsync(cancellationToken).ConfigureAwait(false);
                 return await RunPlanAsync(plan, cancellationToken).ConfigureAwait(false);
@@ -205,7 +227,7 @@ internal sealed class VmShutdown
             }
             finally
             {
-                _run?.Process?.Dispose();
+                _prepared?.Process?.Dispose();
             }
         }
 
@@ -213,7 +235,7 @@ internal sealed class VmShutdown
         private async Task<ShutdownPlan> PlanAsync(CancellationToken cancellationToken)
         {
             var located = await ProcessLocator.LocateAsync(Dir, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
-            _run.Process = located.Verdict == IdentityVerdict.Verified ? located.Process : null;
+            Context.Process = located.Verdict == IdentityVerdict.Verified ? located.Process : null;
             var found = located.Verdict switch
             {
                 null => QemuFound.NotRunning,
@@ -264,7 +286,7 @@ internal sealed class VmShutdown
             }
 
             // The plan's worst case is the run's deadline (followers trust it); the write is queued, not waited for.
-            _ = _run.Status.Update(d =>
+            _ = Context.Status.Update(d =>
             {
                 d.QemuPid = located.Pid;
                 d.Deadline = d.StartedAt + plan.WorstCase;
@@ -314,7 +336,7 @@ internal sealed class VmShutdown
         {
             try
             {
-                var load = new HookStore(Vm.Root).Load();
+                var load = new HookStore(Vm.Root).LoadFrom(Dir.Root);
                 foreach (var ignored in load.Ignored)
                 {
                     _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.InvalidHook, CastraErrorCategory.InvalidData, $"{Vm.Name}: {Vm.Root.HooksFile}: {ignored}");
@@ -375,17 +397,24 @@ internal sealed class VmShutdown
 
                 if (stopped is not { } gone)
                 {
-                    var failure = SurvivedKill(_run.Process!);
+                    var failure = SurvivedKill(Context.Process!);
                     _owner.Diagnose(DiagnosticSeverity.Error, ErrorIds.StopFailed, CastraErrorCategory.OperationTimeout, $"{Vm.Name}: {failure}");
                     return await FinishAsync(ShutdownOutcome.Failed, failure, ErrorIds.StopFailed).ConfigureAwait(false);
                 }
 
                 outcome = gone.Outcome;
-                var pid = _run.Process!.Pid;
+                _leftoversOf = Context.Process!.Pid;
+            }
+
+            var release = plan.In(StepSection.Release).ToList();
+            if (release.Count > 0 && _leftoversOf is { } pid)
+            {
+                // Before the PostStop hooks, which may look at the VM's directory; without hooks, in the final hop.
+                _leftoversOf = null;
                 await StateIo.Shared.RunAsync(() => LeftoverFiles.RemoveFor(Dir, pid)).ConfigureAwait(false);
             }
 
-            foreach (var step in plan.In(StepSection.Release))
+            foreach (var step in release)
             {
                 await StepAsync(step, cancellationToken).ConfigureAwait(false);
             }
@@ -403,7 +432,7 @@ internal sealed class VmShutdown
         {
             try
             {
-                await _run.Status.Written.WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
+                await Context.Status.Written.WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
                 await GroupCommit.Shared.CommitAsync(Dir.Files).WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is TimeoutException or IOException)
@@ -420,7 +449,7 @@ internal sealed class VmShutdown
                 Enter(phase);
             }
 
-            return step.RunAsync(_run, cancellationToken);
+            return step.RunAsync(Context, cancellationToken);
         }
 
         /// <summary>
@@ -431,11 +460,13 @@ internal sealed class VmShutdown
         {
             _owner._startup.Release();
             _phase = phase;
-            _ = _run.Status.Phase(phase);
+            _ = Context.Status.Phase(phase);
         }
 
-        private void Prepare()
+        /// <summary>On the state I/O threads: the status it takes over (if any), vm.json, the journal, the run's status document and recorder.</summary>
+        public void Prepare()
         {
+            StateIo.EnsureHere("Preparing a run");
             StatusDocument? previous = null;
             try
             {
@@ -498,7 +529,7 @@ internal sealed class VmShutdown
 
             // Not written yet: its first write carries the plan too (milliseconds later, before anything acts on the VM).
             var status = new StatusTracker(Dir, document, _owner._observer);
-            _run = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer);
+            _prepared = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer);
 
             if (takeover is not null)
             {
@@ -542,8 +573,8 @@ internal sealed class VmShutdown
                 'T' or 't' => $"{stat.State}: stopped or traced by a debugger",
                 _ => stat.State.ToString(),
             };
-            return _run.SignalFailure is not null
-                ? $"QEMU (PID {process.Pid}) is still running: {_run.SignalFailure}"
+            return Context.SignalFailure is not null
+                ? $"QEMU (PID {process.Pid}) is still running: {Context.SignalFailure}"
                 : $"QEMU (PID {process.Pid}) was still running {_timeouts.Kill.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s after SIGKILL (state {state})";
         }
 
@@ -553,6 +584,11 @@ internal sealed class VmShutdown
 
         private VmShutdownResult Finish(ShutdownOutcome outcome, string? detail, string? errorId = null)
         {
+            if (_leftoversOf is { } pid)
+            {
+                LeftoverFiles.RemoveFor(Dir, pid);
+            }
+
             // Not when the pidfile named a process we could not prove is ours: that might still be the VM, using its disk.
             if (outcome is ShutdownOutcome.Graceful or ShutdownOutcome.Forced && !_identityUncertain)
             {
@@ -560,19 +596,19 @@ internal sealed class VmShutdown
             }
 
             var totalMs = Ms(Stopwatch.GetElapsedTime(_startedAt));
-            var hooks = _run.Hooks;
+            var hooks = Context.Hooks;
 
             // Stamped first, so that the snapshot holds the very ShutdownComplete that is then emitted; shutdown.json
             // says Complete only once the event is journaled.
-            var complete = _run.Recorder.Stamp(new ShutdownCompleteEvent
+            var complete = Context.Recorder.Stamp(new ShutdownCompleteEvent
             {
                 Outcome = ContractNames.Of(outcome),
                 TotalMs = totalMs,
-                Changed = _run.Changed,
+                Changed = Context.Changed,
                 HooksSucceeded = hooks.Succeeded,
                 HooksFailed = hooks.Failed,
                 HooksTimedOut = hooks.TimedOut,
-                SessionsInterrupted = _run.SessionsInterrupted,
+                SessionsInterrupted = Context.SessionsInterrupted,
                 QemuFound = _found is { } found ? ContractNames.Of(found) : null,
                 Detail = detail,
             });
@@ -581,11 +617,11 @@ internal sealed class VmShutdown
                 complete = SaveSnapshot(complete, outcome);
             }
 
-            complete = _run.Recorder.EmitStamped(complete);
-            _run.Status.CompleteHere(outcome, _run.Changed, totalMs, detail, complete.Timestamp, complete.SaveStatePath);
+            complete = Context.Recorder.EmitStamped(complete);
+            Context.Status.CompleteHere(outcome, Context.Changed, totalMs, detail, complete.Timestamp, complete.SaveStatePath);
             CastraMetrics.RecordShutdown(Vm.Name, complete.Outcome, totalMs);
             Audit(complete);
-            return new VmShutdownResult(Vm.Name, outcome, _run.Changed, totalMs, errorId, detail);
+            return new VmShutdownResult(Vm.Name, outcome, Context.Changed, totalMs, errorId, detail);
         }
 
         /// <summary>
@@ -597,10 +633,10 @@ internal sealed class VmShutdown
         {
             try
             {
-                var path = ShutdownSnapshot.PathFor(Vm, _run.ShutdownId);
+                var path = ShutdownSnapshot.PathFor(Vm, Context.ShutdownId);
                 var final = complete with { SaveStatePath = path };
-                var status = _run.Status.CompletedCopy(outcome, final.Changed, final.TotalMs, final.Detail, final.Timestamp, path);
-                ShutdownSnapshot.Write(Dir, status, [.. _run.Recorder.History, final], _run.Hooks.Results);
+                var status = Context.Status.CompletedCopy(outcome, final.Changed, final.TotalMs, final.Detail, final.Timestamp, path);
+                ShutdownSnapshot.Write(Dir, status, [.. Context.Recorder.History, final], Context.Hooks.Results);
                 return final;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -612,10 +648,10 @@ internal sealed class VmShutdown
 
         private void Audit(ShutdownCompleteEvent complete)
         {
-            var doc = _run.Status.Document;
+            var doc = Context.Status.Document;
             try
             {
-                AuditTrail.Append(Vm.Root, new AuditRecord
+                AuditTrail.Append(Dir.Root, Vm.Root.AuditFile, new AuditRecord
                 {
                     Timestamp = complete.Timestamp,
                     VmName = Vm.Name,
@@ -630,7 +666,7 @@ internal sealed class VmShutdown
                     TotalMs = complete.TotalMs,
                     Changed = complete.Changed,
                     Force = doc.Force,
-                    Path = AuditTrail.PathOf(_run.Recorder.History),
+                    Path = AuditTrail.PathOf(Context.Recorder.History),
                     HooksSucceeded = complete.HooksSucceeded,
                     HooksFailed = complete.HooksFailed,
                     HooksTimedOut = complete.HooksTimedOut,
@@ -645,7 +681,7 @@ internal sealed class VmShutdown
             }
         }
 
-        public void Dispose() => _run?.Recorder.Dispose();
+        public void Dispose() => _prepared?.Recorder.Dispose();
 
         private static string NewShutdownId() =>
             $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 4).ToLowerInvariant()}";

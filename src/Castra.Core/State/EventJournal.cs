@@ -74,6 +74,13 @@ internal sealed class EventJournal : IDisposable
             return 0;
         }
 
+        // The usual case, a journal whose last line is whole, reads one byte.
+        Span<byte> last = stackalloc byte[1];
+        if (Libc.ReadFull(fd, last, size - 1) == 1 && last[0] == (byte)'\n')
+        {
+            return size;
+        }
+
         // Scan back from the end for the last '\n', a chunk at a time. A torn line is at most one event long; a file
         // whose last megabyte holds no line end is not a journal Castra wrote, and is left alone (bounded work).
         var chunk = new byte[Math.Min(size, StateLimits.JournalLineBytes)];

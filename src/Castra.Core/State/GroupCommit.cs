@@ -15,6 +15,9 @@ internal sealed class GroupCommit
 
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>The flushing thread sleeps on this monitor (no spinning; see <see cref="StateIo"/>).</summary>
+    private readonly object _idle = new();
+
     private GroupCommit() => new Thread(Loop) { IsBackground = true, Name = "Castra group commit" }.Start();
 
     public static GroupCommit Shared => SharedInstance.Value;
@@ -32,6 +35,11 @@ internal sealed class GroupCommit
             throw new InvalidOperationException("Castra's group commit queue refused a request.");
         }
 
+        lock (_idle)
+        {
+            Monitor.Pulse(_idle);
+        }
+
         return request.Done.Task;
     }
 
@@ -41,7 +49,17 @@ internal sealed class GroupCommit
         var batch = new List<Request>();
         while (true)
         {
-            reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult();
+            lock (_idle)
+            {
+                Request? first;
+                while (!reader.TryRead(out first))
+                {
+                    Monitor.Wait(_idle);
+                }
+
+                batch.Add(first);
+            }
+
             while (reader.TryRead(out var request))
             {
                 batch.Add(request);

