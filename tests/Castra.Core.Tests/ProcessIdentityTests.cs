@@ -165,6 +165,8 @@ public sealed class ProcessIdentityTests : IDisposable
         Assert.Equal('S', stat.State);
         Assert.Equal(987654UL, stat.StartTime);
         Assert.Equal("qemu (x) y", stat.Comm);
+        Assert.False(stat.IsExiting); // flags 0x400100
+        Assert.True(ProcStat.Parse(1234, line.Replace(" 4194560 ", " 4194564 ", StringComparison.Ordinal))!.IsExiting); // | PF_EXITING
         Assert.Null(ProcStat.Parse(1, "garbage"));
     }
 

@@ -18,6 +18,9 @@ internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? 
 /// </summary>
 internal static class ProcessLocator
 {
+    /// <summary>How long a QEMU caught inside its own exit gets to be gone before its unproven identity stands.</summary>
+    internal static readonly TimeSpan ExitingGrace = TimeSpan.FromSeconds(5);
+
     public static async Task<LocatedProcess> LocateAsync(VmDirectory dir, VmDefinition? definition, bool usePidfd, CancellationToken cancellationToken)
     {
         var vm = dir.Paths;
@@ -52,6 +55,18 @@ internal static class ProcessLocator
         var identity = process is null
             ? new IdentityResult(IdentityVerdict.Exited, $"QEMU (PID {pid}) is no longer running")
             : ProcessIdentity.Verify(process, context);
+
+        // A QEMU powering off removes its pidfile as it exits: read just before that, the pidfile names a process that
+        // is already inside exit(), whose memory may be gone, so its executable and command line read as nothing and
+        // the proofs fail (a vm.json tie then even reads as "disputed"). It is no candidate: it is what an exited QEMU
+        // is a moment later, so it is treated as one once it is gone.
+        if (identity.Verdict is IdentityVerdict.Disputed or IdentityVerdict.NotOurs && process is not null
+            && ProcStat.TryRead(pid) is { IsExiting: true }
+            && await process.WaitForExitAsync(ExitingGrace, cancellationToken).ConfigureAwait(false))
+        {
+            identity = new IdentityResult(IdentityVerdict.Exited, $"QEMU (PID {pid}) exited as Castra examined it");
+        }
+
         if (identity.Verdict == IdentityVerdict.Verified)
         {
             return new LocatedProcess(identity.Verdict, process, pid, identity.Detail);
