@@ -90,7 +90,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
         // One uninterrupted run first: it must be clean, and it tells how long a run lasts and how many events it prints,
         // the ranges the kill instants are drawn from. Under strace when installed: the fsync baseline.
         var strace = await FindStraceAsync();
-        var reference = await RunToCompletionAsync("reference run", new Dictionary<string, string>(StringComparer.Ordinal), strace);
+        var reference = await RunToCompletionAsync("reference run", new Dictionary<string, (string, int)>(StringComparer.Ordinal), strace);
 
         // Later runs are often quicker (no strace, warm caches): aiming within 80 % of the reference kills most of them.
         var runTime = reference.Elapsed * 0.8;
@@ -147,7 +147,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
             }
 
             PlantTornTails(rng);
-            var expectedTakeovers = CurrentStatuses().Where(s => s.Value?.IsIncomplete() == true).ToDictionary(s => s.Key, s => s.Value!.ShutdownId, StringComparer.Ordinal);
+            var expectedTakeovers = CurrentStatuses().Where(s => s.Value?.IsIncomplete() == true).ToDictionary(s => s.Key, s => (s.Value!.ShutdownId, s.Value.OwnerPid), StringComparer.Ordinal);
             await RunToCompletionAsync($"round {round} recovery", expectedTakeovers, strace: null);
         }
 
@@ -205,7 +205,8 @@ public sealed partial class CrashConsistencyTests : IDisposable
     }
 
     /// <summary>Runs castra down --all to its end and checks that it stopped every VM, taking over exactly where a run was interrupted.</summary>
-    private async Task<CastraRun> RunToCompletionAsync(string label, Dictionary<string, string> expectedTakeovers, string? strace)
+    /// <param name="expectedTakeovers">Per VM, the interrupted run (and its dead owner's PID) the next run must take over.</param>
+    private async Task<CastraRun> RunToCompletionAsync(string label, Dictionary<string, (string Id, int OwnerPid)> expectedTakeovers, string? strace)
     {
         var straceOutput = strace is null ? null : Path.Combine(_fleet!.Path, "strace.txt");
         var run = StartCastra(strace: strace is null ? null : await UnderStraceAsync(strace, straceOutput!));
@@ -216,7 +217,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
             problems.Add($"exit code {run.ExitCode}, expected 0; stderr: {string.Join(" | ", run.Stderr.Take(10))}");
         }
 
-        var statuses = Check(label, run, afterKill: false, problems);
+        var statuses = Check(label, run, afterKill: false, problems, expectedTakeovers.ToDictionary(t => t.Key, t => t.Value.OwnerPid, StringComparer.Ordinal));
 
         var takeoverLines = run.Stderr.Where(l => l.Contains("[CastraShutdownTakeover]", StringComparison.Ordinal)).ToList();
         var reported = run.Stdout.Select(TryParse).OfType<ShutdownCompleteEvent>().GroupBy(e => e.VmName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
@@ -234,11 +235,14 @@ public sealed partial class CrashConsistencyTests : IDisposable
             }
 
             var takeovers = takeoverLines.Where(l => l.StartsWith($"castra: warning: {name}: ", StringComparison.Ordinal)).ToList();
-            if (expectedTakeovers.TryGetValue(name, out var interrupted))
+            if (expectedTakeovers.TryGetValue(name, out var takeover))
             {
+                var interrupted = takeover.Id;
                 if (doc.TakeoverOf != interrupted)
                 {
-                    problems.Add($"{name}: run {interrupted} was interrupted, but the next run records TakeoverOf={doc.TakeoverOf ?? "(none)"}");
+                    var said = run.Stderr.Where(l => l.Contains($" {name}: ", StringComparison.Ordinal)).ToList();
+                    problems.Add($"{name}: run {interrupted} (owner PID {takeover.OwnerPid}) was interrupted, but the next run {doc.ShutdownId} records TakeoverOf={doc.TakeoverOf ?? "(none)"}" +
+                        $"; it said: {(said.Count == 0 ? "nothing" : string.Join(" | ", said))}; journal runs: {string.Join(", ", ReadRunIds(_fleet!.Vm(name)))}");
                 }
 
                 if (!takeovers.Any(l => l.Contains(interrupted, StringComparison.Ordinal)))
@@ -275,7 +279,8 @@ public sealed partial class CrashConsistencyTests : IDisposable
         Fail(label, problems);
 
         var outcomes = statuses.Values.GroupBy(d => $"{d!.Outcome}{(d.Changed == true ? "" : " (unchanged)")}").Select(g => $"{g.Count()} {g.Key}");
-        var warnings = run.Stderr.Select(l => WarningId().Match(l)).Where(m => m.Success).GroupBy(m => m.Groups[1].Value).Select(g => $"{g.Count()} {g.Key}");
+        var warnings = run.Stderr.Select(l => WarningId().Match(l)).Where(m => m.Success).GroupBy(m => m.Groups[1].Value)
+            .Select(g => $"{g.Count()} {g.Key}" + (g.Key == "CastraShutdownTakeover" ? "" : $" ({Excerpt(g.First().Value)})"));
         var found = reported.Values.GroupBy(e => e.Detail?.Contains("exited as Castra examined it", StringComparison.Ordinal) == true ? "Exiting" : e.QemuFound ?? "(none)")
             .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}");
         Log($"{label}: exit 0 after {run.Elapsed.TotalMilliseconds:0} ms, {run.Stdout.Count} events; {string.Join(", ", outcomes)}; QEMU found {string.Join(", ", found)}; " +
@@ -292,23 +297,24 @@ public sealed partial class CrashConsistencyTests : IDisposable
     /// The state-layout contract after a run ended (<paramref name="afterKill"/>: by SIGKILL). Returns each VM's
     /// shutdown.json (null when absent). Fails the test, naming the seed's log, on any breach.
     /// </summary>
-    private Dictionary<string, StatusDocument?> Check(string label, CastraRun run, bool afterKill, List<string>? problems = null)
+    private Dictionary<string, StatusDocument?> Check(string label, CastraRun run, bool afterKill, List<string>? problems = null, IReadOnlyDictionary<string, int>? takenOver = null)
     {
         var own = problems is null;
         problems ??= [];
         var statuses = new Dictionary<string, StatusDocument?>(StringComparer.Ordinal);
         var journals = new Dictionary<string, Dictionary<(string, int), ShutdownEvent>>(StringComparer.Ordinal);
+        var notDurable = run.Stderr.Select(l => NotDurable().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         foreach (var spec in _fleet!.Specs)
         {
             var vm = _fleet.Vm(spec.Name);
             var journal = CheckJournal(vm, afterKill, problems);
             journals[vm.Name] = journal.Lines.ToDictionary(l => (l.Event.ShutdownId, l.Event.Sequence), l => l.Event);
-            statuses[vm.Name] = CheckStatus(vm, journal, problems);
+            statuses[vm.Name] = CheckStatus(vm, journal, completed: !afterKill, notDurable.Contains(vm.Name), problems);
         }
 
         CheckReportedEventsWereJournaled(run, journals, problems);
         _ = ReadAudit(problems);
-        CheckTempFiles(afterKill ? null : run.Pid, problems);
+        CheckTempFiles(afterKill ? null : run.Pid, problems, takenOver);
         if (own)
         {
             Fail(label, problems);
@@ -402,8 +408,14 @@ public sealed partial class CrashConsistencyTests : IDisposable
         return new Journal(lines, runs, start);
     }
 
-    /// <summary>shutdown.json absent or a whole, valid document, its run the journal's last, starting at its JournalOffset.</summary>
-    private static StatusDocument? CheckStatus(VmPaths vm, Journal journal, List<string> problems)
+    /// <summary>
+    /// shutdown.json absent or a whole, valid document whose run starts at its JournalOffset. It is first written once
+    /// the run has its plan, so the journal may go on with runs it does not record (a ShutdownRequested, the plan's
+    /// look at the VM), but never with one that acted on QEMU (the power button, the agent, a signal): a run writes its
+    /// status before that (its durable point), so that a crash leaves it recorded and taken over. A run that could not
+    /// make its record durable says so (a warning), and only then is that not checked.
+    /// </summary>
+    private static StatusDocument? CheckStatus(VmPaths vm, Journal journal, bool completed, bool notDurable, List<string> problems)
     {
         StatusDocument? doc;
         ShutdownStatus? view;
@@ -418,52 +430,61 @@ public sealed partial class CrashConsistencyTests : IDisposable
             return null;
         }
 
-        if (doc is null)
+        // The journal's runs that shutdown.json does not record: those after its own (all of them without a status).
+        var unrecorded = 0;
+        if (doc is not null)
         {
-            if (journal.Runs.Count > 0)
+            if (view!.State == ShutdownStatusReader.InProgress)
             {
-                problems.Add($"{vm.Name}: events.ndjson holds {journal.Runs.Count} runs but there is no shutdown.json (it is written before a run's first event)");
+                problems.Add($"{vm.Name}: shutdown.json shows run {doc.ShutdownId} in progress, yet its owner PID {doc.OwnerPid} has ended");
             }
 
-            return null;
-        }
-
-        if (view!.State == ShutdownStatusReader.InProgress)
-        {
-            problems.Add($"{vm.Name}: shutdown.json shows run {doc.ShutdownId} in progress, yet its owner PID {doc.OwnerPid} has ended");
-        }
-
-        var index = journal.Runs.FindIndex(r => r.Id == doc.ShutdownId);
-        if (index < 0)
-        {
-            // Killed between writing the status and its first event: the run starts at the end of the whole lines.
-            if (doc.JournalOffset != journal.WholeLength)
+            var index = journal.Runs.FindIndex(r => r.Id == doc.ShutdownId);
+            if (index >= 0)
             {
-                problems.Add($"{vm.Name}: run {doc.ShutdownId} has no events, but its JournalOffset {doc.JournalOffset} is not the journal's end of whole lines ({journal.WholeLength})");
+                var lines = journal.Runs[index].Lines;
+                if (lines[0].Offset != doc.JournalOffset)
+                {
+                    problems.Add($"{vm.Name}: run {doc.ShutdownId} starts at byte {lines[0].Offset} of events.ndjson, but its JournalOffset is {doc.JournalOffset}");
+                }
+
+                if (doc.Phase == "Complete" && (lines[^1].Event is not ShutdownCompleteEvent complete || complete.Outcome != doc.Outcome))
+                {
+                    problems.Add($"{vm.Name}: shutdown.json says run {doc.ShutdownId} is Complete ({doc.Outcome}), but the journal's last line of it is {lines[^1].Event.Type}");
+                }
+
+                unrecorded = index + 1;
+            }
+            else
+            {
+                // Not one line of it (killed before its first event): it starts where the next run appended, or at the end of the whole lines.
+                unrecorded = journal.Runs.FindIndex(r => r.Lines[0].Offset >= doc.JournalOffset);
+                unrecorded = unrecorded < 0 ? journal.Runs.Count : unrecorded;
+                var expected = unrecorded < journal.Runs.Count ? journal.Runs[unrecorded].Lines[0].Offset : journal.WholeLength;
+                if (doc.JournalOffset != expected)
+                {
+                    problems.Add($"{vm.Name}: run {doc.ShutdownId} has no events, but its JournalOffset {doc.JournalOffset} is not where the next run starts or the whole lines end ({expected})");
+                }
+
+                if (doc.Phase == "Complete")
+                {
+                    problems.Add($"{vm.Name}: shutdown.json says run {doc.ShutdownId} is Complete, but its ShutdownComplete is not journaled");
+                }
             }
 
-            if (doc.Phase == "Complete")
+            if (completed && unrecorded != journal.Runs.Count)
             {
-                problems.Add($"{vm.Name}: shutdown.json says run {doc.ShutdownId} is Complete, but its ShutdownComplete is not journaled");
+                problems.Add($"{vm.Name}: after a run that ended by itself, shutdown.json records run {doc.ShutdownId}, but the journal goes on with run {journal.Runs[unrecorded].Id}");
             }
-
-            return doc;
         }
 
-        if (index != journal.Runs.Count - 1)
+        foreach (var (id, lines) in journal.Runs.Skip(unrecorded))
         {
-            problems.Add($"{vm.Name}: shutdown.json's run {doc.ShutdownId} is not the journal's last (run {journal.Runs[^1].Id} follows it)");
-        }
-
-        var lines = journal.Runs[index].Lines;
-        if (lines[0].Offset != doc.JournalOffset)
-        {
-            problems.Add($"{vm.Name}: run {doc.ShutdownId} starts at byte {lines[0].Offset} of events.ndjson, but its JournalOffset is {doc.JournalOffset}");
-        }
-
-        if (doc.Phase == "Complete" && (lines[^1].Event is not ShutdownCompleteEvent complete || complete.Outcome != doc.Outcome))
-        {
-            problems.Add($"{vm.Name}: shutdown.json says run {doc.ShutdownId} is Complete ({doc.Outcome}), but the journal's last line of it is {lines[^1].Event.Type}");
+            if (!notDurable && lines.FirstOrDefault(l => l.Event is CooperativeAttemptedEvent or EscalationEvent) is { } acted)
+            {
+                problems.Add($"{vm.Name}: run {id} acted on QEMU ({acted.Event.Type} #{acted.Event.Sequence}), but shutdown.json records {(doc is null ? "no run" : $"run {doc.ShutdownId}")}: " +
+                    "its status was not written before it acted, so the next run cannot take it over");
+            }
         }
 
         return doc;
@@ -536,20 +557,27 @@ public sealed partial class CrashConsistencyTests : IDisposable
     }
 
     /// <summary>
-    /// Temp files of atomic replacements (".shutdown.json.PID.GUID.tmp"): a run that ended by itself leaves none; a
-    /// killed one may (nothing cleans them up), but each has a name of its own, so no later run trips over it.
+    /// Temp files of atomic replacements (".shutdown.json.PID.GUID.tmp"): never read by anyone (docs/state-layout.md,
+    /// Durability), each with a name of its own, so a later run never trips over one. Only a killed run may leave one
+    /// behind (a run that ended by itself has finished its writes), and a takeover removes those of the owner it took
+    /// over (<paramref name="takenOver"/>: VM and the dead owner's PID).
     /// </summary>
-    private void CheckTempFiles(int? completedPid, List<string> problems)
+    private void CheckTempFiles(int? completedPid, List<string> problems, IReadOnlyDictionary<string, int>? takenOver = null)
     {
         foreach (var (path, pid) in TempFiles())
         {
+            var vm = Path.GetFileName(Path.GetDirectoryName(path));
             if (pid is null || (!_killedPids.Contains(pid.Value) && pid != completedPid))
             {
                 problems.Add($"unexpected temp file {path}");
             }
             else if (pid == completedPid)
             {
-                problems.Add($"{path}: left behind by a run that ended normally (PID {pid})");
+                problems.Add($"{path}: left behind by a run that ended by itself (PID {pid}): it exited with a write still under way");
+            }
+            else if (takenOver is not null && vm is not null && takenOver.TryGetValue(vm, out var owner) && owner == pid)
+            {
+                problems.Add($"{path}: the run that took over from PID {pid} left its temp file behind");
             }
         }
     }
@@ -608,6 +636,9 @@ public sealed partial class CrashConsistencyTests : IDisposable
         _auditLinesLost += statuses.Values.Count(d => d is { Phase: "Complete" } && d.OwnerPid == run.Pid && !audited.Contains(d.ShutdownId));
     }
 
+    private static IEnumerable<string> ReadRunIds(VmPaths vm) =>
+        File.ReadAllLines(vm.Journal).Select(TryParse).OfType<ShutdownEvent>().Select(e => $"{e.ShutdownId}#{e.Sequence}:{e.Type}").Distinct();
+
     private Dictionary<string, StatusDocument?> CurrentStatuses() =>
         _fleet!.Specs.ToDictionary(s => s.Name, s => StatusStore.TryRead(_fleet.Vm(s.Name)), StringComparer.Ordinal);
 
@@ -634,13 +665,14 @@ public sealed partial class CrashConsistencyTests : IDisposable
 
             calls++;
             var path = call.Groups[2].Value;
-            var file = Path.GetFileName(path) switch
-            {
-                var f when f.StartsWith(".shutdown.json.", StringComparison.Ordinal) => "shutdown.json (temp before rename)",
-                var f when f.StartsWith('.') && f.EndsWith(".tmp", StringComparison.Ordinal) => f[1..f.IndexOf('.', 1)] + " (temp before rename)",
-                "" => "(no path)",
-                var f => path.StartsWith(_fleet.Path, StringComparison.Ordinal) ? f : "outside the state root: " + path,
-            };
+            var name = Path.GetFileName(path);
+            var file = !path.StartsWith(_fleet.Path, StringComparison.Ordinal) ? "outside the state root: " + path
+                : VmOfPath().Replace(path[_fleet.Path.Length..], "/vms/<vm>/").TrimEnd('/') switch
+                {
+                    var f when name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal) => f[..(f.LastIndexOf('/') + 1)] + name[1..].Split('.')[0] + ".json (temp before rename)",
+                    "" => "<state root>",
+                    var f => f,
+                };
             var key = $"{call.Groups[1].Value} {file}";
             byFile[key] = byFile.GetValueOrDefault(key) + 1;
             var vm = VmOfPath().Match(path);
@@ -650,7 +682,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
             }
         }
 
-        Log($"fsync baseline (strace -f -c -e trace=fsync,fdatasync,syncfs,sync_file_range, one uninterrupted castra down --all of {FleetSize} VMs): " +
+        Log($"fsync-family baseline (strace -f -e trace=fsync,fdatasync,syncfs,sync_file_range, one uninterrupted castra down --all of {FleetSize} VMs): " +
             $"{calls} calls, {(double)calls / FleetSize:0.00} per VM; strace -c: {string.Join(", ", summary.DefaultIfEmpty("(no summary)"))}");
         Log("  by call and file: " + string.Join(", ", byFile.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value} ({(double)p.Value / FleetSize:0.00}/VM)")));
         Log("  per VM by behaviour: " + string.Join(", ", byBehavior.OrderBy(p => p.Key, StringComparer.Ordinal)
@@ -764,8 +796,12 @@ public sealed partial class CrashConsistencyTests : IDisposable
     [GeneratedRegex(@"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$")]
     private static partial Regex SummaryRow();
 
-    [GeneratedRegex(@"/vms/([^/]+)/")]
+    [GeneratedRegex(@"/vms/([^/]+)(?:/|$)")]
     private static partial Regex VmOfPath();
+
+    /// <summary>The warning of a run whose durable point timed out or failed (docs/state-layout.md, Durability).</summary>
+    [GeneratedRegex(@"^castra: warning: ([^:]+): its shutdown record could not be made durable")]
+    private static partial Regex NotDurable();
 
     private sealed record JournalLine(long Offset, ShutdownEvent Event);
 

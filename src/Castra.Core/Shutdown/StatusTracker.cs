@@ -21,6 +21,10 @@ internal sealed class StatusTracker
     private bool _queued;
     private bool _failed;
 
+    /// <summary>Changes made to the document (its first write counts as one), and how many of them are written.</summary>
+    private long _changes = 1;
+    private long _written;
+
     public StatusTracker(VmDirectory vm, StatusDocument document, IShutdownObserver observer)
     {
         _vm = vm;
@@ -45,6 +49,7 @@ internal sealed class StatusTracker
         lock (_gate)
         {
             change(Document);
+            _changes++;
             if (!_queued)
             {
                 _queued = true;
@@ -76,6 +81,7 @@ internal sealed class StatusTracker
         lock (_gate)
         {
             ApplyCompletion(Document, outcome, changed, totalMs, detail, completedAt, saveStatePath);
+            _changes++;
         }
 
         WriteQueued();
@@ -111,7 +117,12 @@ internal sealed class StatusTracker
         d.SaveStatePath = saveStatePath;
     }
 
-    /// <summary>Writes the document as it is now; writes of this VM in order (a later snapshot is never overwritten by an earlier one).</summary>
+    /// <summary>
+    /// Writes the document as it is now; writes of this VM in order (a later snapshot is never overwritten by an earlier
+    /// one). A queued write that finds every change already written (by <see cref="CompleteHere"/>, which does not wait
+    /// for the queue) writes nothing: it would rename a copy of the same document for nothing, and could still be under
+    /// way when the process exits once every VM is complete, leaving its temporary file behind.
+    /// </summary>
     private void WriteQueued()
     {
         lock (_writeGate)
@@ -120,6 +131,12 @@ internal sealed class StatusTracker
             lock (_gate)
             {
                 _queued = false;
+                if (_written == _changes)
+                {
+                    return;
+                }
+
+                _written = _changes;
                 Document.UpdatedAt = DateTime.UtcNow;
                 content = StatusStore.Serialize(Document);
             }
