@@ -155,7 +155,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
             $"{string.Join(", ", _interruptedPhases.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}; " +
             $"torn journal tails left by a kill: {_tornTails}, planted: {_plantedTornTails} (all cut by the next run); torn stdout lines: {_stdoutTornLines}; " +
             $"runs completed (shutdown.json Complete) whose audit line the kill lost: {_auditLinesLost}; " +
-            $"temp files left by killed runs (never removed, never in the way): {TempFiles().Count}; whole test {total.Elapsed.TotalSeconds:0.0} s");
+            $"temp files left by killed runs of VMs nobody took over (never in the way): {TempFiles().Count}; whole test {total.Elapsed.TotalSeconds:0.0} s");
         Assert.True(kills * 2 >= attempts, $"only {kills} of {attempts} runs were killed before they ended (seed {seed}): the test proved too little\n{_log}");
     }
 
