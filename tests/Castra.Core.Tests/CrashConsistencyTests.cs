@@ -326,17 +326,10 @@ public sealed partial class CrashConsistencyTests : IDisposable
     /// <summary>Whole lines of Castra events; runs contiguous and numbered from 1; only after a kill a torn last line.</summary>
     private Journal CheckJournal(VmPaths vm, bool afterKill, List<string> problems)
     {
-        var bytes = File.Exists(vm.Journal) ? File.ReadAllBytes(vm.Journal) : [];
+        var (whole, tail, wholeEnd) = SplitLines(vm.Journal);
         var lines = new List<JournalLine>();
-        var start = 0;
-        for (var i = 0; i < bytes.Length; i++)
+        foreach (var (start, line) in whole)
         {
-            if (bytes[i] != (byte)'\n')
-            {
-                continue;
-            }
-
-            var line = Encoding.UTF8.GetString(bytes, start, i - start);
             try
             {
                 var evt = EventJson.Deserialize(line);
@@ -350,13 +343,11 @@ public sealed partial class CrashConsistencyTests : IDisposable
             {
                 problems.Add($"{vm.Name}: events.ndjson line at byte {start} is not a whole Castra event ({ex.Message}): {Excerpt(line)}");
             }
-
-            start = i + 1;
         }
 
         // docs/state-layout.md: "a last line without its newline (a writer that died mid-write) is cut off before the
         // next run appends". So it may exist right after a kill, never after a run that ended by itself.
-        if (start < bytes.Length)
+        if (tail is not null)
         {
             if (afterKill)
             {
@@ -364,7 +355,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
             }
             else
             {
-                problems.Add($"{vm.Name}: events.ndjson ends in a line without its newline after a run that ended normally: {Excerpt(Encoding.UTF8.GetString(bytes, start, bytes.Length - start))}");
+                problems.Add($"{vm.Name}: events.ndjson ends in a line without its newline after a run that ended normally: {Excerpt(tail)}");
             }
         }
 
@@ -405,7 +396,7 @@ public sealed partial class CrashConsistencyTests : IDisposable
             }
         }
 
-        return new Journal(lines, runs, start);
+        return new Journal(lines, runs, wholeEnd);
     }
 
     /// <summary>
@@ -524,18 +515,10 @@ public sealed partial class CrashConsistencyTests : IDisposable
     /// <summary>audit.ndjson: whole lines (one write(2) each, never truncated, so never repaired), each an audit record.</summary>
     private List<AuditRecord> ReadAudit(List<string> problems)
     {
-        var path = _fleet!.Root.AuditFile;
-        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
+        var (whole, tail, _) = SplitLines(_fleet!.Root.AuditFile);
         var records = new List<AuditRecord>();
-        var start = 0;
-        for (var i = 0; i < bytes.Length; i++)
+        foreach (var (start, line) in whole)
         {
-            if (bytes[i] != (byte)'\n')
-            {
-                continue;
-            }
-
-            var line = Encoding.UTF8.GetString(bytes, start, i - start);
             try
             {
                 records.Add(JsonSerializer.Deserialize(line, CastraJsonContext.Default.AuditRecord) ?? throw new JsonException("null"));
@@ -544,16 +527,32 @@ public sealed partial class CrashConsistencyTests : IDisposable
             {
                 problems.Add($"audit.ndjson line at byte {start} is not a whole audit record ({ex.Message}): {Excerpt(line)}");
             }
-
-            start = i + 1;
         }
 
-        if (start < bytes.Length)
+        if (tail is not null)
         {
-            problems.Add($"audit.ndjson ends in a line without its newline: {Excerpt(Encoding.UTF8.GetString(bytes, start, bytes.Length - start))}");
+            problems.Add($"audit.ndjson ends in a line without its newline: {Excerpt(tail)}");
         }
 
         return records;
+    }
+
+    /// <summary>An NDJSON file's whole lines with their byte offsets, its last line when it has no newline (torn), and where the whole lines end.</summary>
+    private static (List<(int Start, string Line)> Whole, string? Tail, int WholeEnd) SplitLines(string path)
+    {
+        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
+        var whole = new List<(int, string)>();
+        var start = 0;
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] == (byte)'\n')
+            {
+                whole.Add((start, Encoding.UTF8.GetString(bytes, start, i - start)));
+                start = i + 1;
+            }
+        }
+
+        return (whole, start < bytes.Length ? Encoding.UTF8.GetString(bytes, start, bytes.Length - start) : null, start);
     }
 
     /// <summary>
