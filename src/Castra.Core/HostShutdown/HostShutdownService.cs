@@ -1,0 +1,88 @@
+using Castra.State;
+
+namespace Castra.HostShutdown;
+
+/// <summary>
+/// Install, remove and preview of the host-shutdown unit, the one flow behind <c>castra host-shutdown</c> and
+/// Register-/Unregister-CastraHostShutdown: the budget from the engine's plans, the unit from the settings, the file
+/// written safely, then systemctl when systemd runs the host.
+/// </summary>
+public static class HostShutdownService
+{
+    /// <summary>The unit as it would be written now (read-only: the plans' look at every VM).</summary>
+    /// <exception cref="Errors.CastraException">Invalid settings; the VMs cannot be listed.</exception>
+    public static async Task<HostShutdownUnit> PreviewAsync(HostShutdownSettings settings, Text.Wording wording, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var budget = await HostShutdownBudget.ComputeAsync(new StateRoot(settings.StateRoot), settings.ShutdownOptions(wording), cancellationToken).ConfigureAwait(false);
+        return HostShutdownUnit.Build(settings, budget);
+    }
+
+    /// <summary>Writes <paramref name="unit"/>, then reloads, enables and starts it when systemd is running.</summary>
+    /// <param name="replaceForeign">Replace a file of that name Castra did not write.</param>
+    /// <exception cref="Errors.CastraException">CastraHostShutdownUnitForeign, CastraUnsafeStateFile, CastraSystemctlFailed.</exception>
+    public static async Task<HostShutdownChange> InstallAsync(HostShutdownUnit unit, bool replaceForeign, Text.Wording wording, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        var before = UnitFileStore.Install(unit, replaceForeign, wording);
+        var commands = Systemctl.InstallCommands(unit.UnitName);
+        var run = await ApplyAsync(commands, cancellationToken).ConfigureAwait(false);
+        return new HostShutdownChange
+        {
+            UnitName = unit.UnitName,
+            Path = unit.Path,
+            Action = before == UnitFileStore.Existing.None ? "Installed" : "Replaced",
+            SystemctlRun = run,
+            Commands = commands.Select(c => string.Join(' ', c)).ToList(),
+            TimeoutStopSeconds = unit.TimeoutStopSeconds,
+            WorstCaseMs = unit.WorstCaseMs,
+        };
+    }
+
+    /// <summary>Disables (never stops: that would stop every VM) and deletes the unit, if Castra wrote it.</summary>
+    /// <exception cref="Errors.CastraException">CastraHostShutdownUnitNotFound, CastraHostShutdownUnitForeign, CastraUnsafeStateFile, CastraSystemctlFailed.</exception>
+    public static async Task<HostShutdownChange> RemoveAsync(string unitDirectory, string unitName, CancellationToken cancellationToken = default)
+    {
+        var check = new HostShutdownSettings { CastraPath = "/", StateRoot = "/", UnitDirectory = unitDirectory, UnitName = unitName };
+        check.Validate();
+        var commands = Systemctl.RemoveCommands(unitName);
+        var systemd = Systemctl.IsSystemdRunning();
+
+        // Refuse a foreign or missing file before disabling anything; disable before deleting (systemctl needs the file).
+        if (UnitFileStore.Examine(unitDirectory, unitName) == UnitFileStore.Existing.Ours && systemd)
+        {
+            await Systemctl.RunAsync(commands[0], cancellationToken).ConfigureAwait(false);
+        }
+
+        UnitFileStore.Remove(unitDirectory, unitName);
+        if (systemd)
+        {
+            await Systemctl.RunAsync(commands[1], cancellationToken).ConfigureAwait(false);
+        }
+
+        return new HostShutdownChange
+        {
+            UnitName = unitName,
+            Path = Path.Combine(unitDirectory, unitName),
+            Action = "Removed",
+            SystemctlRun = systemd,
+            Commands = commands.Select(c => string.Join(' ', c)).ToList(),
+        };
+    }
+
+    private static async Task<bool> ApplyAsync(IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken cancellationToken)
+    {
+        if (!Systemctl.IsSystemdRunning())
+        {
+            return false;
+        }
+
+        foreach (var command in commands)
+        {
+            await Systemctl.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+}
