@@ -42,6 +42,7 @@ internal static class HostShutdownCommand
             }
         });
         var force = new Option<bool>("--force") { Description = "Replace a unit file of that name that Castra did not write" };
+        var noSystemctl = NoSystemctl();
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
@@ -49,6 +50,7 @@ internal static class HostShutdownCommand
         if (install)
         {
             command.Add(force);
+            command.Add(noSystemctl);
         }
 
         command.SetAction(async (parse, _) =>
@@ -89,7 +91,7 @@ internal static class HostShutdownCommand
                     return ExitCodes.Success;
                 }
 
-                var change = await HostShutdownService.InstallAsync(unit, parse.GetValue(force), CliWording.Instance, terminal.Token).ConfigureAwait(false);
+                var change = await HostShutdownService.InstallAsync(unit, parse.GetValue(force), CliWording.Instance, !parse.GetValue(noSystemctl), terminal.Token).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     Console.Out.WriteLine(CastraJson.Serialize(change));
@@ -98,7 +100,7 @@ internal static class HostShutdownCommand
 
                 Console.Out.WriteLine($"{change.Action.ToLowerInvariant()} {change.Path}: TimeoutStopSec={unit.TimeoutStopSeconds} " +
                     $"(worst case of castra down --all {EventText.Seconds(unit.WorstCaseMs)} over {unit.VmCount} VM(s) + margin {EventText.Seconds(unit.MarginMs)})");
-                PrintCommands(change);
+                PrintCommands(change, parse.GetValue(noSystemctl));
                 return ExitCodes.Success;
             }
             catch (CastraException ex)
@@ -119,13 +121,14 @@ internal static class HostShutdownCommand
         var unitDir = UnitDirectory();
         var unitName = UnitName();
         var json = CommonOptions.Json();
-        var command = new Command("remove", "Disable (never stop: that would stop every VM) and delete the unit, only if Castra wrote it") { unitDir, unitName, json };
+        var noSystemctl = NoSystemctl();
+        var command = new Command("remove", "Disable (never stop: that would stop every VM) and delete the unit, only if Castra wrote it") { unitDir, unitName, noSystemctl, json };
         command.SetAction(async (parse, _) =>
         {
             using var terminal = new Terminal();
             try
             {
-                var change = await HostShutdownService.RemoveAsync(Path.GetFullPath(parse.GetValue(unitDir)!), parse.GetValue(unitName)!, terminal.Token).ConfigureAwait(false);
+                var change = await HostShutdownService.RemoveAsync(Path.GetFullPath(parse.GetValue(unitDir)!), parse.GetValue(unitName)!, !parse.GetValue(noSystemctl), terminal.Token).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     Console.Out.WriteLine(CastraJson.Serialize(change));
@@ -133,7 +136,7 @@ internal static class HostShutdownCommand
                 }
 
                 Console.Out.WriteLine($"removed {change.Path}");
-                PrintCommands(change);
+                PrintCommands(change, parse.GetValue(noSystemctl));
                 return ExitCodes.Success;
             }
             catch (CastraException ex)
@@ -154,7 +157,7 @@ internal static class HostShutdownCommand
         return command;
     }
 
-    private static void PrintCommands(HostShutdownChange change)
+    private static void PrintCommands(HostShutdownChange change, bool skipped)
     {
         if (change.SystemctlRun)
         {
@@ -166,7 +169,9 @@ internal static class HostShutdownCommand
             return;
         }
 
-        Console.Out.WriteLine("systemd is not running this host (PID 1 is not systemd): nothing was enabled or disabled. On the host that boots with this unit, run:");
+        Console.Out.WriteLine(skipped
+            ? "systemctl was not run (--no-systemctl). To make the change take effect, run:"
+            : "systemd is not running this host (PID 1 is not systemd): nothing was enabled or disabled. On the host that boots with this unit, run:");
         foreach (var command in change.Commands)
         {
             Console.Out.WriteLine($"    {command}");
@@ -186,6 +191,11 @@ internal static class HostShutdownCommand
 
         return path;
     }
+
+    private static Option<bool> NoSystemctl() => new("--no-systemctl")
+    {
+        Description = "Only write or delete the file; print the systemctl commands instead of running them (an image being prepared, a unit directory systemd does not read)",
+    };
 
     private static Option<string> UnitDirectory() => new("--unit-dir")
     {

@@ -21,13 +21,14 @@ public static class HostShutdownService
 
     /// <summary>Writes <paramref name="unit"/>, then reloads, enables and starts it when systemd is running.</summary>
     /// <param name="replaceForeign">Replace a file of that name Castra did not write.</param>
+    /// <param name="useSystemctl">False: only write the file (an image being prepared, a unit directory systemd does not read).</param>
     /// <exception cref="Errors.CastraException">CastraHostShutdownUnitForeign, CastraUnsafeStateFile, CastraSystemctlFailed.</exception>
-    public static async Task<HostShutdownChange> InstallAsync(HostShutdownUnit unit, bool replaceForeign, Text.Wording wording, CancellationToken cancellationToken = default)
+    public static async Task<HostShutdownChange> InstallAsync(HostShutdownUnit unit, bool replaceForeign, Text.Wording wording, bool useSystemctl = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unit);
         var before = UnitFileStore.Install(unit, replaceForeign, wording);
         var commands = Systemctl.InstallCommands(unit.UnitName);
-        var run = await ApplyAsync(commands, cancellationToken).ConfigureAwait(false);
+        var run = useSystemctl && await ApplyAsync(commands, cancellationToken).ConfigureAwait(false);
         return new HostShutdownChange
         {
             UnitName = unit.UnitName,
@@ -41,13 +42,14 @@ public static class HostShutdownService
     }
 
     /// <summary>Disables (never stops: that would stop every VM) and deletes the unit, if Castra wrote it.</summary>
+    /// <param name="useSystemctl">False: only delete the file.</param>
     /// <exception cref="Errors.CastraException">CastraHostShutdownUnitNotFound, CastraHostShutdownUnitForeign, CastraUnsafeStateFile, CastraSystemctlFailed.</exception>
-    public static async Task<HostShutdownChange> RemoveAsync(string unitDirectory, string unitName, CancellationToken cancellationToken = default)
+    public static async Task<HostShutdownChange> RemoveAsync(string unitDirectory, string unitName, bool useSystemctl = true, CancellationToken cancellationToken = default)
     {
         var check = new HostShutdownSettings { CastraPath = "/", StateRoot = "/", UnitDirectory = unitDirectory, UnitName = unitName };
         check.Validate();
         var commands = Systemctl.RemoveCommands(unitName);
-        var systemd = Systemctl.IsSystemdRunning();
+        var systemd = useSystemctl && Systemctl.IsSystemdRunning();
 
         // Refuse a foreign or missing file before disabling anything; disable before deleting (systemctl needs the file).
         if (UnitFileStore.Examine(unitDirectory, unitName) == UnitFileStore.Existing.Ours && systemd)
