@@ -16,7 +16,8 @@ public sealed class ModuleSurfaceTests : IDisposable
     private static readonly string[] ExpectedCmdlets =
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Register-CastraHostShutdown", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Unregister-CastraHostShutdown",
     ];
 
     private readonly PwshSession _pwsh = new();
@@ -131,6 +132,8 @@ public sealed class ModuleSurfaceTests : IDisposable
             ["Start-CastraVmSession"] = ConfirmImpact.Low,
             ["Stop-CastraVm"] = ConfirmImpact.Medium,
             ["Unregister-CastraCleanupHook"] = ConfirmImpact.Medium,
+            ["Register-CastraHostShutdown"] = ConfirmImpact.Medium,
+            ["Unregister-CastraHostShutdown"] = ConfirmImpact.Medium,
         };
         foreach (var cmdlet in Commands())
         {

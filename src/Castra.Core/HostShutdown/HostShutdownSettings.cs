@@ -64,6 +64,9 @@ public sealed partial record HostShutdownSettings
         ThrottleLimit = ThrottleLimit,
     };
 
+    /// <summary>The castra CLI on PATH (for a face that is not castra itself), or null.</summary>
+    public static string? FindCastraOnPath() => Launch.ExternalCommand.Which("castra");
+
     /// <summary>Whether <paramref name="name"/> is a unit name this module accepts for After=/Before=.</summary>
     public static bool IsUnitName(string name) => name.Length <= 255 && UnitNamePattern().IsMatch(name);
 
