@@ -122,7 +122,7 @@ internal static class HostShutdownCommand
         var unitName = UnitName();
         var json = CommonOptions.Json();
         var noSystemctl = NoSystemctl();
-        var command = new Command("remove", "Disable (never stop: that would stop every VM) and delete the unit, only if Castra wrote it") { unitDir, unitName, noSystemctl, json };
+        var command = new Command("remove", "Deactivate and delete the unit, only if Castra wrote it, without stopping any VM (it is first replaced by one with no ExecStop)") { unitDir, unitName, noSystemctl, json };
         command.SetAction(async (parse, _) =>
         {
             using var terminal = new Terminal();

@@ -112,7 +112,7 @@ public sealed class HostShutdownCmdletTests : IDisposable
         var removed = pwsh.Run("Unregister-CastraHostShutdown -UnitDirectory $units -NoSystemctl -PassThru");
 
         Assert.Equal("Removed", Assert.Single(removed.Output).Text("Action"));
-        Assert.Contains("systemctl disable castra-guests.service", Assert.Single(removed.Warnings).Message, StringComparison.Ordinal);
+        Assert.Contains("systemctl daemon-reload", Assert.Single(removed.Warnings).Message, StringComparison.Ordinal);
         Assert.False(File.Exists(_unit));
 
         var missing = Assert.Single(pwsh.Run("Unregister-CastraHostShutdown -UnitDirectory $units -NoSystemctl").Errors);

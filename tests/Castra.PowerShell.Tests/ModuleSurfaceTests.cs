@@ -112,6 +112,13 @@ public sealed class ModuleSurfaceTests : IDisposable
         {
             Assert.NotEmpty(cmdlet.OutputType);
             Assert.All(cmdlet.OutputType, t => Assert.True(t.Type is not null, $"{cmdlet.Name}: output type {t.Name} does not resolve"));
+            if (cmdlet.Name == "Unregister-CastraHostShutdown")
+            {
+                // It acts on a unit file (-UnitDirectory, -UnitName), not on a state root: a -StateRoot would do nothing.
+                Assert.False(cmdlet.Parameters.ContainsKey("StateRoot"));
+                continue;
+            }
+
             var stateRoot = cmdlet.Parameters["StateRoot"];
             Assert.Equal(typeof(string), stateRoot.ParameterType);
             Assert.True(InAllSets(stateRoot).ValueFromPipelineByPropertyName, $"{cmdlet.Name} -StateRoot by property name");

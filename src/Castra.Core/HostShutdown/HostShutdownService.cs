@@ -41,26 +41,39 @@ public static class HostShutdownService
         };
     }
 
-    /// <summary>Disables (never stops: that would stop every VM) and deletes the unit, if Castra wrote it.</summary>
-    /// <param name="useSystemctl">False: only delete the file.</param>
+    /// <summary>
+    /// Deactivates and deletes the unit, if Castra wrote it, without stopping any VM: with systemd running, the unit is
+    /// first replaced by a retired one with no ExecStop and reloaded, then disabled and stopped (which now runs
+    /// nothing), then deleted and reloaded. Without systemd (or told not to use it) the file is deleted, and so is its
+    /// multi-user.target.wants link when that is a link to it (an offline <c>systemctl enable</c> made it).
+    /// </summary>
+    /// <param name="useSystemctl">False: only delete the file (and its wants link).</param>
     /// <exception cref="Errors.CastraException">CastraHostShutdownUnitNotFound, CastraHostShutdownUnitForeign, CastraUnsafeStateFile, CastraSystemctlFailed.</exception>
     public static async Task<HostShutdownChange> RemoveAsync(string unitDirectory, string unitName, bool useSystemctl = true, CancellationToken cancellationToken = default)
     {
         var check = new HostShutdownSettings { CastraPath = "/", StateRoot = "/", UnitDirectory = unitDirectory, UnitName = unitName };
         check.Validate();
-        var commands = Systemctl.RemoveCommands(unitName);
         var systemd = useSystemctl && Systemctl.IsSystemdRunning();
-
-        // Refuse a foreign or missing file before disabling anything; disable before deleting (systemctl needs the file).
-        if (UnitFileStore.Examine(unitDirectory, unitName) == UnitFileStore.Existing.Ours && systemd)
+        List<IReadOnlyList<string>> commands;
+        if (systemd && UnitFileStore.Examine(unitDirectory, unitName) == UnitFileStore.Existing.Ours)
         {
-            await Systemctl.RunAsync(commands[0], cancellationToken).ConfigureAwait(false);
+            // Refuses a foreign or missing file before anything is changed (Install replaces only Castra's own).
+            _ = UnitFileStore.Install(HostShutdownUnit.Retired(unitDirectory, unitName), replaceForeign: false, Text.Wording.Neutral);
+            commands = [.. Systemctl.RetireCommands(unitName)];
+            foreach (var command in commands)
+            {
+                await Systemctl.RunAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+
+            UnitFileStore.Remove(unitDirectory, unitName);
+            await Systemctl.RunAsync(Systemctl.ReloadCommand, cancellationToken).ConfigureAwait(false);
+            commands.Add(Systemctl.ReloadCommand);
         }
-
-        UnitFileStore.Remove(unitDirectory, unitName);
-        if (systemd)
+        else
         {
-            await Systemctl.RunAsync(commands[1], cancellationToken).ConfigureAwait(false);
+            UnitFileStore.Remove(unitDirectory, unitName);
+            UnitFileStore.RemoveWantsLink(unitDirectory, unitName);
+            commands = [Systemctl.ReloadCommand];
         }
 
         return new HostShutdownChange

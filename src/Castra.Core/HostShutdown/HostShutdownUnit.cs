@@ -100,6 +100,23 @@ public sealed record HostShutdownUnit
     }
 
     /// <summary>
+    /// The same unit with nothing to run at stop: written over Castra's unit before a remove stops it, so that
+    /// deactivating it (which a remove must do, or an active unit would keep its ExecStop until the next boot) does not
+    /// stop every VM.
+    /// </summary>
+    public static HostShutdownUnit Retired(string unitDirectory, string unitName)
+    {
+        var unit = new SystemdUnit()
+            .Comment(Marker["# ".Length..])
+            .Comment("Being removed by Castra: this unit no longer stops any VM.")
+            .Add("Unit", "Description", "Castra host shutdown (being removed)")
+            .Add("Service", "Type", "oneshot")
+            .Add("Service", "RemainAfterExit", "yes")
+            .Add("Service", "ExecStart", StartCommand);
+        return new HostShutdownUnit { UnitName = unitName, Path = System.IO.Path.Combine(unitDirectory, unitName), Text = unit.Render() };
+    }
+
+    /// <summary>
     /// <c>castra down --all</c> against the state root, recorded as a system shutdown, with the options the budget
     /// was computed with. No --deadline: today it refuses the whole call up front when a worst case exceeds it, and
     /// at host shutdown a refusal would leave every VM to systemd's SIGTERM.

@@ -23,11 +23,14 @@ public static class Systemctl
         [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", unitName]];
 
     /// <summary>
-    /// Before remove: disable only. Never "stop" or "disable --now": stopping the unit IS the shutdown of every VM.
-    /// After the file is deleted, daemon-reload unloads it (the active unit then has no ExecStop left to run).
+    /// Remove, around the file: reload after the unit was retired (its ExecStop gone: stopping Castra's real unit IS
+    /// the shutdown of every VM), disable and stop the retired unit, then reload once the file is deleted.
     /// </summary>
-    public static IReadOnlyList<IReadOnlyList<string>> RemoveCommands(string unitName) =>
-        [["systemctl", "disable", unitName], ["systemctl", "daemon-reload"]];
+    public static IReadOnlyList<IReadOnlyList<string>> RetireCommands(string unitName) =>
+        [["systemctl", "daemon-reload"], ["systemctl", "disable", "--now", unitName]];
+
+    /// <summary>After the file is deleted.</summary>
+    public static IReadOnlyList<string> ReloadCommand { get; } = ["systemctl", "daemon-reload"];
 
     /// <summary>Runs one command (its first element is "systemctl"), bounded.</summary>
     /// <exception cref="CastraException">CastraSystemctlFailed with its output.</exception>

@@ -81,6 +81,33 @@ public static class UnitFileStore
         });
     }
 
+    /// <summary>
+    /// Deletes <c>multi-user.target.wants/NAME</c> under the unit directory when it is a symbolic link to the unit (as
+    /// <c>systemctl enable</c> makes it, relative or absolute); anything else there is left alone. Best effort.
+    /// </summary>
+    public static void RemoveWantsLink(string unitDirectory, string unitName)
+    {
+        try
+        {
+            using var units = OpenDirectory(Path.Combine(unitDirectory, unitName), create: false);
+            using var wants = units?.OpenSubdirectory("multi-user.target.wants", create: false)?.RequireControlled();
+            if (wants?.Stat(unitName) is not { IsLink: true })
+            {
+                return;
+            }
+
+            var target = new FileInfo(wants.ProcPath(unitName)).LinkTarget;
+            if (target is not null && (target == Path.Combine(unitDirectory, unitName) || target == "../" + unitName))
+            {
+                _ = wants.Delete(unitName);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CastraException)
+        {
+            // The unit file is gone; a dangling wants link only makes systemd log that the unit does not exist.
+        }
+    }
+
     private static StateDirectory? OpenDirectory(string unitPath, bool create)
     {
         var directory = Path.GetDirectoryName(unitPath)!;

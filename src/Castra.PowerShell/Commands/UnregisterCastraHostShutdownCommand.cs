@@ -5,12 +5,15 @@ using Castra.HostShutdown;
 namespace Castra.PowerShell.Commands;
 
 /// <summary>
-/// <para type="synopsis">Disables and deletes the host-shutdown unit that Register-CastraHostShutdown wrote; never stops it (that would stop every VM).</para>
+/// <para type="synopsis">Disables and deletes the host-shutdown unit that Register-CastraHostShutdown wrote, without stopping any VM.</para>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Unregister, "CastraHostShutdown", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HostShutdownChange))]
-public sealed class UnregisterCastraHostShutdownCommand : CastraCmdletBase
+public sealed class UnregisterCastraHostShutdownCommand : PSCmdlet, IDisposable
 {
+    // Not a CastraCmdletBase: it acts on a unit file, not on a state root, so it has no -StateRoot.
+    private readonly CancellationTokenSource _cancellation = new();
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string UnitDirectory { get; set; } = HostShutdownSettings.DefaultUnitDirectory;
@@ -37,7 +40,7 @@ public sealed class UnregisterCastraHostShutdownCommand : CastraCmdletBase
 
         try
         {
-            var change = HostShutdownService.RemoveAsync(directory, UnitName, !NoSystemctl, CancellationToken).GetAwaiter().GetResult();
+            var change = HostShutdownService.RemoveAsync(directory, UnitName, !NoSystemctl, _cancellation.Token).GetAwaiter().GetResult();
             if (!change.SystemctlRun)
             {
                 WriteWarning((NoSystemctl ? "systemctl was not run (-NoSystemctl)" : "systemd is not running this host (PID 1 is not systemd): nothing was disabled") +
@@ -54,4 +57,9 @@ public sealed class UnregisterCastraHostShutdownCommand : CastraCmdletBase
             WriteError(ErrorRecords.From(ex));
         }
     }
+
+    /// <summary>Ctrl+C: systemctl is ended, the file is left as it was if it was not yet deleted.</summary>
+    protected override void StopProcessing() => _cancellation.Cancel();
+
+    public void Dispose() => _cancellation.Dispose();
 }

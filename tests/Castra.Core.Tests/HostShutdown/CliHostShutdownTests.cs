@@ -91,8 +91,8 @@ public sealed class CliHostShutdownTests : IDisposable
         (exit, stdout, stderr) = await RunAsync("remove", "--unit-name", name);
         Assert.True(exit == 0, stderr);
         Assert.False(File.Exists(Path.Combine(Units, name)));
-        Assert.Contains($"    systemctl disable {name}\n", stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain("stop", stdout.Replace("(never stop", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("    systemctl daemon-reload\n", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("stop", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -150,6 +150,34 @@ public sealed class CliHostShutdownTests : IDisposable
             Assert.Equal(elsewhere, new FileInfo(UnitPath).LinkTarget);
             Assert.Equal(target, File.ReadAllText(elsewhere));
         }
+    }
+
+    [Fact]
+    public async Task Remove_also_deletes_the_wants_link_an_offline_enable_made_and_nothing_else()
+    {
+        var (exit, _, stderr) = await RunAsync("install", "--no-systemctl");
+        Assert.True(exit == 0, stderr);
+        var wants = Path.Combine(Units, "multi-user.target.wants");
+        Directory.CreateDirectory(wants);
+        var link = Path.Combine(wants, HostShutdownSettings.DefaultUnitName);
+        File.CreateSymbolicLink(link, "../" + HostShutdownSettings.DefaultUnitName);
+        var other = Path.Combine(wants, "other.service");
+        File.CreateSymbolicLink(other, "/lib/systemd/system/other.service");
+
+        (exit, _, stderr) = await RunAsync("remove", "--no-systemctl");
+
+        Assert.True(exit == 0, stderr);
+        Assert.False(File.Exists(UnitPath));
+        Assert.Null(new FileInfo(link).LinkTarget); // gone (a dangling link would still have a target)
+        Assert.Equal("/lib/systemd/system/other.service", new FileInfo(other).LinkTarget);
+
+        // A wants entry of our name that is not a link to our unit is not ours to delete.
+        (exit, _, _) = await RunAsync("install", "--no-systemctl");
+        Assert.Equal(0, exit);
+        File.CreateSymbolicLink(link, "/somewhere/else.service");
+        (exit, _, _) = await RunAsync("remove", "--no-systemctl");
+        Assert.Equal(0, exit);
+        Assert.Equal("/somewhere/else.service", new FileInfo(link).LinkTarget);
     }
 
     [Fact]

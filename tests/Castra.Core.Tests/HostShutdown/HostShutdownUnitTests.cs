@@ -152,6 +152,20 @@ public sealed class HostShutdownUnitTests : IDisposable
         Assert.Contains("no-such-castra", output);
     }
 
+    [Fact]
+    public async Task The_retired_unit_a_remove_stops_has_nothing_to_run_at_stop_and_verifies()
+    {
+        var retired = HostShutdownUnit.Retired(Path.Combine(_root.Path, "units"), "castra-guests.service");
+        var file = UnitFileText.Parse(retired.Text);
+
+        Assert.Equal(HostShutdownUnit.Marker, file.Comments[0]); // still Castra's: the remove deletes it next
+        Assert.Empty(file.Values("Service", "ExecStop"));
+        Assert.Equal([HostShutdownUnit.StartCommand], UnitFileText.ExecArgv(file.One("Service", "ExecStart")));
+        UnitFileStore.Install(retired, replaceForeign: false, Castra.Text.Wording.Neutral);
+        var (exit, output) = await VerifyAsync(retired.Path);
+        Assert.True(exit == 0, output);
+    }
+
     /// <summary>systemd-analyze verify (Debian package systemd; build.sh installs it): it needs no running systemd.</summary>
     private static async Task<(int Exit, string Output)> VerifyAsync(string unitPath)
     {
