@@ -183,6 +183,14 @@ internal static class HostShutdownCommand
     private static string CastraPath(string? given)
     {
         var path = given is null ? Environment.ProcessPath : Path.GetFullPath(given);
+
+        // Run as `dotnet castra.dll` (the framework-dependent build), this process is dotnet: not a program the unit can run as castra.
+        if (given is null && path is not null && Path.GetFileNameWithoutExtension(path) == "dotnet")
+        {
+            throw new CastraException(ErrorIds.CastraCliNotFound, CastraErrorCategory.ObjectNotFound,
+                $"this castra runs inside {path}: name the castra executable the unit should run with --castra PATH");
+        }
+
         if (path is null || !File.Exists(path))
         {
             throw new CastraException(ErrorIds.CastraCliNotFound, CastraErrorCategory.ObjectNotFound,

@@ -23,18 +23,28 @@ public static class HostShutdownService
     /// <param name="replaceForeign">Replace a file of that name Castra did not write.</param>
     /// <param name="useSystemctl">False: only write the file (an image being prepared, a unit directory systemd does not read).</param>
     /// <exception cref="Errors.CastraException">CastraHostShutdownUnitForeign, CastraUnsafeStateFile, CastraSystemctlFailed.</exception>
-    public static async Task<HostShutdownChange> InstallAsync(HostShutdownUnit unit, bool replaceForeign, Text.Wording wording, bool useSystemctl = true, CancellationToken cancellationToken = default)
+    public static Task<HostShutdownChange> InstallAsync(HostShutdownUnit unit, bool replaceForeign, Text.Wording wording, bool useSystemctl = true, CancellationToken cancellationToken = default) =>
+        InstallAsync(unit, replaceForeign, wording, SystemctlRunner.ForHost(useSystemctl), cancellationToken);
+
+    internal static async Task<HostShutdownChange> InstallAsync(HostShutdownUnit unit, bool replaceForeign, Text.Wording wording, SystemctlRunner systemctl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(unit);
         var before = UnitFileStore.Install(unit, replaceForeign, wording);
         var commands = Systemctl.InstallCommands(unit.UnitName);
-        var run = useSystemctl && await ApplyAsync(commands, cancellationToken).ConfigureAwait(false);
+        if (systemctl.SystemdRunning)
+        {
+            foreach (var command in commands)
+            {
+                await systemctl.RunAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         return new HostShutdownChange
         {
             UnitName = unit.UnitName,
             Path = unit.Path,
             Action = before == UnitFileStore.Existing.None ? "Installed" : "Replaced",
-            SystemctlRun = run,
+            SystemctlRun = systemctl.SystemdRunning,
             Commands = commands.Select(c => string.Join(' ', c)).ToList(),
             TimeoutStopSeconds = unit.TimeoutStopSeconds,
             WorstCaseMs = unit.WorstCaseMs,
@@ -49,11 +59,14 @@ public static class HostShutdownService
     /// </summary>
     /// <param name="useSystemctl">False: only delete the file (and its wants link).</param>
     /// <exception cref="Errors.CastraException">CastraHostShutdownUnitNotFound, CastraHostShutdownUnitForeign, CastraUnsafeStateFile, CastraSystemctlFailed.</exception>
-    public static async Task<HostShutdownChange> RemoveAsync(string unitDirectory, string unitName, bool useSystemctl = true, CancellationToken cancellationToken = default)
+    public static Task<HostShutdownChange> RemoveAsync(string unitDirectory, string unitName, bool useSystemctl = true, CancellationToken cancellationToken = default) =>
+        RemoveAsync(unitDirectory, unitName, SystemctlRunner.ForHost(useSystemctl), cancellationToken);
+
+    internal static async Task<HostShutdownChange> RemoveAsync(string unitDirectory, string unitName, SystemctlRunner systemctl, CancellationToken cancellationToken)
     {
         var check = new HostShutdownSettings { CastraPath = "/", StateRoot = "/", UnitDirectory = unitDirectory, UnitName = unitName };
         check.Validate();
-        var systemd = useSystemctl && Systemctl.IsSystemdRunning();
+        var systemd = systemctl.SystemdRunning;
         List<IReadOnlyList<string>> commands;
         if (systemd && UnitFileStore.Examine(unitDirectory, unitName) == UnitFileStore.Existing.Ours)
         {
@@ -62,11 +75,11 @@ public static class HostShutdownService
             commands = [.. Systemctl.RetireCommands(unitName)];
             foreach (var command in commands)
             {
-                await Systemctl.RunAsync(command, cancellationToken).ConfigureAwait(false);
+                await systemctl.RunAsync(command, cancellationToken).ConfigureAwait(false);
             }
 
             UnitFileStore.Remove(unitDirectory, unitName);
-            await Systemctl.RunAsync(Systemctl.ReloadCommand, cancellationToken).ConfigureAwait(false);
+            await systemctl.RunAsync(Systemctl.ReloadCommand, cancellationToken).ConfigureAwait(false);
             commands.Add(Systemctl.ReloadCommand);
         }
         else
@@ -84,20 +97,5 @@ public static class HostShutdownService
             SystemctlRun = systemd,
             Commands = commands.Select(c => string.Join(' ', c)).ToList(),
         };
-    }
-
-    private static async Task<bool> ApplyAsync(IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken cancellationToken)
-    {
-        if (!Systemctl.IsSystemdRunning())
-        {
-            return false;
-        }
-
-        foreach (var command in commands)
-        {
-            await Systemctl.RunAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-
-        return true;
     }
 }
