@@ -55,7 +55,11 @@ public sealed record HostShutdownBudget
         };
     }
 
-    /// <summary>Concurrent VMs take as long as the longest; a throttle queues them in batches (as the -Deadline check counts).</summary>
+    /// <summary>
+    /// Concurrent VMs take as long as the longest; a throttle queues them in batches (as the -Deadline check counts).
+    /// The one place the VMs' worst cases are combined: with shutdown order groups (issue 15 item 3), this becomes the
+    /// sum over the groups of this per group, plus the delay after every group but the last, as the engine counts it.
+    /// </summary>
     internal static long Combined(IReadOnlyList<long> worstCases, int throttleLimit)
     {
         if (worstCases.Count == 0)
