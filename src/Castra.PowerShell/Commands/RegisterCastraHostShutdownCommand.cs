@@ -63,7 +63,7 @@ public sealed class RegisterCastraHostShutdownCommand : CastraCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
         var root = ResolveStateRoot();
         HostShutdownUnit unit;

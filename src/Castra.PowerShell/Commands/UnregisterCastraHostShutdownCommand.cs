@@ -29,7 +29,7 @@ public sealed class UnregisterCastraHostShutdownCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
         var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(UnitDirectory);
         var path = System.IO.Path.Combine(directory, UnitName);
