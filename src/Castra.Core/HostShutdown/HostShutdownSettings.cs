@@ -77,6 +77,7 @@ public sealed partial record HostShutdownSettings
     public void Validate()
     {
         Require(Path.IsPathFullyQualified(CastraPath), $"the castra path '{CastraPath}' is not absolute: systemd runs an Exec line's program by its absolute path");
+        Require(SystemdQuoting.IsExecutablePath(CastraPath), $"the castra path '{CastraPath}' has a character systemd refuses in a program's path (a backslash, a quote or a control character)");
         Require(Path.IsPathFullyQualified(StateRoot), $"the state root '{StateRoot}' is not absolute");
         Require(Path.IsPathFullyQualified(UnitDirectory), $"the unit directory '{UnitDirectory}' is not absolute");
         Require(IsServiceName(UnitName), $"'{UnitName}' is not a unit name for this service: letters, digits and :_.- ending in .service");

@@ -16,7 +16,24 @@ public static class SystemdQuoting
     /// with <c>\</c>, <c>"</c>, <c>%</c>, <c>$</c> and control characters escaped. A lone <c>;</c> (a command separator
     /// to older systemd) is written <c>\;</c>.
     /// </summary>
-    public static string ExecArgument(string word)
+    public static string ExecArgument(string word) => Quote(word, doubleDollar: true);
+
+    /// <summary>
+    /// A whole Exec line from its arguments. The program (the first) is not subject to $VAR substitution, so its
+    /// <c>$</c> is written as is (checked with systemd-analyze verify: "$$" there stays two characters); systemd also
+    /// refuses a program path with a backslash or a quote (<see cref="IsExecutablePath"/>).
+    /// </summary>
+    public static string ExecLine(IEnumerable<string> argv) =>
+        string.Join(' ', argv.Select((word, i) => i == 0 ? Quote(word, doubleDollar: false) : ExecArgument(word)));
+
+    /// <summary>
+    /// Whether systemd accepts <paramref name="path"/> as an Exec line's program: absolute, and free of the characters
+    /// it calls special there (control characters, backslash, double and single quote; systemd 252).
+    /// </summary>
+    public static bool IsExecutablePath(string path) =>
+        path.StartsWith('/') && !path.Any(c => c is < ' ' or '\x7f' or '\\' or '"' or '\'');
+
+    private static string Quote(string word, bool doubleDollar)
     {
         ArgumentNullException.ThrowIfNull(word);
         if (word == ";")
@@ -37,7 +54,7 @@ public static class SystemdQuoting
                 case '\\': text.Append("\\\\"); break;
                 case '"': text.Append("\\\""); break;
                 case '%': text.Append("%%"); break;
-                case '$': text.Append("$$"); break;
+                case '$': text.Append(doubleDollar ? "$$" : "$"); break;
                 case < ' ' or '\x7f': text.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}"); break;
                 default: text.Append(c); break;
             }
@@ -45,9 +62,6 @@ public static class SystemdQuoting
 
         return text.Append('"').ToString();
     }
-
-    /// <summary>A whole Exec line (executable first) from its arguments.</summary>
-    public static string ExecLine(IEnumerable<string> argv) => string.Join(' ', argv.Select(ExecArgument));
 
     /// <summary>
     /// A free-text value (Description=): specifiers are expanded there too, so <c>%</c> is doubled; a line break or a

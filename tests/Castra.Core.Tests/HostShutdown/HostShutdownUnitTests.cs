@@ -35,12 +35,12 @@ public sealed class HostShutdownUnitTests : IDisposable
     [InlineData("/srv/ünïcødé")]
     public async Task ExecStop_reads_back_as_the_intended_argv(string stateRoot)
     {
-        var unit = await HostShutdownService.PreviewAsync(Settings(stateRoot, castra: "/opt/castra tools/100%/castra") with { ThrottleLimit = 3, CooperativeTimeout = TimeSpan.FromSeconds(2.5) }, Castra.Text.Wording.Neutral);
+        var unit = await HostShutdownService.PreviewAsync(Settings(stateRoot, castra: "/opt/castra $tools/100%/castra") with { ThrottleLimit = 3, CooperativeTimeout = TimeSpan.FromSeconds(2.5) }, Castra.Text.Wording.Neutral);
 
         var argv = UnitFileText.ExecArgv(UnitFileText.Parse(unit.Text).One("Service", "ExecStop"));
 
         Assert.Equal(
-            ["/opt/castra tools/100%/castra", "down", "--all", "--home", stateRoot, "--reason", "SystemShutdown", "--message", "host shutdown (castra-guests.service)",
+            ["/opt/castra $tools/100%/castra", "down", "--all", "--home", stateRoot, "--reason", "SystemShutdown", "--message", "host shutdown (castra-guests.service)",
              "--cooperative-timeout", "2.5", "--throttle", "3"],
             argv);
         Assert.Equal(unit.StopCommand, argv);
@@ -113,6 +113,9 @@ public sealed class HostShutdownUnitTests : IDisposable
         foreach (var bad in new[]
                  {
                      Settings() with { CastraPath = "castra" },
+                     Settings() with { CastraPath = "/opt/back\\slash/castra" },
+                     Settings() with { CastraPath = "/opt/\"quoted\"/castra" },
+                     Settings() with { CastraPath = "/opt/it's/castra" },
                      Settings(stateRoot: "relative/root"),
                      Settings() with { UnitName = "../evil.service" },
                      Settings() with { UnitName = "castra@.service" },
@@ -128,11 +131,11 @@ public sealed class HostShutdownUnitTests : IDisposable
     }
 
     [Fact]
-    public async Task Systemd_analyze_verify_accepts_the_unit_with_spaces_and_percent_in_every_path()
+    public async Task Systemd_analyze_verify_accepts_the_unit_with_spaces_percent_and_dollar_in_every_path()
     {
         // The castra the unit runs sits in a directory with a space and a %: verify checks that ExecStop's program
         // exists, so a mis-quoted path fails it (checked below with a path that does not exist).
-        var bin = Path.Combine(_root.Path, "bin dir 100%");
+        var bin = Path.Combine(_root.Path, "bin dir 100% $HOME");
         Directory.CreateDirectory(bin);
         var castra = Path.Combine(bin, "castra");
         File.Copy("/bin/true", castra);

@@ -64,7 +64,10 @@ public sealed class UnitFileText
         return new UnitFileText(comments, entries);
     }
 
-    /// <summary>The argv systemd would execute for an Exec line (no environment: every $ must have been $$).</summary>
+    /// <summary>
+    /// The argv systemd would execute for an Exec line (no environment: every $ of an argument must have been $$; the
+    /// program itself is not subject to $ substitution, as systemd-analyze verify shows).
+    /// </summary>
     public static IReadOnlyList<string> ExecArgv(string value)
     {
         var expanded = Specifiers(value);
@@ -128,7 +131,7 @@ public sealed class UnitFileText
             }
 
             Assert.Null(quote);
-            words.Add(Dollars(word.ToString()));
+            words.Add(words.Count == 0 ? word.ToString() : Dollars(word.ToString()));
         }
 
         return words;
