@@ -13,7 +13,8 @@
     FormatsToProcess     = @('Castra.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-        'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
+        'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook',
+        'Register-CastraHostShutdown', 'Unregister-CastraHostShutdown'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -30,6 +30,7 @@ internal sealed class CliWording : Wording
         Term.HookErrorAction => "--hook-error",
         Term.DrainTimeout => "--drain-timeout",
         Term.SaveState => "--save-state",
+        Term.ReplaceUnit => "--force",
         _ => term.ToString(),
     };
 

@@ -9,6 +9,7 @@ var root = new RootCommand("castra: shut QEMU VMs down gracefully, observably an
     PsCommand.Create(),
     HookCommand.Create(),
     SessionCommand.Create(),
+    HostShutdownCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -30,6 +30,7 @@ internal sealed class PowerShellWording : Wording
         Term.HookErrorAction => "-HookErrorAction",
         Term.DrainTimeout => "-DrainTimeout",
         Term.SaveState => "-SaveState",
+        Term.ReplaceUnit => "-Force",
         _ => term.ToString(),
     };
 

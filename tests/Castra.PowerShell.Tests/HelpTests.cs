@@ -20,7 +20,8 @@ public sealed class HelpTests : IDisposable
     public static TheoryData<string> Cmdlets() =>
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Register-CastraHostShutdown", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Unregister-CastraHostShutdown",
     ];
 
     private (CmdletInfo Command, PSObject Help) Load(string name)

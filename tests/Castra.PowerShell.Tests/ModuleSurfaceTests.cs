@@ -16,7 +16,8 @@ public sealed class ModuleSurfaceTests : IDisposable
     private static readonly string[] ExpectedCmdlets =
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Register-CastraHostShutdown", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Unregister-CastraHostShutdown",
     ];
 
     private readonly PwshSession _pwsh = new();
@@ -111,6 +112,13 @@ public sealed class ModuleSurfaceTests : IDisposable
         {
             Assert.NotEmpty(cmdlet.OutputType);
             Assert.All(cmdlet.OutputType, t => Assert.True(t.Type is not null, $"{cmdlet.Name}: output type {t.Name} does not resolve"));
+            if (cmdlet.Name == "Unregister-CastraHostShutdown")
+            {
+                // It acts on a unit file (-UnitDirectory, -UnitName), not on a state root: a -StateRoot would do nothing.
+                Assert.False(cmdlet.Parameters.ContainsKey("StateRoot"));
+                continue;
+            }
+
             var stateRoot = cmdlet.Parameters["StateRoot"];
             Assert.Equal(typeof(string), stateRoot.ParameterType);
             Assert.True(InAllSets(stateRoot).ValueFromPipelineByPropertyName, $"{cmdlet.Name} -StateRoot by property name");
@@ -131,6 +139,8 @@ public sealed class ModuleSurfaceTests : IDisposable
             ["Start-CastraVmSession"] = ConfirmImpact.Low,
             ["Stop-CastraVm"] = ConfirmImpact.Medium,
             ["Unregister-CastraCleanupHook"] = ConfirmImpact.Medium,
+            ["Register-CastraHostShutdown"] = ConfirmImpact.Medium,
+            ["Unregister-CastraHostShutdown"] = ConfirmImpact.Medium,
         };
         foreach (var cmdlet in Commands())
         {

@@ -11,7 +11,8 @@ Describe 'Castra module' {
         Import-Module $ModulePath -Force
         $ExpectedCmdlets = @(
             'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-            'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
+            'Register-CastraHostShutdown', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook',
+            'Unregister-CastraHostShutdown'
         )
     }
 
@@ -24,7 +25,7 @@ Describe 'Castra module' {
             $module[0].ExportedCmdlets.Keys | Should -Contain 'Stop-CastraVm'
         }
 
-        It 'exports exactly its nine cmdlets' {
+        It 'exports exactly its eleven cmdlets' {
             $commands = @(Get-Command -Module Castra | Sort-Object -Property Name)
             $commands.Name | Should -Be $ExpectedCmdlets
             foreach ($command in $commands) {
@@ -50,6 +51,8 @@ Describe 'Castra module' {
         @{ CommandName = 'Start-CastraVmSession' }
         @{ CommandName = 'Stop-CastraVm' }
         @{ CommandName = 'Unregister-CastraCleanupHook' }
+        @{ CommandName = 'Register-CastraHostShutdown' }
+        @{ CommandName = 'Unregister-CastraHostShutdown' }
     ) {
         It 'uses an approved verb' {
             $command = Get-Command -Name $CommandName -Module Castra
@@ -82,7 +85,7 @@ Describe 'Castra module' {
             $attribute.SupportsShouldProcess | Should -BeTrue
         }
 
-        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession') {
+        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession', 'Register-CastraHostShutdown', 'Unregister-CastraHostShutdown') {
             $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Contain 'WhatIf'
             $command.Parameters.Keys | Should -Contain 'Confirm'

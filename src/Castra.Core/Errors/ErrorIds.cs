@@ -53,4 +53,19 @@ public static class ErrorIds
 
     /// <summary>A VM appeared under the state root while every VM was being stopped (and kept appearing).</summary>
     public const string VmAppeared = "CastraVmAppeared";
+
+    /// <summary>The host-shutdown unit's settings are invalid (a relative path, a bad unit name, a margin out of range).</summary>
+    public const string InvalidHostShutdownUnit = "CastraInvalidHostShutdownUnit";
+
+    /// <summary>A unit file of that name exists and Castra did not write it: never overwritten without -Force/--force, never removed.</summary>
+    public const string HostShutdownUnitForeign = "CastraHostShutdownUnitForeign";
+
+    /// <summary>No host-shutdown unit of that name to remove.</summary>
+    public const string HostShutdownUnitNotFound = "CastraHostShutdownUnitNotFound";
+
+    /// <summary>systemctl (daemon-reload, enable, disable) failed or did not answer in time.</summary>
+    public const string SystemctlFailed = "CastraSystemctlFailed";
+
+    /// <summary>The castra executable the unit would run cannot be found or is not an absolute path to a file.</summary>
+    public const string CastraCliNotFound = "CastraCliNotFound";
 }

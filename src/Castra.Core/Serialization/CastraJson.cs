@@ -17,5 +17,9 @@ public static class CastraJson
 
     public static string Serialize(Castra.Hooks.CleanupHook hook) => JsonSerializer.Serialize(hook, CastraJsonContext.Default.CleanupHook);
 
+    public static string Serialize(Castra.HostShutdown.HostShutdownUnit unit) => JsonSerializer.Serialize(unit, CastraJsonContext.Default.HostShutdownUnit);
+
+    public static string Serialize(Castra.HostShutdown.HostShutdownChange change) => JsonSerializer.Serialize(change, CastraJsonContext.Default.HostShutdownChange);
+
     public static string Serialize(Castra.Sessions.VmSession session) => JsonSerializer.Serialize(session, CastraJsonContext.Default.VmSession);
 }

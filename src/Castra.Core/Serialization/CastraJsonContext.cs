@@ -30,6 +30,8 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(Castra.Events.HookCompletedEvent))]
 [JsonSerializable(typeof(Castra.Sessions.VmSession))]
 [JsonSerializable(typeof(Castra.Shutdown.AuditRecord))]
+[JsonSerializable(typeof(Castra.HostShutdown.HostShutdownUnit))]
+[JsonSerializable(typeof(Castra.HostShutdown.HostShutdownChange))]
 internal sealed partial class CastraJsonContext : JsonSerializerContext
 {
 }

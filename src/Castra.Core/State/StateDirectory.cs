@@ -278,7 +278,8 @@ internal sealed class StateDirectory : IDisposable
     /// no link followed), written, fsynced when <paramref name="durable"/>, renamed over the old name (rename(2)
     /// replaces a planted link itself, it never writes through it).
     /// </summary>
-    public void Replace(string name, ReadOnlySpan<byte> content, bool durable = true)
+    /// <param name="mode">The new file's mode, set explicitly (the umask does not narrow it): 0600 unless told.</param>
+    public void Replace(string name, ReadOnlySpan<byte> content, bool durable = true, int mode = PrivateFileMode)
     {
         CheckName(name);
         var temp = string.Create(CultureInfo.InvariantCulture, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -291,7 +292,7 @@ internal sealed class StateDirectory : IDisposable
         var renamed = false;
         try
         {
-            if (Libc.WriteFull(fd, content) < 0 || (durable && Libc.fsync(fd) != 0))
+            if ((mode != PrivateFileMode && Libc.fchmod(fd, mode) != 0) || Libc.WriteFull(fd, content) < 0 || (durable && Libc.fsync(fd) != 0))
             {
                 throw new IOException($"cannot write {PathOf(name)}: {Libc.ErrorText(Libc.LastError)}");
             }

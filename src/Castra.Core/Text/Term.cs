@@ -65,4 +65,7 @@ public enum Term
 
     /// <summary>The debug snapshot (-SaveState, --save-state).</summary>
     SaveState,
+
+    /// <summary>Replace a unit file Castra did not write (Register-CastraHostShutdown -Force, castra host-shutdown install --force).</summary>
+    ReplaceUnit,
 }

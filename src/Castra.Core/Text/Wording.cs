@@ -44,6 +44,7 @@ public abstract class Wording
             Term.HookErrorAction => "the hook error action",
             Term.DrainTimeout => "the session drain timeout",
             Term.SaveState => "the debug snapshot",
+            Term.ReplaceUnit => "the option to replace a unit file Castra did not write",
             _ => term.ToString(),
         };
 
