@@ -17,6 +17,9 @@ namespace Castra.Launch;
 /// </summary>
 public sealed class ReadinessWaiter
 {
+    /// <summary>Less time than this left: a new look could not finish (a QMP handshake alone takes a few ms); the wait ends.</summary>
+    private static readonly TimeSpan MinimumLook = TimeSpan.FromMilliseconds(50);
+
     public ReadinessWaiter(StateRoot root) => Root = root;
 
     public StateRoot Root { get; }
@@ -55,6 +58,11 @@ public sealed class ReadinessWaiter
             }
 
             var left = options.Timeout - clock.Elapsed;
+            if (left < MinimumLook && waits.Any(w => w.Looked))
+            {
+                break;
+            }
+
             var bound = left < options.CheckTimeout ? left : options.CheckTimeout;
             await Task.WhenAll(pending.Select(w => w.LookAsync(SocketSteps.Clamp(bound), clock, cancellationToken))).ConfigureAwait(false);
             left = options.Timeout - clock.Elapsed;
@@ -75,6 +83,7 @@ public sealed class ReadinessWaiter
     {
         private readonly SerialMarkerScan? _marker = marker is null ? null : new SerialMarkerScan(marker);
         private bool _agent;
+        private bool _looked;
 
         public string Name { get; } = name;
 
@@ -88,6 +97,8 @@ public sealed class ReadinessWaiter
 
         public bool Pending => Error is null && ReadyMs is null;
 
+        public bool Looked => _looked;
+
         public async Task LookAsync(TimeSpan bound, Stopwatch clock, CancellationToken cancellationToken)
         {
             using var look = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -95,6 +106,7 @@ public sealed class ReadinessWaiter
             try
             {
                 Detail = await MissingAsync(look.Token).ConfigureAwait(false);
+                _looked = true;
                 if (Detail is null)
                 {
                     ReadyMs = (long)clock.Elapsed.TotalMilliseconds;
@@ -102,7 +114,13 @@ public sealed class ReadinessWaiter
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                Detail = $"a look did not finish within {bound.TotalMilliseconds:0} ms";
+                // A look cut short by the end of the wait says less than the last whole look did: keep that one's finding.
+                if (!_looked)
+                {
+                    Detail = $"no look finished within {bound.TotalMilliseconds:0} ms";
+                }
+
+                return;
             }
             catch (CastraException ex) when (ex.ErrorId is ErrorIds.VmNotFound or ErrorIds.InvalidVmName)
             {
@@ -112,6 +130,7 @@ public sealed class ReadinessWaiter
             {
                 // Guest-written replies, a damaged directory, a socket gone mid-look: not ready, and why.
                 Detail = ex.Message;
+                _looked = true;
             }
         }
 
