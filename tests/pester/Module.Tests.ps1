@@ -11,7 +11,7 @@ Describe 'Castra module' {
         Import-Module $ModulePath -Force
         $ExpectedCmdlets = @(
             'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-            'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
+            'Restart-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook', 'Wait-CastraVm'
         )
     }
 
@@ -24,7 +24,7 @@ Describe 'Castra module' {
             $module[0].ExportedCmdlets.Keys | Should -Contain 'Stop-CastraVm'
         }
 
-        It 'exports exactly its nine cmdlets' {
+        It 'exports exactly its eleven cmdlets' {
             $commands = @(Get-Command -Module Castra | Sort-Object -Property Name)
             $commands.Name | Should -Be $ExpectedCmdlets
             foreach ($command in $commands) {
@@ -46,10 +46,12 @@ Describe 'Castra module' {
         @{ CommandName = 'Get-CastraVm' }
         @{ CommandName = 'Get-CastraVmSession' }
         @{ CommandName = 'Register-CastraCleanupHook' }
+        @{ CommandName = 'Restart-CastraVm' }
         @{ CommandName = 'Start-CastraVm' }
         @{ CommandName = 'Start-CastraVmSession' }
         @{ CommandName = 'Stop-CastraVm' }
         @{ CommandName = 'Unregister-CastraCleanupHook' }
+        @{ CommandName = 'Wait-CastraVm' }
     ) {
         It 'uses an approved verb' {
             $command = Get-Command -Name $CommandName -Module Castra
@@ -82,13 +84,13 @@ Describe 'Castra module' {
             $attribute.SupportsShouldProcess | Should -BeTrue
         }
 
-        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession') {
+        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Restart-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession') {
             $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Contain 'WhatIf'
             $command.Parameters.Keys | Should -Contain 'Confirm'
         }
 
-        It '<_> changes nothing and has no -WhatIf' -ForEach @('Get-CastraVm', 'Get-CastraShutdownStatus', 'Get-CastraCleanupHook', 'Get-CastraVmSession') {
+        It '<_> changes nothing and has no -WhatIf' -ForEach @('Get-CastraVm', 'Get-CastraShutdownStatus', 'Get-CastraCleanupHook', 'Get-CastraVmSession', 'Wait-CastraVm') {
             $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Not -Contain 'WhatIf'
         }
