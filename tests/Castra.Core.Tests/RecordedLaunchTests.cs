@@ -83,6 +83,18 @@ public sealed class RecordedLaunchTests : IDisposable
         Assert.Empty(options.ExtraArguments);
     }
 
+    [Fact]
+    public void Null_qemu_and_accelerator_in_the_record_mean_the_defaults()
+    {
+        Define("nulls", """{"Launch": {"Kernel": "/boot/vmlinux", "MemoryMB": 128, "CpuCount": 1, "Qemu": null, "Accelerator": null, "ExtraArguments": null}}""");
+
+        var options = RecordedLaunch.Read(_root.Root, "nulls");
+
+        Assert.Null(options.QemuPath);
+        Assert.Equal("auto", options.Accelerator);
+        Assert.Empty(options.ExtraArguments);
+    }
+
     public static TheoryData<string, string, string> Refusals() => new()
     {
         // vm.json, error id, fragment of the message.

@@ -14,11 +14,11 @@ public sealed record ReadinessOptions
     public string? Marker { get; init; }
 
     /// <summary>
-    /// Between looks. QEMU announces no "ready" event, so readiness is polled: one loop for all VMs, each look bounded.
+    /// Between looks. QEMU announces no "ready" event, so readiness is polled: an async poll per VM, each look bounded.
     /// </summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The bound of one look at one VM (QMP handshake, agent sync and ping): a stuck guest never stalls the loop.</summary>
+    /// <summary>The bound of one look at one VM (QMP handshake, agent sync and ping): a stuck guest's look ends.</summary>
     public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <exception cref="Errors.CastraException">CastraInvalidTimeout, CastraInvalidLaunchOptions (marker).</exception>

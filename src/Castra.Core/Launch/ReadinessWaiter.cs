@@ -11,8 +11,9 @@ namespace Castra.Launch;
 /// Wait-CastraVm / castra wait: waits until each VM is ready to cooperate with a shutdown: its proven QEMU answers
 /// QMP with the run state <c>running</c>; where it has a guest agent channel (qga.sock), the agent answers
 /// guest-sync and guest-ping; and, when asked, a marker has appeared on its serial console. QEMU announces none of
-/// this, so one loop looks at every VM still waiting each <see cref="ReadinessOptions.PollInterval"/>, each look
-/// bounded by <see cref="ReadinessOptions.CheckTimeout"/>; the whole wait by <see cref="ReadinessOptions.Timeout"/>.
+/// this, so each VM still waiting is looked at every <see cref="ReadinessOptions.PollInterval"/> by an async poll (a
+/// timer between looks, no thread per VM), each look bounded by <see cref="ReadinessOptions.CheckTimeout"/>; the whole
+/// wait by <see cref="ReadinessOptions.Timeout"/>.
 /// Nothing is written or signalled. Whatever a guest answers is at worst "not ready", with what it said.
 /// </summary>
 public sealed class ReadinessWaiter
@@ -49,33 +50,33 @@ public sealed class ReadinessWaiter
             }
         }
 
-        while (true)
+        // One async poll per VM (no thread of its own: it sleeps on a timer between looks), so a VM whose looks take
+        // their whole bound never delays another VM's next look.
+        await Task.WhenAll(waits.Where(w => w.Pending).Select(w => PollAsync(w, options, clock, cancellationToken))).ConfigureAwait(false);
+
+        var elapsed = (long)clock.Elapsed.TotalMilliseconds;
+        return waits.Select(w => w.Result(Root, options, elapsed)).ToList();
+    }
+
+    private static async Task PollAsync(VmWait wait, ReadinessOptions options, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        while (wait.Pending)
         {
-            var pending = waits.Where(w => w.Pending).ToList();
-            if (pending.Count == 0)
-            {
-                break;
-            }
-
             var left = options.Timeout - clock.Elapsed;
-            if (left < MinimumLook && waits.Any(w => w.Looked))
+            if (left < MinimumLook && wait.Looked)
             {
-                break;
+                return;
             }
 
-            var bound = left < options.CheckTimeout ? left : options.CheckTimeout;
-            await Task.WhenAll(pending.Select(w => w.LookAsync(SocketSteps.Clamp(bound), clock, cancellationToken))).ConfigureAwait(false);
+            await wait.LookAsync(SocketSteps.Clamp(left < options.CheckTimeout ? left : options.CheckTimeout), clock, cancellationToken).ConfigureAwait(false);
             left = options.Timeout - clock.Elapsed;
-            if (!waits.Any(w => w.Pending) || left <= TimeSpan.Zero)
+            if (!wait.Pending || left <= TimeSpan.Zero)
             {
-                break;
+                return;
             }
 
             await Task.Delay(left < options.PollInterval ? left : options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
-
-        var elapsed = (long)clock.Elapsed.TotalMilliseconds;
-        return waits.Select(w => w.Result(Root, options, elapsed)).ToList();
     }
 
     /// <summary>One VM's wait: its last look and, once ready, when.</summary>
@@ -189,7 +190,7 @@ public sealed class ReadinessWaiter
                 await agent.PingAsync(bound.Reply, cancellationToken).ConfigureAwait(false);
             }
 
-            if (_marker is not null && !_marker.Look(dir.Files))
+            if (_marker is not null && !_marker.Look(dir.Files, located.Pid ?? 0))
             {
                 return $"the marker '{marker}' has not appeared on the serial console yet";
             }

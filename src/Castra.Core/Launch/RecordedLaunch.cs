@@ -65,7 +65,7 @@ public static class RecordedLaunch
 
         var extra = overrides.ExtraArguments ?? record.ExtraArguments ?? [];
         if (record.Append?.Contains('\0', StringComparison.Ordinal) == true || extra.Any(a => a is null || a.Contains('\0', StringComparison.Ordinal))
-            || record.Qemu.Contains('\0', StringComparison.Ordinal) || record.Accelerator.Contains('\0', StringComparison.Ordinal))
+            || record.Qemu?.Contains('\0', StringComparison.Ordinal) == true || record.Accelerator?.Contains('\0', StringComparison.Ordinal) == true)
         {
             throw Invalid(vm, "it holds a NUL character");
         }

@@ -8,7 +8,8 @@ namespace Castra.Launch;
 /// Looks for a marker in a VM's serial log (guest-written bytes) across polls: each look reads only what was
 /// appended since the last one, at most <see cref="MaxBytesPerLook"/>, through the VM's open directory (no link is
 /// followed, a FIFO or foreign-owned file is refused), and carries the last marker-length-minus-one bytes over so a
-/// marker split between two reads is still found. A log that shrank was replaced by a new start: it is read afresh.
+/// marker split between two reads is still found. A log written by another QEMU process (a new start deletes and
+/// recreates it: the inode number alone may be reused at once), or that shrank, or is another file, is read afresh.
 /// </summary>
 internal sealed class SerialMarkerScan
 {
@@ -17,14 +18,16 @@ internal sealed class SerialMarkerScan
     private readonly byte[] _marker;
     private byte[] _carry = [];
     private long _offset;
+    private (ulong Device, ulong Inode, int Writer) _file;
 
     public SerialMarkerScan(string marker) => _marker = Encoding.UTF8.GetBytes(marker);
 
     public bool Found { get; private set; }
 
     /// <summary>True once the marker has been seen.</summary>
+    /// <param name="writer">The PID of the VM's proven QEMU, which writes the log.</param>
     /// <exception cref="IOException">The log is unsafe (UnsafeStateFileException) or unreadable.</exception>
-    public bool Look(StateDirectory files)
+    public bool Look(StateDirectory files, int writer)
     {
         if (Found)
         {
@@ -37,8 +40,9 @@ internal sealed class SerialMarkerScan
             return false;
         }
 
-        if (stat.Size < _offset)
+        if (stat.Size < _offset || (stat.Device, stat.Inode, writer) != _file)
         {
+            _file = (stat.Device, stat.Inode, writer);
             _offset = 0;
             _carry = [];
         }

@@ -112,17 +112,26 @@ public sealed class ReadinessTests : IDisposable
         using var files = StateDirectory.OpenPath(dir, create: false)!;
         var scan = new SerialMarkerScan("CASTRA-READY");
 
-        Assert.False(scan.Look(files)); // No log yet.
+        Assert.False(scan.Look(files, 100)); // No log yet.
         File.WriteAllText(log, new string('x', 5000) + "CASTRA-RE");
-        Assert.False(scan.Look(files));
+        Assert.False(scan.Look(files, 100));
         File.AppendAllText(log, "ADY acpi\n");
-        Assert.True(scan.Look(files));
+        Assert.True(scan.Look(files, 100));
 
         var fresh = new SerialMarkerScan("SECOND");
         File.WriteAllText(log, new string('y', 100));
-        Assert.False(fresh.Look(files));
+        Assert.False(fresh.Look(files, 100));
         File.WriteAllText(log, "SECOND"); // Shorter than what was read: a new log.
-        Assert.True(fresh.Look(files));
+        Assert.True(fresh.Look(files, 100));
+
+        // A new start deletes and recreates the log, written by a new QEMU: read from its start even when it is
+        // longer (the file system may give the new log the old one's inode number).
+        var third = new SerialMarkerScan("THIRD");
+        File.WriteAllText(log, new string('z', 100));
+        Assert.False(third.Look(files, 100));
+        File.Delete(log);
+        File.WriteAllText(log, "THIRD" + new string('w', 200));
+        Assert.True(third.Look(files, 101));
     }
 
     [Fact]
@@ -138,13 +147,13 @@ public sealed class ReadinessTests : IDisposable
             mkfifo.WaitForExit();
         }
 
-        Assert.Throws<UnsafeStateFileException>(() => new SerialMarkerScan("X").Look(files));
+        Assert.Throws<UnsafeStateFileException>(() => new SerialMarkerScan("X").Look(files, 100));
 
         File.Delete(log);
         var target = Path.Combine(_root.Path, "target.log");
         File.WriteAllText(target, "X");
         File.CreateSymbolicLink(log, target);
-        Assert.ThrowsAny<IOException>(() => new SerialMarkerScan("X").Look(files));
+        Assert.ThrowsAny<IOException>(() => new SerialMarkerScan("X").Look(files, 100));
     }
 
     private static async Task WaitForSocketAsync(string path)
