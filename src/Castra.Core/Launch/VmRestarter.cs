@@ -24,7 +24,7 @@ public sealed class VmRestarter
 
     public Text.Wording Wording { get; }
 
-    /// <summary>Restarts the named VMs (duplicates ignored); events and diagnostics go to <paramref name="observer"/>.</summary>
+    /// <summary>Restarts the named VMs (duplicates ignored); events and diagnostics go to <paramref name="observer"/>. One result per VM, in the order given.</summary>
     /// <exception cref="CastraException">Invalid options (nothing was done).</exception>
     public async Task<IReadOnlyList<VmRestartResult>> RestartAsync(IEnumerable<string> vmNames, ShutdownOptions options, IShutdownObserver observer, CancellationToken cancellationToken = default)
     {
@@ -33,10 +33,12 @@ public sealed class VmRestarter
         ArgumentNullException.ThrowIfNull(observer);
         options.Validate();
 
-        var results = new List<Task<VmRestartResult>>();
-        var runs = new List<(VmRun Run, RunTracker Tracker, LaunchOptions Launch)>();
-        foreach (var name in vmNames.Distinct(StringComparer.Ordinal))
+        var names = vmNames.Distinct(StringComparer.Ordinal).ToList();
+        var results = new Task<VmRestartResult>[names.Count];
+        var runs = new List<(int Slot, VmRun Run, RunTracker Tracker, LaunchOptions Launch)>();
+        for (var slot = 0; slot < names.Count; slot++)
         {
+            var name = names[slot];
             LaunchOptions launch;
             try
             {
@@ -45,19 +47,22 @@ public sealed class VmRestarter
             catch (CastraException ex)
             {
                 observer.OnDiagnostic(new ShutdownDiagnostic(name, DiagnosticSeverity.Error, ex.ErrorId, ex.Category, $"VM '{name}' was not restarted (nothing was done to it): {ex.Message}"));
-                results.Add(Task.FromResult(new VmRestartResult(name, null, false, ex.ErrorId, ex.Message)));
+                results[slot] = Task.FromResult(new VmRestartResult(name, null, false, ex.ErrorId, ex.Message));
                 continue;
             }
 
             var tracker = new RunTracker(observer);
-            runs.Add((new VmRun(name, tracker, cancellationToken), tracker, launch));
+            runs.Add((slot, new VmRun(name, tracker, cancellationToken), tracker, launch));
         }
 
         if (runs.Count > 0)
         {
             var launcher = new VmLauncher(Root, Wording);
             var stops = new ShutdownEngine(Root).StartEach(runs.Select(r => r.Run).ToList(), options);
-            results.AddRange(stops.Select((stop, i) => StartAfterAsync(stop, runs[i].Run.VmName, runs[i].Tracker, runs[i].Launch, launcher, observer, cancellationToken)));
+            for (var i = 0; i < runs.Count; i++)
+            {
+                results[runs[i].Slot] = StartAfterAsync(stops[i], runs[i].Run.VmName, runs[i].Tracker, runs[i].Launch, launcher, observer, cancellationToken);
+            }
         }
 
         return await Task.WhenAll(results).ConfigureAwait(false);
