@@ -192,7 +192,7 @@ internal static class DownCommand
         return results.Any(r => r.ErrorId is ErrorIds.VmNotFound or ErrorIds.InvalidVmName) ? ExitCodes.UnknownVm : ExitCodes.Success;
     }
 
-    private static string Human(ShutdownEvent evt)
+    internal static string Human(ShutdownEvent evt)
     {
         var line = string.Create(CultureInfo.InvariantCulture, $"{evt.Timestamp:HH:mm:ss.fff} {evt.VmName} [{evt.Sequence}] {evt.Type}: {EventText.Describe(evt)}");
         if (EventText.HintOf(evt) is { } hint)

@@ -15,6 +15,9 @@ internal static class ExitCodes
     /// </summary>
     public const int Refused = 1;
 
+    /// <summary>castra wait: at least one VM was not ready within --timeout. castra restart: at least one VM was not started again.</summary>
+    public const int NotReady = 1;
+
     /// <summary>The command line is wrong (unknown option, bad value, no VM named).</summary>
     public const int Usage = 2;
 

@@ -5,6 +5,8 @@ var root = new RootCommand("castra: shut QEMU VMs down gracefully, observably an
 {
     UpCommand.Create(),
     DownCommand.Create(),
+    RestartCommand.Create(),
+    WaitCommand.Create(),
     StatusCommand.Create(),
     PsCommand.Create(),
     HookCommand.Create(),

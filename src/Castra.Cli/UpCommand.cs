@@ -30,7 +30,7 @@ internal static class UpCommand
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
-        var command = new Command("up", "Start a VM under the state root, ready to be shut down cleanly")
+        var command = new Command("up", "Start a VM under the state root, ready to be shut down cleanly; with only NAME, again from the launch its vm.json records")
         {
             name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, qemu, accel, json, home,
         };
@@ -39,6 +39,26 @@ internal static class UpCommand
         {
             try
             {
+                var launcher = new VmLauncher(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance);
+                if (parse.GetValue(kernel) is null && parse.GetValue(disk) is null && parse.GetValue(initrd) is null && parse.GetValue(append) is null && !parse.GetValue(ephemeral))
+                {
+                    // castra up NAME: the recorded launch; the options given here replace their recorded values.
+                    var overrides = new LaunchOverrides
+                    {
+                        MemoryMB = Given(parse, memory) ? parse.GetValue(memory) : null,
+                        CpuCount = Given(parse, cpus) ? parse.GetValue(cpus) : null,
+                        GuestAgent = Given(parse, agent) ? parse.GetValue(agent) : null,
+                        CooperativeTimeoutSeconds = parse.GetValue(cooperative),
+                        TermTimeoutSeconds = parse.GetValue(term),
+                        KillTimeoutSeconds = parse.GetValue(kill),
+                        QemuPath = parse.GetValue(qemu),
+                        Accelerator = Given(parse, accel) ? parse.GetValue(accel) : null,
+                        ExtraArguments = parse.GetResult(extra) is { Tokens.Count: > 0 } ? parse.GetValue(extra) : null,
+                    };
+                    Print(await launcher.StartRecordedAsync(parse.GetValue(name)!, overrides, cancellationToken).ConfigureAwait(false), parse.GetValue(json));
+                    return ExitCodes.Success;
+                }
+
                 var options = new LaunchOptions
                 {
                     Kernel = parse.GetValue(kernel),
@@ -56,20 +76,29 @@ internal static class UpCommand
                     Accelerator = parse.GetValue(accel) ?? "auto",
                     ExtraArguments = parse.GetValue(extra) ?? [],
                 };
-                var launcher = new VmLauncher(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance);
-                var vm = await launcher.StartAsync(parse.GetValue(name)!, options, cancellationToken).ConfigureAwait(false);
-                Console.Out.WriteLine(parse.GetValue(json)
-                    ? CastraJson.Serialize(vm)
-                    : $"{vm.Name}: {vm.State}, PID {vm.Pid}, QMP {(vm.Qmp ? "yes" : "no")}, agent {(vm.Agent ? "yes" : "no")} ({vm.Directory})");
+                Print(await launcher.StartAsync(parse.GetValue(name)!, options, cancellationToken).ConfigureAwait(false), parse.GetValue(json));
                 return ExitCodes.Success;
             }
             catch (CastraException ex)
             {
                 await Console.Error.WriteLineAsync($"castra up: {ex.Message} [{ex.ErrorId}]").ConfigureAwait(false);
-                return ex.ErrorId is ErrorIds.InvalidLaunchOptions or ErrorIds.InvalidVmName or ErrorIds.SocketPathTooLong ? ExitCodes.Usage : ExitCodes.NotStopped;
+                return ex.ErrorId switch
+                {
+                    ErrorIds.InvalidLaunchOptions or ErrorIds.InvalidVmName or ErrorIds.SocketPathTooLong => ExitCodes.Usage,
+                    ErrorIds.VmNotFound => ExitCodes.UnknownVm,
+                    _ => ExitCodes.NotStopped,
+                };
             }
         });
 
         return command;
     }
+
+    /// <summary>The option was typed on the command line (not only its default).</summary>
+    private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    internal static void Print(VmInfo vm, bool json) =>
+        Console.Out.WriteLine(json
+            ? CastraJson.Serialize(vm)
+            : $"{vm.Name}: {vm.State}, PID {vm.Pid}, QMP {(vm.Qmp ? "yes" : "no")}, agent {(vm.Agent ? "yes" : "no")} ({vm.Directory})");
 }

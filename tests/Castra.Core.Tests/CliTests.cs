@@ -141,7 +141,13 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Up_explains_bad_input_and_missing_qemu()
     {
-        var (usage, _, usageErr) = await CliRunner.RunAsync("up", "web", "--home", _root.Path);
+        // A name alone starts again from vm.json: an unknown VM is exit 3, naming how to start a new one.
+        var (unknown, _, unknownErr) = await CliRunner.RunAsync("up", "web", "--home", _root.Path);
+        Assert.Equal(3, unknown);
+        Assert.Contains("CastraVmNotFound", unknownErr);
+        Assert.Contains("give --kernel or --disk", unknownErr);
+
+        var (usage, _, usageErr) = await CliRunner.RunAsync("up", "web", "--initrd", "/bin/sh", "--home", _root.Path);
         Assert.Equal(2, usage);
         Assert.Contains("CastraInvalidLaunchOptions", usageErr);
 

@@ -19,6 +19,7 @@ public sealed class ContractTests
         new CooperativeTimedOutEvent { TimeoutMs = 0, Reason = "ChannelError", Detail = "d", Hint = "h" },
         new EscalationEvent { Signal = "SIGTERM", WaitMs = 10000 },
         new ShutdownCompleteEvent { Outcome = "Forced", TotalMs = 61234, Changed = true },
+        new StartedEvent { Pid = 4242, StartMs = 239 },
     ];
 
     [Theory]
@@ -55,7 +56,7 @@ public sealed class ContractTests
     public void Every_public_output_property_is_json_friendly()
     {
         var outputs = typeof(ShutdownEvent).Assembly.GetExportedTypes()
-            .Where(t => t.IsSubclassOf(typeof(ShutdownEvent)) || t == typeof(ShutdownStatus) || t == typeof(VmInfo));
+            .Where(t => t.IsSubclassOf(typeof(ShutdownEvent)) || t == typeof(ShutdownStatus) || t == typeof(VmInfo) || t == typeof(Castra.Launch.VmReadiness));
         var allowed = new[] { typeof(string), typeof(int), typeof(long), typeof(bool), typeof(DateTime), typeof(int?), typeof(long?), typeof(bool?), typeof(DateTime?) };
         foreach (var type in outputs)
         {

@@ -31,7 +31,7 @@ public sealed partial class FormattingTests : IDisposable
     {
         var definitions = _pwsh.Run("Get-FormatData -TypeName 'Castra.*'").Output.Select(o => (ExtendedTypeDefinition)o.BaseObject).ToList();
         Assert.Equal(
-            ["Castra.Events.ShutdownEvent", "Castra.Hooks.CleanupHook", "Castra.Sessions.VmSession", "Castra.State.ShutdownStatus", "Castra.State.VmInfo"],
+            ["Castra.Events.ShutdownEvent", "Castra.Hooks.CleanupHook", "Castra.Launch.VmReadiness", "Castra.Sessions.VmSession", "Castra.State.ShutdownStatus", "Castra.State.VmInfo"],
             definitions.Select(d => d.TypeName).Order(StringComparer.Ordinal));
 
         // Every view also serves what Start-Job, Invoke-Command and Import-Clixml give back (no methods there).

@@ -16,8 +16,8 @@ public sealed class ModuleSurfaceTests : IDisposable
     private static readonly string[] ExpectedCmdlets =
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Register-CastraHostShutdown", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
-        "Unregister-CastraHostShutdown",
+        "Register-CastraHostShutdown", "Restart-CastraVm", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Unregister-CastraHostShutdown", "Wait-CastraVm",
     ];
 
     private readonly PwshSession _pwsh = new();
@@ -135,12 +135,14 @@ public sealed class ModuleSurfaceTests : IDisposable
             ["Get-CastraVm"] = null,
             ["Get-CastraVmSession"] = null,
             ["Register-CastraCleanupHook"] = ConfirmImpact.Low,
+            ["Restart-CastraVm"] = ConfirmImpact.Medium,
             ["Start-CastraVm"] = ConfirmImpact.Low,
             ["Start-CastraVmSession"] = ConfirmImpact.Low,
             ["Stop-CastraVm"] = ConfirmImpact.Medium,
             ["Unregister-CastraCleanupHook"] = ConfirmImpact.Medium,
             ["Register-CastraHostShutdown"] = ConfirmImpact.Medium,
             ["Unregister-CastraHostShutdown"] = ConfirmImpact.Medium,
+            ["Wait-CastraVm"] = null,
         };
         foreach (var cmdlet in Commands())
         {
@@ -225,10 +227,11 @@ public sealed class ModuleSurfaceTests : IDisposable
     }
 
     [Fact]
-    public void Start_CastraVm_boots_a_kernel_or_a_disk()
+    public void Start_CastraVm_boots_a_kernel_or_a_disk_or_what_vm_json_records()
     {
         var start = Command("Start-CastraVm");
-        Assert.Equal("Kernel", start.DefaultParameterSet);
+        Assert.Equal("Recorded", start.DefaultParameterSet);
+        Assert.Equal(["Disk", "Kernel", "Recorded"], start.ParameterSets.Select(s => s.Name).Order());
         Assert.Equal(["Kernel"], start.Parameters["Kernel"].ParameterSets.Keys);
         Assert.True(InSet(start.Parameters["Kernel"], "Kernel").IsMandatory);
         Assert.Equal(["Disk", "Kernel"], start.Parameters["Disk"].ParameterSets.Keys.Order());

@@ -11,8 +11,8 @@ Describe 'Castra module' {
         Import-Module $ModulePath -Force
         $ExpectedCmdlets = @(
             'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-            'Register-CastraHostShutdown', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook',
-            'Unregister-CastraHostShutdown'
+            'Register-CastraHostShutdown', 'Restart-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook',
+            'Unregister-CastraHostShutdown', 'Wait-CastraVm'
         )
     }
 
@@ -47,12 +47,14 @@ Describe 'Castra module' {
         @{ CommandName = 'Get-CastraVm' }
         @{ CommandName = 'Get-CastraVmSession' }
         @{ CommandName = 'Register-CastraCleanupHook' }
+        @{ CommandName = 'Restart-CastraVm' }
         @{ CommandName = 'Start-CastraVm' }
         @{ CommandName = 'Start-CastraVmSession' }
         @{ CommandName = 'Stop-CastraVm' }
         @{ CommandName = 'Unregister-CastraCleanupHook' }
         @{ CommandName = 'Register-CastraHostShutdown' }
         @{ CommandName = 'Unregister-CastraHostShutdown' }
+        @{ CommandName = 'Wait-CastraVm' }
     ) {
         It 'uses an approved verb' {
             $command = Get-Command -Name $CommandName -Module Castra
@@ -85,13 +87,13 @@ Describe 'Castra module' {
             $attribute.SupportsShouldProcess | Should -BeTrue
         }
 
-        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession', 'Register-CastraHostShutdown', 'Unregister-CastraHostShutdown') {
+        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Restart-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession', 'Register-CastraHostShutdown', 'Unregister-CastraHostShutdown') {
             $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Contain 'WhatIf'
             $command.Parameters.Keys | Should -Contain 'Confirm'
         }
 
-        It '<_> changes nothing and has no -WhatIf' -ForEach @('Get-CastraVm', 'Get-CastraShutdownStatus', 'Get-CastraCleanupHook', 'Get-CastraVmSession') {
+        It '<_> changes nothing and has no -WhatIf' -ForEach @('Get-CastraVm', 'Get-CastraShutdownStatus', 'Get-CastraCleanupHook', 'Get-CastraVmSession', 'Wait-CastraVm') {
             $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Not -Contain 'WhatIf'
         }

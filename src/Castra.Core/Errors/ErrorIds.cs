@@ -31,6 +31,15 @@ public static class ErrorIds
     public const string StatusUnreadable = "CastraStatusUnreadable";
     public const string InvalidLaunchOptions = "CastraInvalidLaunchOptions";
     public const string VmAlreadyRunning = "CastraVmAlreadyRunning";
+
+    /// <summary>A start from the recorded definition: vm.json records no launch (a bring-your-own VM, or never started by Castra).</summary>
+    public const string NoLaunchDefinition = "CastraNoLaunchDefinition";
+
+    /// <summary>A start from the recorded definition: vm.json (or its directory) is owned by someone other than root or the caller.</summary>
+    public const string VmDefinitionUntrusted = "CastraVmDefinitionUntrusted";
+
+    /// <summary>Wait-CastraVm / castra wait: the VM was not ready to cooperate within the timeout.</summary>
+    public const string VmNotReady = "CastraVmNotReady";
     public const string VmShuttingDown = "CastraVmShuttingDown";
     public const string VmBusy = "CastraVmBusy";
     public const string QemuNotInstalled = "CastraQemuNotInstalled";

@@ -57,6 +57,7 @@ public static class EventJson
         EventTypes.HookStarted => CastraJsonContext.Default.HookStartedEvent,
         EventTypes.HookCompleted => CastraJsonContext.Default.HookCompletedEvent,
         EventTypes.ShutdownComplete => CastraJsonContext.Default.ShutdownCompleteEvent,
+        EventTypes.Started => CastraJsonContext.Default.StartedEvent,
         _ => throw new FormatException($"unknown event type '{type}'"),
     };
 }

@@ -30,6 +30,7 @@ public static class EventText
         HookCompletedEvent { Status: "Cancelled" } e => $"{e.Stage} hook {e.HookName} cancelled after {e.DurationMs} ms: {e.Message}",
         HookCompletedEvent e => $"{e.Stage} hook {e.HookName} {(e.Status == "TimedOut" ? "timed out" : "failed")} after {e.DurationMs} ms: {e.Message}",
         ShutdownCompleteEvent e => Complete(e),
+        StartedEvent e => e.Pid is { } pid ? $"started again from its recorded definition in {e.StartMs} ms (PID {pid})" : $"started again from its recorded definition in {e.StartMs} ms",
         _ => evt.Type,
     };
 

@@ -11,4 +11,7 @@ public static class EventTypes
     public const string HookStarted = nameof(HookStarted);
     public const string HookCompleted = nameof(HookCompleted);
     public const string ShutdownComplete = nameof(ShutdownComplete);
+
+    /// <summary>Restart only: the VM was started again, after its ShutdownComplete.</summary>
+    public const string Started = nameof(Started);
 }

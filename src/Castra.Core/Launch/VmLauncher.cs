@@ -104,6 +104,7 @@ public sealed class VmLauncher
             Qemu = qemu,
             LaunchedAt = DateTime.UtcNow,
             Arguments = [.. arguments],
+            ExtraArguments = [.. options.ExtraArguments],
         };
         StateCall(vm, () =>
         {
@@ -113,6 +114,15 @@ public sealed class VmLauncher
 
         return await VmInventory.DescribeAsync(vm, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Starts the VM again from the launch its vm.json records (Start-CastraVm NAME, castra up NAME), with
+    /// <paramref name="overrides"/> applied; everything else (the lock, the running check, the wait for QMP, the new
+    /// record) is <see cref="StartAsync"/>'s.
+    /// </summary>
+    /// <exception cref="CastraException">As <see cref="RecordedLaunch.Read"/> and <see cref="StartAsync"/>.</exception>
+    public Task<VmInfo> StartRecordedAsync(string name, LaunchOverrides? overrides = null, CancellationToken cancellationToken = default) =>
+        StartAsync(name, RecordedLaunch.Read(Root, name, overrides, Wording), cancellationToken);
 
     /// <summary>QEMU's command line for this VM (exposed for tests and --dry-run style inspection).</summary>
     public static IReadOnlyList<string> BuildArguments(VmPaths vm, LaunchOptions options, string? overlay, string? diskFormat)

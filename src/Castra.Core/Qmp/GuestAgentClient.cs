@@ -73,6 +73,46 @@ internal sealed class GuestAgentClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// guest-ping after the sync: the agent answers commands, not only the sync (Wait-CastraVm). Anything but
+    /// <c>{"return": {}}</c> within <paramref name="timeout"/> is a <see cref="QmpException"/> saying what came.
+    /// </summary>
+    public Task PingAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        SocketSteps.WithTimeout(
+            async ct =>
+            {
+                await SendAsync("{\"execute\":\"guest-ping\"}\n", ct).ConfigureAwait(false);
+                var line = await _reader.ReadLineAsync(ct).ConfigureAwait(false)
+                    ?? throw new QmpException(QmpErrorKind.Disconnected, "the guest agent channel closed during guest-ping");
+                if (line.Oversized)
+                {
+                    throw new QmpException(QmpErrorKind.ProtocolError,
+                        $"the guest agent answered guest-ping with a line longer than {LineReader.DefaultMaxLineBytes} bytes: {ChannelText.Excerpt(line.Bytes.Span)}…");
+                }
+
+                switch (QmpMessage.Parse(line.Bytes))
+                {
+                    case QmpMessage.Return reply:
+                        using (reply)
+                        {
+                            return reply.Value.ValueKind == System.Text.Json.JsonValueKind.Object ? true
+                                : throw new QmpException(QmpErrorKind.MalformedMessage,
+                                    $"the guest agent answered guest-ping with a malformed reply (its return is {ChannelJson.Describe(reply.Value.ValueKind)}, not an object): {reply.Excerpt}");
+                        }
+
+                    case QmpMessage.Error error:
+                        throw new QmpException(QmpErrorKind.CommandFailed, $"the guest agent refused guest-ping: {error.Class}: {error.Description}");
+                    case QmpMessage.Unrecognised bad:
+                        throw new QmpException(bad.Kind, $"the guest agent answered guest-ping with {bad.What}: {bad.Excerpt}");
+                    default:
+                        throw new QmpException(QmpErrorKind.MalformedMessage, "the guest agent answered guest-ping with a message it never sends");
+                }
+            },
+            timeout,
+            QmpErrorKind.ReplyTimeout,
+            $"the guest agent did not answer guest-ping within {timeout.TotalMilliseconds:0} ms",
+            cancellationToken);
+
     public Task RequestShutdownAsync(CancellationToken cancellationToken) =>
         SocketSteps.WithTimeout(
             async ct => { await SendAsync("{\"execute\":\"guest-shutdown\",\"arguments\":{\"mode\":\"powerdown\"}}\n", ct).ConfigureAwait(false); return true; },

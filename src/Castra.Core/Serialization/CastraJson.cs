@@ -15,6 +15,8 @@ public static class CastraJson
 
     public static string Serialize(VmInfo vm) => JsonSerializer.Serialize(vm, CastraJsonContext.Default.VmInfo);
 
+    public static string Serialize(Castra.Launch.VmReadiness readiness) => JsonSerializer.Serialize(readiness, CastraJsonContext.Default.VmReadiness);
+
     public static string Serialize(Castra.Hooks.CleanupHook hook) => JsonSerializer.Serialize(hook, CastraJsonContext.Default.CleanupHook);
 
     public static string Serialize(Castra.HostShutdown.HostShutdownUnit unit) => JsonSerializer.Serialize(unit, CastraJsonContext.Default.HostShutdownUnit);

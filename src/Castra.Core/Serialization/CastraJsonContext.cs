@@ -20,6 +20,8 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(CooperativeTimedOutEvent))]
 [JsonSerializable(typeof(EscalationEvent))]
 [JsonSerializable(typeof(ShutdownCompleteEvent))]
+[JsonSerializable(typeof(StartedEvent))]
+[JsonSerializable(typeof(Castra.Launch.VmReadiness))]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(VmDefinition))]
 [JsonSerializable(typeof(ShutdownStatus))]

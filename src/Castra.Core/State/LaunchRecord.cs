@@ -25,5 +25,12 @@ public sealed class LaunchRecord
 
     public DateTime LaunchedAt { get; set; }
 
+    /// <summary>QEMU's whole command line as it was run (informational).</summary>
     public List<string> Arguments { get; set; } = [];
+
+    /// <summary>
+    /// The caller's extra QEMU arguments (after <c>--</c> / -ArgumentList), replayed by a start from this record.
+    /// Absent in records written before Castra recorded them: such a start runs without extra arguments.
+    /// </summary>
+    public List<string>? ExtraArguments { get; set; }
 }

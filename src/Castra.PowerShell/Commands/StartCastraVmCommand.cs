@@ -7,11 +7,14 @@ namespace Castra.PowerShell.Commands;
 
 /// <summary>
 /// <para type="synopsis">Starts QEMU for a VM under the state root, wired for a clean shutdown (pidfile, QMP, serial log, optional guest agent).</para>
+/// <para>With only a name (the Recorded parameter set, the default), the VM starts again from the launch its vm.json
+/// records; -Kernel or -Disk give a whole new definition instead.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "CastraVm", DefaultParameterSetName = KernelSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsLifecycle.Start, "CastraVm", DefaultParameterSetName = RecordedSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(VmInfo))]
 public sealed class StartCastraVmCommand : CastraCmdletBase
 {
+    private const string RecordedSet = "Recorded";
     private const string KernelSet = "Kernel";
     private const string DiskSet = "Disk";
 
@@ -81,6 +84,12 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
     protected override void ProcessRecord()
     {
         var root = ResolveStateRoot();
+        if (ParameterSetName == RecordedSet)
+        {
+            StartRecorded(root);
+            return;
+        }
+
         if (!ShouldProcess($"Start VM '{Name}' under {root.Path}", $"Start VM '{Name}'?", "Start-CastraVm"))
         {
             return;
@@ -99,7 +108,7 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             CooperativeTimeoutSeconds = BoundOrNull(nameof(CooperativeTimeout), CooperativeTimeout),
             TermTimeoutSeconds = BoundOrNull(nameof(TermTimeout), TermTimeout),
             KillTimeoutSeconds = BoundOrNull(nameof(KillTimeout), KillTimeout),
-            QemuPath = QemuPath is not null && QemuPath.Contains('/', StringComparison.Ordinal) ? Path(QemuPath) : QemuPath,
+            QemuPath = QemuPathArgument(),
             Accelerator = Accelerator.ToLowerInvariant(), // ValidateSet binds case-insensitively
             ExtraArguments = ArgumentList,
         };
@@ -117,6 +126,54 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             WriteError(ErrorRecords.From(ex));
         }
     }
+
+    /// <summary>
+    /// Start-CastraVm NAME: the recorded launch, with the launch parameters given here (-MemoryMB, -CpuCount,
+    /// -GuestAgent, the timeouts, -QemuPath, -Accelerator, -ArgumentList) replacing their recorded values.
+    /// </summary>
+    private void StartRecorded(State.StateRoot root)
+    {
+        var bound = MyInvocation.BoundParameters;
+        var overrides = new LaunchOverrides
+        {
+            MemoryMB = bound.ContainsKey(nameof(MemoryMB)) ? MemoryMB : null,
+            CpuCount = bound.ContainsKey(nameof(CpuCount)) ? CpuCount : null,
+            GuestAgent = bound.ContainsKey(nameof(GuestAgent)) ? GuestAgent.IsPresent : null,
+            CooperativeTimeoutSeconds = BoundOrNull(nameof(CooperativeTimeout), CooperativeTimeout),
+            TermTimeoutSeconds = BoundOrNull(nameof(TermTimeout), TermTimeout),
+            KillTimeoutSeconds = BoundOrNull(nameof(KillTimeout), KillTimeout),
+            QemuPath = bound.ContainsKey(nameof(QemuPath)) ? QemuPathArgument() : null,
+            Accelerator = bound.ContainsKey(nameof(Accelerator)) ? Accelerator.ToLowerInvariant() : null,
+            ExtraArguments = bound.ContainsKey(nameof(ArgumentList)) ? ArgumentList : null,
+        };
+
+        try
+        {
+            // Read first: -WhatIf shows what would run, and a VM that cannot be started from its record is an error
+            // even under -WhatIf (a definition that is missing, damaged or foreign-owned).
+            var launcher = new VmLauncher(root, PowerShellWording.Instance);
+            var options = RecordedLaunch.Read(root, Name, overrides, PowerShellWording.Instance);
+            var boot = options.Kernel is not null ? $"kernel {options.Kernel}" : $"disk {options.Disk}";
+            if (!ShouldProcess($"Start VM '{Name}' under {root.Path} from its recorded definition ({boot}, {options.MemoryMB} MiB, {options.CpuCount} CPU)",
+                $"Start VM '{Name}' from its recorded definition?", "Start-CastraVm"))
+            {
+                return;
+            }
+
+            var vm = launcher.StartAsync(Name, options, CancellationToken).GetAwaiter().GetResult();
+            if (PassThru)
+            {
+                WriteObject(vm);
+            }
+        }
+        catch (CastraException ex)
+        {
+            WriteError(ErrorRecords.From(ex));
+        }
+    }
+
+    private string? QemuPathArgument() =>
+        QemuPath is not null && QemuPath.Contains('/', StringComparison.Ordinal) ? Path(QemuPath) : QemuPath;
 
     private string? Path(string? path) =>
         string.IsNullOrEmpty(path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);

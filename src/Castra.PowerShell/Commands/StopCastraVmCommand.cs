@@ -18,6 +18,7 @@ namespace Castra.PowerShell.Commands;
 [OutputType(typeof(ShutdownRequestedEvent), typeof(CooperativeAttemptedEvent), typeof(CooperativeSucceededEvent), typeof(CooperativeTimedOutEvent),
     typeof(EscalationEvent), typeof(HookStartedEvent), typeof(HookCompletedEvent), typeof(ShutdownCompleteEvent))]
 [OutputType(typeof(CastraShutdownJob))]
+[OutputType(typeof(VmInfo))]
 public sealed class StopCastraVmCommand : CastraCmdletBase
 {
     private const string NameSet = "Name";
@@ -98,6 +99,10 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     [Parameter]
     public SwitchParameter AsJob { get; set; }
+
+    /// <summary>After each VM's stop, its object as Get-CastraVm shows it (after that VM's events).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -222,7 +227,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         if (AsJob)
         {
             // Started before it is written: a later pipeline stage (Stop-Job, Remove-Job) must get a live job.
-            var job = new CastraShutdownJob(MyInvocation.Line, approved, turnedOff: options.Force);
+            var job = new CastraShutdownJob(MyInvocation.Line, approved, turnedOff: options.Force, passThru: PassThruFor(root));
             before.ForEach(job.Error.Add);
             JobRepository.Add(job);
             job.Start(engine, run);
@@ -230,8 +235,11 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             return;
         }
 
-        RunHere(engine, approved, run);
+        RunHere(engine, approved, run, PassThruFor(root));
     }
+
+    /// <summary>-PassThru: the VM as Get-CastraVm shows it now (a VM that cannot be described gives no object: its error was reported).</summary>
+    private Func<string, object?>? PassThruFor(StateRoot root) => PassThru ? name => VmObjects.Describe(root, name) : null;
 
     /// <summary>Asks ShouldProcess per VM (with the engine's plan as the description under -WhatIf or -Deadline).</summary>
     private List<string> Approve(StateRoot root, IReadOnlyList<string> names, ShutdownOptions options)
@@ -303,10 +311,10 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         }
     }
 
-    private void RunHere(ShutdownEngine engine, IReadOnlyList<string> names, ShutdownOptions options)
+    private void RunHere(ShutdownEngine engine, IReadOnlyList<string> names, ShutdownOptions options, Func<string, object?>? passThru)
     {
         var feed = new ShutdownFeed();
-        var reporter = new ShutdownReporter(new CmdletSink(this, _errors), turnedOff: options.Force);
+        var reporter = new ShutdownReporter(new CmdletSink(this, _errors), turnedOff: options.Force, passThru);
         var work = engine.StopAsync(names, options, feed, CancellationToken);
         Track(work);
         _ = work.ContinueWith(_ => feed.Complete(), TaskScheduler.Default);

@@ -19,7 +19,8 @@ public sealed class CastraShutdownJob : Job
     private Task? _all;
 
     /// <param name="turnedOff">-TurnOff: the guests are not asked, so "had to be forced" is no news (as without -AsJob).</param>
-    internal CastraShutdownJob(string command, IReadOnlyList<string> vmNames, bool turnedOff = false)
+    /// <param name="passThru">-PassThru: each VM's object after its run (see <see cref="CastraVmShutdownJob"/>).</param>
+    internal CastraShutdownJob(string command, IReadOnlyList<string> vmNames, bool turnedOff = false, Func<string, object?>? passThru = null)
         : base(command, null)
     {
         PSJobTypeName = JobTypeName;
@@ -27,7 +28,7 @@ public sealed class CastraShutdownJob : Job
         // One child per VM: a name given twice would leave a child no run ever ends.
         foreach (var vm in vmNames.Distinct(StringComparer.Ordinal))
         {
-            var child = new CastraVmShutdownJob(command, vm, turnedOff, _cancellation.Token);
+            var child = new CastraVmShutdownJob(command, vm, turnedOff, _cancellation.Token, passThru);
             _children.Add(child);
             ChildJobs.Add(child);
         }

@@ -12,11 +12,14 @@ public sealed class CastraVmShutdownJob : Job, IShutdownObserver
     private readonly ShutdownReporter _reporter;
     private readonly CancellationTokenSource _cancellation;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Func<string, object?>? _passThru;
     private Task<VmShutdownResult>? _run;
 
-    internal CastraVmShutdownJob(string command, string vmName, bool turnedOff, CancellationToken parent)
+    /// <param name="passThru">-PassThru: the VM's object, added to the output once its run has ended (off the engine's thread).</param>
+    internal CastraVmShutdownJob(string command, string vmName, bool turnedOff, CancellationToken parent, Func<string, object?>? passThru = null)
         : base(command, vmName)
     {
+        _passThru = passThru;
         VmName = vmName;
         PSJobTypeName = CastraShutdownJob.JobTypeName;
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(parent);
@@ -92,6 +95,11 @@ public sealed class CastraVmShutdownJob : Job, IShutdownObserver
 
     private void End(VmShutdownResult? result)
     {
+        if (result?.Outcome is not null && _passThru?.Invoke(VmName) is { } vm)
+        {
+            Output.Add(PSObject.AsPSObject(vm));
+        }
+
         SetJobState(result switch
         {
             null => JobState.Failed,

@@ -15,12 +15,18 @@ internal sealed class ShutdownReporter
     private readonly IRecordSink _sink;
     private readonly bool _turnedOff;
     private readonly ShutdownProgress _progress = new();
+    private readonly Func<string, object?>? _passThru;
+    private readonly string _passThruAfter;
 
     /// <param name="turnedOff">-TurnOff: the guest was never asked, so "had to be forced" is no news.</param>
-    public ShutdownReporter(IRecordSink sink, bool turnedOff = false)
+    /// <param name="passThru">-PassThru: the VM's object, written right after its ShutdownComplete event (null: nothing).</param>
+    /// <param name="passThruAfter">The event after which the VM's object is written (Restart-CastraVm: Started).</param>
+    public ShutdownReporter(IRecordSink sink, bool turnedOff = false, Func<string, object?>? passThru = null, string passThruAfter = EventTypes.ShutdownComplete)
     {
+        _passThruAfter = passThruAfter;
         _sink = sink;
         _turnedOff = turnedOff;
+        _passThru = passThru;
     }
 
     public void Report(ShutdownMessage message)
@@ -34,6 +40,10 @@ internal sealed class ShutdownReporter
             }
 
             _sink.Progress(ToRecord(_progress.Observe(evt)));
+            if (evt.Type == _passThruAfter && _passThru?.Invoke(evt.VmName) is { } vm)
+            {
+                _sink.Output(vm);
+            }
         }
         else if (message.Diagnostic is { } diagnostic)
         {

@@ -47,7 +47,8 @@ public static class HostileScripts
         };
 
     /// <summary>A guest agent: answers guest-sync-delimited properly unless <paramref name="sync"/> says otherwise; guest-shutdown gets no reply unless <paramref name="shutdown"/> says otherwise.</summary>
-    public static Func<HostileConnection, CancellationToken, Task> GuestAgent(HostileResponder? sync = null, HostileResponder? shutdown = null) =>
+    /// <param name="ping">guest-ping's answer (default a proper <c>{"return": {}}</c>).</param>
+    public static Func<HostileConnection, CancellationToken, Task> GuestAgent(HostileResponder? sync = null, HostileResponder? shutdown = null, HostileResponder? ping = null) =>
         async (connection, ct) =>
         {
             while (await connection.ReadRequestAsync(ct) is { } request)
@@ -56,6 +57,7 @@ public static class HostileScripts
                 {
                     "guest-sync-delimited" => sync ?? Send("\u00ff{\"return\": $SYNC}"),
                     "guest-shutdown" => shutdown ?? Silence,
+                    "guest-ping" => ping ?? Send("{\"return\": {}}"),
                     _ => Send("""{"error": {"class": "CommandNotFound", "desc": "The command has not been found"}}"""),
                 };
                 await responder(connection, request, ct);

@@ -1,0 +1,102 @@
+using Castra.Errors;
+using Castra.Events;
+using Castra.Launch;
+using Castra.Native;
+using Castra.Shutdown;
+using Castra.State;
+using Castra.Tests.Support;
+
+namespace Castra.Tests;
+
+/// <summary>
+/// VmRestarter against fake QEMU processes started the way castra up starts QEMU (the fake daemonizes, writes its
+/// pidfile and serves QMP): one stream per VM (the shutdown's events, then Started), VMs side by side, and a VM whose
+/// record cannot be used left exactly as it was.
+/// </summary>
+public sealed class RestartTests : IDisposable
+{
+    private readonly TestStateRoot _root = new();
+
+    public void Dispose()
+    {
+        foreach (var name in _root.Root.ListVmNames())
+        {
+            var pidFile = _root.Vm(name).PidFile;
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            {
+                Libc.kill(pid, Libc.SIGKILL);
+            }
+        }
+
+        _root.Dispose();
+    }
+
+    private static LaunchOptions Fake(string behavior) => new()
+    {
+        Kernel = "/bin/sh", // The fake ignores -kernel; the launcher only needs the file to exist.
+        MemoryMB = 128,
+        Accelerator = "tcg",
+        QemuPath = FakeQemuBinary.Path,
+        ExtraArguments = ["--fake-behavior", behavior],
+    };
+
+    [Fact]
+    public async Task Each_vm_is_stopped_then_started_from_its_record_and_one_without_a_usable_record_is_left_running()
+    {
+        var before = await new VmLauncher(_root.Root).StartAsync("a", Fake("graceful"));
+        await new VmLauncher(_root.Root).StartAsync("forced", Fake("ignore-acpi"));
+        var unrecorded = _root.Launch("b"); // Running, but vm.json records no launch.
+
+        var observer = new RecordingObserver();
+        var options = new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(0.5) };
+        var results = await new VmRestarter(_root.Root).RestartAsync(["a", "forced", "b"], options, observer);
+
+        Assert.Equal(["ShutdownRequested", "CooperativeAttempted", "CooperativeSucceeded", "ShutdownComplete", "Started"], observer.TypesFor("a"));
+        var started = Assert.IsType<StartedEvent>(observer.For("a")[^1]);
+        Assert.Equal(5, started.Sequence);
+        Assert.Equal(observer.For("a")[0].ShutdownId, started.ShutdownId);
+        Assert.Equal(_root.Path, started.StateRoot);
+        Assert.NotEqual(before.Pid, started.Pid);
+        var after = await VmInventory.DescribeAsync(_root.Vm("a"));
+        Assert.Equal("Running", after.State);
+        Assert.Equal(started.Pid, after.Pid);
+
+        // Forced (the guest ignored the button) is stopped too: it is started again, with its recorded behaviour.
+        Assert.Equal("Forced", observer.For("forced").OfType<ShutdownCompleteEvent>().Single().Outcome);
+        Assert.IsType<StartedEvent>(observer.For("forced")[^1]);
+        Assert.Contains("--fake-behavior", RecordedLaunch.Read(_root.Root, "forced").ExtraArguments);
+
+        // No record: refused before anything was done, still running, no events.
+        Assert.Empty(observer.For("b"));
+        var refused = Assert.Single(observer.Diagnostics, d => d.VmName == "b");
+        Assert.Equal(ErrorIds.NoLaunchDefinition, refused.ErrorId);
+        Assert.Contains("nothing was done to it", refused.Message, StringComparison.Ordinal);
+        Assert.True(unrecorded.IsAlive);
+
+        Assert.Equal([true, true, false], results.Select(r => r.Started));
+        Assert.Equal(ShutdownOutcome.Graceful, results[0].StopOutcome);
+        Assert.Null(results[2].StopOutcome);
+    }
+
+    [Fact]
+    public async Task A_shutdown_that_is_cancelled_is_not_followed_by_a_start()
+    {
+        await new VmLauncher(_root.Root).StartAsync("slow", Fake("ignore-acpi"));
+        var observer = new RecordingObserver();
+        using var cancel = new CancellationTokenSource();
+        observer.WhenEvent(e =>
+        {
+            if (e is CooperativeAttemptedEvent)
+            {
+                cancel.Cancel();
+            }
+        });
+
+        var results = await new VmRestarter(_root.Root).RestartAsync(["slow"], new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(30) }, observer, cancel.Token);
+
+        Assert.Equal("Cancelled", observer.For("slow").OfType<ShutdownCompleteEvent>().Single().Outcome);
+        Assert.DoesNotContain(observer.For("slow"), e => e is StartedEvent);
+        Assert.False(Assert.Single(results).Started);
+        Assert.Equal("Running", (await VmInventory.DescribeAsync(_root.Vm("slow"))).State);
+    }
+}
