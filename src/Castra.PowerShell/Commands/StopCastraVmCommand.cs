@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using Castra.Errors;
 using Castra.Events;
 using Castra.PowerShell.Selection;
@@ -17,7 +18,7 @@ namespace Castra.PowerShell.Commands;
 [Cmdlet(VerbsLifecycle.Stop, "CastraVm", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ShutdownRequestedEvent), typeof(CooperativeAttemptedEvent), typeof(CooperativeSucceededEvent), typeof(CooperativeTimedOutEvent),
     typeof(EscalationEvent), typeof(HookStartedEvent), typeof(HookCompletedEvent), typeof(ShutdownCompleteEvent))]
-[OutputType(typeof(CastraShutdownJob))]
+[OutputType(typeof(CastraShutdownJob), typeof(CastraRemoteJob))]
 public sealed class StopCastraVmCommand : CastraCmdletBase
 {
     private const string NameSet = "Name";
@@ -99,9 +100,21 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
+    /// <summary>Runs the stop on the hosts of these sessions (New-PSSession -HostName ...), all at once (docs/remoting.md).</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    [Parameter(ParameterSetName = AllSet)]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
     protected override void ProcessRecord()
     {
         _received = true;
+        if (Session is not null)
+        {
+            // The names and -StateRoot are the hosts' to resolve, not this machine's.
+            _patterns.AddRange(All ? [] : Name);
+            return;
+        }
 
         // -StateRoot may arrive per pipeline object (Get-CastraVm -StateRoot X | Stop-CastraVm).
         var resolved = ResolveStateRoot();
@@ -121,7 +134,14 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     protected override void EndProcessing()
     {
-        Stop();
+        if (Session is not null)
+        {
+            StopRemote();
+        }
+        else
+        {
+            Stop();
+        }
 
         // Under -ErrorAction Stop every VM ran its whole sequence first; now the call ends with one error naming them all.
         _errors.ThrowIfDeferred();
@@ -231,6 +251,24 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         }
 
         RunHere(engine, approved, run);
+    }
+
+    /// <summary>-Session: every host runs this same call (Remoting/RemoteStop.cs).</summary>
+    private void StopRemote()
+    {
+        var parameters = Remoting.RemoteCall.From(MyInvocation.BoundParameters, nameof(Name), nameof(All));
+        if (All)
+        {
+            parameters[nameof(All)] = true;
+        }
+        else
+        {
+            parameters[nameof(Name)] = _patterns.ToArray();
+        }
+
+        var what = All ? "every VM" : $"VM(s) {string.Join(", ", _patterns.Select(p => $"'{p}'"))}";
+        new Remoting.RemoteStop(this, _errors, Track, CancellationToken)
+            .Run(Session!, parameters, what, BoundOrNull(nameof(Deadline), Deadline), TurnOff, Force, AsJob);
     }
 
     /// <summary>Asks ShouldProcess per VM (with the engine's plan as the description under -WhatIf or -Deadline).</summary>

@@ -1,0 +1,63 @@
+using System.Management.Automation.Runspaces;
+using Castra.PowerShell.Tests.Support;
+using Castra.PowerShell.Tests.Support.Ssh;
+
+namespace Castra.PowerShell.Tests.Remoting;
+
+/// <summary>Get-CastraVm -Session and Get-CastraShutdownStatus -Session against real SSH hosts on loopback addresses.</summary>
+[Collection(SshHostsGroup.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class ReadAcrossHostsTests : IDisposable
+{
+    private readonly SshHosts _hosts;
+    private readonly PwshSession _pwsh = new();
+
+    public ReadAcrossHostsTests(SshHosts hosts)
+    {
+        _hosts = hosts;
+        hosts.Reset();
+    }
+
+    public void Dispose()
+    {
+        _pwsh.Run("Get-PSSession | Remove-PSSession");
+        _pwsh.Dispose();
+        _hosts.Reset();
+    }
+
+    [Fact]
+    public void Vms_and_statuses_of_every_host_come_tagged_with_their_host_and_render_host_by_host()
+    {
+        var alphaWeb = _hosts.Alpha.Launch("web");
+        _hosts.Alpha.Launch("db");
+        _hosts.Beta.Launch("web");
+        _pwsh.Run(_hosts.OpenSessions(_hosts.Alpha, _hosts.Beta));
+        _pwsh.Run("$null = Stop-CastraVm -Session $sessions[0] web");
+        Poll.Until(() => !alphaWeb.IsAlive, "alpha's web to exit");
+
+        var vms = _pwsh.Run("$vms = Get-CastraVm -Session $sessions; $vms");
+        Assert.Empty(vms.Errors);
+        var rows = vms.Output.Select(o => (Host: o.Text("PSComputerName"), Name: o.Text("Name"), State: o.Text("State"))).Order().ToList();
+        Assert.Equal(
+            [(_hosts.Alpha.Address, "db", "Running"), (_hosts.Alpha.Address, "web", "Stopped"), (_hosts.Beta.Address, "web", "Running")],
+            rows);
+        Assert.All(vms.Output, o => Assert.Equal("Deserialized.Castra.State.VmInfo", o.TypeNames[0]));
+        var table = _pwsh.Run("$vms | Out-String -Width 80").Output.Single().ToString()!.Split('\n').Where(l => l.Trim().Length > 0).ToList();
+        Assert.Matches(@"^PSComputerName\s+Name\s+State\s+Pid\s+Uptime\s+LastOutcome\r?$", table[0]);
+        Assert.Contains(table, l => l.StartsWith(_hosts.Beta.Address, StringComparison.Ordinal) && l.Contains("Running"));
+
+        var statuses = _pwsh.Run("$s = Get-CastraShutdownStatus -Session $sessions web, ghost; $s");
+        var status = Assert.Single(statuses.Output);
+        Assert.Equal(_hosts.Alpha.Address, status.Text("PSComputerName"));
+        Assert.Equal("Graceful", status.Text("Outcome"));
+        Assert.Matches(@"^PSComputerName\s+VmName\s+State", _pwsh.Run("$s | Out-String -Width 80").Output.Single().ToString()!.TrimStart());
+        // ghost is on neither host: each host says so, as its own error with the VM as the target.
+        Assert.Equal([_hosts.Alpha.Address, _hosts.Beta.Address],
+            statuses.Errors.Select(e => ((RemotingErrorRecord)e).OriginInfo.PSComputerName).Order());
+        Assert.All(statuses.Errors, e =>
+        {
+            Assert.StartsWith("CastraVmNotFound,", e.FullyQualifiedErrorId);
+            Assert.Equal("ghost", e.TargetObject?.ToString());
+        });
+    }
+}
