@@ -4,7 +4,9 @@ using Castra.PowerShell.Tests.Support.Ssh;
 
 namespace Castra.PowerShell.Tests.Remoting;
 
-/// <summary>Get-CastraVm -Session and Get-CastraShutdownStatus -Session against real SSH hosts on loopback addresses.</summary>
+/// <summary>
+/// Get-CastraVm, Get-CastraShutdownStatus and Start-CastraVm -Session against real SSH hosts on loopback addresses.
+/// </summary>
 [Collection(SshHostsGroup.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ReadAcrossHostsTests : IDisposable
@@ -59,5 +61,29 @@ public sealed class ReadAcrossHostsTests : IDisposable
             Assert.StartsWith("CastraVmNotFound,", e.FullyQualifiedErrorId);
             Assert.Equal("ghost", e.TargetObject?.ToString());
         });
+    }
+
+    [Fact]
+    public void Start_starts_the_VM_on_every_host_with_paths_as_each_host_sees_them()
+    {
+        _pwsh.Set("fake", FakeQemu.Path).Run(_hosts.OpenSessions(_hosts.Alpha, _hosts.Beta));
+
+        var started = _pwsh.Run("Start-CastraVm -Session $sessions box -Kernel /bin/true -QemuPath $fake -Accelerator tcg -PassThru");
+
+        Assert.Empty(started.Errors);
+        Assert.Equal([_hosts.Alpha.Address, _hosts.Beta.Address], started.Output.Select(o => o.Text("PSComputerName")).Order());
+        Assert.All(started.Output, o =>
+        {
+            Assert.Equal("box", o.Text("Name"));
+            Assert.Equal("Running", o.Text("State"));
+        });
+        Assert.True(File.Exists(Path.Combine(_hosts.Alpha.CastraHome, "vms", "box", "qemu.pid")));
+        Assert.True(File.Exists(Path.Combine(_hosts.Beta.CastraHome, "vms", "box", "qemu.pid")));
+
+        var preview = _pwsh.Run("Start-CastraVm -Session $sessions other -Kernel /bin/true -QemuPath $fake -WhatIf");
+        Assert.Empty(preview.Output);
+        Assert.Equal([$"What if: Start VM 'other' on {_hosts.Alpha.Address}", $"What if: Start VM 'other' on {_hosts.Beta.Address}"],
+            _pwsh.Host.Interface.Lines.Where(l => l.StartsWith("What if:", StringComparison.Ordinal)));
+        Assert.False(Directory.Exists(Path.Combine(_hosts.Alpha.CastraHome, "vms", "other")));
     }
 }

@@ -148,13 +148,18 @@ public sealed partial class SshHost : IDisposable
         return vm;
     }
 
-    /// <summary>Kills this host's fake VMs and empties its state root for the next test.</summary>
+    /// <summary>Kills this host's fake VMs (also those a test started through the host) and empties its state root.</summary>
     public void Reset()
     {
         lock (_vms)
         {
             _vms.ForEach(vm => vm.Kill());
             _vms.Clear();
+        }
+
+        foreach (var pidFile in System.IO.Directory.EnumerateFiles(Path.Combine(CastraHome, "vms"), "qemu.pid", SearchOption.AllDirectories))
+        {
+            KillFake(pidFile);
         }
 
         foreach (var entry in new DirectoryInfo(CastraHome).EnumerateFileSystemInfos())
@@ -176,6 +181,24 @@ public sealed partial class SshHost : IDisposable
     {
         Stop();
         Reset();
+    }
+
+    /// <summary>The process a pidfile names, if it is the fake QEMU (never anything else).</summary>
+    private static void KillFake(string pidFile)
+    {
+        try
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)
+                && File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: false)?.FullName == FakeQemu.Path)
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            // Gone already, or not ours.
+        }
     }
 
     private void WriteSubsystem()
