@@ -14,9 +14,9 @@ internal static class RemoteErrors
 {
     /// <summary>How to put the module on a host, said once for both module errors.</summary>
     private static string InstallHint(string host, Version local) =>
-        $"Install Castra {local} there: copy the module folder over the session " +
-        $"(Copy-Item -ToSession $session -Recurse -Path (Split-Path (Get-Module Castra).Path) -Destination \"~/.local/share/powershell/Modules/Castra/{local}\"), " +
-        $"or install the package that ./build.ps1 -Task Package builds (out/Castra.{local}.nupkg) with Install-PSResource on {host}.";
+        $"Install Castra {local} on {host}: copy the loaded module's folder there over the session (Copy-Item -ToSession), " +
+        $"or install the package that ./build.ps1 -Task Package builds (out/Castra.{local}.nupkg) with Install-PSResource; " +
+        "see about_Castra, FLEETS ACROSS HOSTS.";
 
     public static ErrorRecord ModuleMissing(string host, Version local) =>
         Create(ModuleErrorIds.RemoteModuleMissing, ErrorCategory.NotInstalled, host,

@@ -103,6 +103,14 @@ public sealed class StopAcrossHostsTests : IDisposable
         Assert.Contains($"New-PSSession -HostName {Beta.Address}", error.ErrorDetails.Message);
         Poll.Until(() => !alphaWeb.IsAlive, "alpha's VM to exit");
         Assert.True(betaWeb.IsAlive);
+
+        // Under -ErrorAction Stop the reachable hosts still run their whole part; then one terminating error names the host.
+        var alphaDb = Alpha.Launch("db");
+        var stopped = _pwsh.RunExpectingTermination("Stop-CastraVm -Session $sessions db -ErrorAction Stop");
+        Assert.Equal("CastraVmsNotStopped,Castra.PowerShell.Commands.StopCastraVmCommand", stopped.FullyQualifiedErrorId);
+        Assert.Contains($"{Beta.Address}: CastraRemoteHostUnreachable", stopped.Exception.Message);
+        Poll.Until(() => !alphaDb.IsAlive, "alpha's db to exit");
+        Assert.True(betaWeb.IsAlive);
     }
 
     [Fact]
@@ -133,6 +141,20 @@ public sealed class StopAcrossHostsTests : IDisposable
         Assert.True(betaWeb.IsAlive);
         Assert.True(gammaWeb.IsAlive);
         Poll.Until(() => !alphaWeb.IsAlive, "alpha's VM to exit");
+
+        // The documented remedy, through the same session: copy the loaded module there, then the host takes part.
+        var installed = _pwsh.Run("""
+            $source = Split-Path (Get-Module Castra).Path
+            $version = (Get-Module Castra).Version
+            $destination = Invoke-Command -Session $sessions[2] {
+                param($v) $d = "$HOME/.local/share/powershell/Modules/Castra/$v"; $null = New-Item -ItemType Directory -Force (Split-Path $d); $d
+            } -ArgumentList $version
+            Copy-Item -ToSession $sessions[2] -Recurse -Path $source -Destination $destination
+            Stop-CastraVm -Session $sessions[2] -All
+            """);
+        Assert.Empty(installed.Errors);
+        Assert.Equal(Graceful, EventsOf(installed, Gamma, "web").Select(e => e.Text("Type")));
+        Poll.Until(() => !gammaWeb.IsAlive, "gamma's VM to exit");
     }
 
     [Fact]
@@ -205,5 +227,33 @@ public sealed class StopAcrossHostsTests : IDisposable
         Assert.Empty(done.Errors);
         Assert.Equal(Graceful, EventsOf(done, Alpha, "web").Select(e => e.Text("Type")));
         Assert.Equal(Graceful, EventsOf(done, Beta, "web").Select(e => e.Text("Type")));
+    }
+
+    [Fact]
+    public void Ctrl_C_stops_every_hosts_part_and_their_VMs_end_Cancelled()
+    {
+        var alphaWeb = Alpha.Launch("web", "ignore-acpi");
+        var betaWeb = Beta.Launch("web", "ignore-acpi");
+        _pwsh.Run(_hosts.OpenSessions(Alpha, Beta));
+
+        using var ps = _pwsh.Prepare("Stop-CastraVm -Session $sessions -All");
+        var running = ps.BeginInvoke();
+        // Both guests were asked (and ignore it): each host is inside its 60 s cooperative window.
+        Poll.Until(() => alphaWeb.Records.Contains("cmd:system_powerdown") && betaWeb.Records.Contains("cmd:system_powerdown"), "both hosts to press the power button");
+        ps.Stop();
+        Assert.True(running.IsCompleted);
+
+        using var local = new PwshSession();
+        foreach (var host in new[] { Alpha, Beta })
+        {
+            local.Set("castraHome", host.CastraHome);
+            Poll.Until(() => local.Run("(Get-CastraShutdownStatus web -StateRoot $castraHome).Outcome").Output.SingleOrDefault()?.ToString() == "Cancelled",
+                $"the shutdown on {host.Address} to end Cancelled");
+        }
+
+        Assert.True(alphaWeb.IsAlive);
+        Assert.True(betaWeb.IsAlive);
+        Assert.DoesNotContain("signal:TERM", alphaWeb.Records);
+        Assert.DoesNotContain("signal:TERM", betaWeb.Records);
     }
 }
