@@ -36,7 +36,9 @@ internal sealed class RemoteOutput(string host, Guid runspaceId)
     private static string? Informational(PSObject item, string type) => item.BaseObject switch
     {
         InformationalRecord record when record.GetType().Name == type => record.Message,
-        _ when item.TypeNames.Contains("Deserialized.System.Management.Automation." + type) => item.Properties["Message"]?.Value?.ToString(),
+        // Remoting's serializer writes an informational record's message as InformationalRecord_Message.
+        _ when item.TypeNames.Contains("Deserialized.System.Management.Automation." + type) =>
+            (item.Properties["InformationalRecord_Message"] ?? item.Properties["Message"])?.Value?.ToString() ?? "",
         _ => null,
     };
 

@@ -20,7 +20,8 @@ internal static class RemoteStart
             return;
         }
 
-        var call = new RemoteCall("Start-CastraVm", RemoteCall.From(cmdlet.MyInvocation.BoundParameters));
+        // Confirmed here, once per host: the hosts do not prompt again.
+        var call = new RemoteCall("Start-CastraVm", RemoteCall.From(cmdlet.MyInvocation.BoundParameters)).With("Confirm", false);
         RemoteFanOut.RunHere(approved, RemoteFanOut.LocalVersion(cmdlet), (_, _) => call, new DirectCmdletSink(cmdlet), track, cancellation);
     }
 }

@@ -52,7 +52,9 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
             return;
         }
 
-        // Confirmed here, once per host: the hosts do not prompt again (-TurnOff's own confirmation included).
+        // Confirmed here, once per host: the hosts do not prompt again (-TurnOff's own confirmation included), whatever
+        // $ConfirmPreference a host's profile may set.
+        call = call.With("Confirm", false);
         call = turnOff ? call.With("Force", true) : call;
         var clock = Stopwatch.StartNew();
         RemoteCall? CallFor(PSSession session, IRecordSink hostSink)

@@ -63,5 +63,11 @@ public sealed class InvokeCommandTests : IDisposable
         Assert.Equal("ghost", error.TargetObject?.ToString());
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
         Assert.Equal(_hosts.Alpha.Address, ((System.Management.Automation.Runspaces.RemotingErrorRecord)error).OriginInfo.PSComputerName);
+
+        // Invoke-Command marks its output for PowerShell to add a PSComputerName column of its own (at the right, a
+        // second one in Castra's views); -HideComputerName leaves the views' own first column only.
+        var table = _pwsh.Run("Invoke-Command -Session $sessions { Get-CastraVm web } -HideComputerName | Out-String -Width 80").Output.Single().ToString()!;
+        Assert.Matches(@"^PSComputerName\s+Name\s+State\s+Pid\s+Uptime\s+LastOutcome\r?$", table.Split('\n').First(l => l.Trim().Length > 0));
+        Assert.Contains(_hosts.Alpha.Address, table);
     }
 }

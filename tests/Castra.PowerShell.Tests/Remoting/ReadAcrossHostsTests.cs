@@ -64,6 +64,22 @@ public sealed class ReadAcrossHostsTests : IDisposable
     }
 
     [Fact]
+    public void A_hosts_warnings_and_verbose_messages_come_back_on_their_own_streams_naming_the_host()
+    {
+        _pwsh.Run(_hosts.OpenSessions(_hosts.Gamma));
+
+        var result = _pwsh.Run("Stop-CastraVm -Session $sessions -All -Verbose");
+
+        Assert.Empty(result.Output);
+        Assert.Empty(result.Errors);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal($"[{_hosts.Gamma.Address}] There are no VMs under {_hosts.Gamma.CastraHome}: nothing to stop.", warning.Message);
+        // ShouldProcess's own line (asked here, per host) and the host's lines (prefixed) both name the host.
+        Assert.Contains(result.Verbose, v => v.Message.StartsWith($"Stop every VM on {_hosts.Gamma.Address}:", StringComparison.Ordinal));
+        Assert.All(result.Verbose, v => Assert.Contains(_hosts.Gamma.Address, v.Message));
+    }
+
+    [Fact]
     public void Start_starts_the_VM_on_every_host_with_paths_as_each_host_sees_them()
     {
         _pwsh.Set("fake", FakeQemu.Path).Run(_hosts.OpenSessions(_hosts.Alpha, _hosts.Beta));
