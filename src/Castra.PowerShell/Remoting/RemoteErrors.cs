@@ -38,6 +38,10 @@ internal static class RemoteErrors
         Create(ErrorIds.DeadlineExceeded, ErrorCategory.LimitsExceeded, host,
             $"The deadline of {deadlineSeconds:0.###}s had passed before {host} could start: nothing was started there.");
 
+    public static ErrorRecord Unexpected(string host, Exception exception) =>
+        Create(ErrorIds.Unexpected, ErrorCategory.NotSpecified, host,
+            $"{host}: its part of the call failed unexpectedly ({exception.GetType().Name}: {exception.Message}); the other hosts are not affected.", exception);
+
     /// <summary>What a host's cmdlet wrote or threw, tagged with the host (OriginInfo) and otherwise as it was.</summary>
     public static ErrorRecord FromHost(ErrorRecord record, string host, Guid runspaceId) =>
         record is RemotingErrorRecord ? record : new RemotingErrorRecord(record, new OriginInfo(host, runspaceId));

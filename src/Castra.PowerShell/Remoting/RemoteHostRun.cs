@@ -79,6 +79,12 @@ internal static class RemoteHostRun
         {
             sink.Error(RemoteErrors.Unreachable(host, ex.Message, ex));
         }
+#pragma warning disable CA1031 // The last resort of one host's task: whatever it is becomes that host's error, never an escape.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            sink.Error(RemoteErrors.Unexpected(host, ex));
+        }
 
         return false;
     }
