@@ -256,4 +256,23 @@ public sealed class StopAcrossHostsTests : IDisposable
         Assert.DoesNotContain("signal:TERM", alphaWeb.Records);
         Assert.DoesNotContain("signal:TERM", betaWeb.Records);
     }
+
+    [Fact]
+    public void Stop_Job_on_one_hosts_child_job_stops_that_host_only()
+    {
+        var alphaWeb = Alpha.Launch("web", "ignore-acpi");
+        var betaWeb = Beta.Launch("web");
+        _pwsh.Run(_hosts.OpenSessions(Alpha, Beta));
+
+        _pwsh.Run("$job = Stop-CastraVm -Session $sessions -All -AsJob");
+        Poll.Until(() => alphaWeb.Records.Contains("cmd:system_powerdown"), "alpha to press the power button");
+        _pwsh.Run("Stop-Job $job.ChildJobs[0]; $null = $job | Wait-Job -Timeout 120");
+
+        var states = _pwsh.Run("$job.ChildJobs | ForEach-Object { '{0} {1}' -f $_.Location, $_.State }; $job.State").Output.Select(o => o.ToString());
+        Assert.Equal([$"{Alpha.Address} Stopped", $"{Beta.Address} Completed", "Stopped"], states);
+        Assert.Equal(Graceful, _pwsh.Run("Receive-Job $job.ChildJobs[1]").TypesOf("web"));
+        Poll.Until(() => !betaWeb.IsAlive, "beta's VM to exit");
+        Assert.True(alphaWeb.IsAlive);
+        Assert.DoesNotContain("signal:TERM", alphaWeb.Records);
+    }
 }
