@@ -36,10 +36,10 @@ internal static class RemoteFanOut
     /// run (it then reports why to the sink it is given).</param>
     public static IReadOnlyList<Task<bool>> StartEach(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, IRecordSink, RemoteCall?> callFor,
         Func<PSSession, IRecordSink> sinkFor, Func<PSSession, CancellationToken> cancellationFor) =>
-        [.. sessions.Select(session =>
+        [.. sessions.Select((session, index) =>
         {
             var sink = sinkFor(session);
-            return Task.Run(() => RemoteHostRun.RunAsync(session, version, () => callFor(session, sink), sink, cancellationFor(session)));
+            return Task.Run(() => RemoteHostRun.RunAsync(session, version, () => callFor(session, sink), sink, index + 1, cancellationFor(session)));
         })];
 
     /// <summary>

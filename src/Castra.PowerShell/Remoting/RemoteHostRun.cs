@@ -25,7 +25,9 @@ internal static class RemoteHostRun
         """;
 
     /// <returns>True when the host ran its part to the end without any error.</returns>
-    public static async Task<bool> RunAsync(PSSession session, Version localVersion, Func<RemoteCall?> call, IRecordSink sink, CancellationToken cancellation)
+    /// <param name="activityId">This host's progress bar (distinct per host of a call).</param>
+    public static async Task<bool> RunAsync(PSSession session, Version localVersion, Func<RemoteCall?> call, IRecordSink sink, int activityId,
+        CancellationToken cancellation)
     {
         var host = session.ComputerName;
         var runspace = session.Runspace;
@@ -35,7 +37,7 @@ internal static class RemoteHostRun
             return false;
         }
 
-        var tagger = new RemoteOutput(host, runspace.InstanceId);
+        var tagger = new RemoteOutput(host, runspace.InstanceId, activityId);
         try
         {
             var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString()], _ => { }, _ => { }, cancellation).ConfigureAwait(false);
@@ -84,6 +86,11 @@ internal static class RemoteHostRun
 #pragma warning restore CA1031
         {
             sink.Error(RemoteErrors.Unexpected(host, ex));
+        }
+        finally
+        {
+            // However the host's part ended, its progress bar goes.
+            tagger.End(sink);
         }
 
         return false;

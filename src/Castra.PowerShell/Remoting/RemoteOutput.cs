@@ -10,8 +10,10 @@ namespace Castra.PowerShell.Remoting;
 /// The warnings and verbose messages the host redirected into its output go back to their own streams, prefixed with
 /// the host.
 /// </summary>
-internal sealed class RemoteOutput(string host, Guid runspaceId)
+internal sealed class RemoteOutput(string host, Guid runspaceId, int activityId)
 {
+    private readonly HostProgress _progress = new(host, activityId);
+
     public void Forward(PSObject item, IRecordSink sink)
     {
         if (Informational(item, "WarningRecord") is { } warning)
@@ -30,6 +32,19 @@ internal sealed class RemoteOutput(string host, Guid runspaceId)
         Tag(item, "RunspaceId", runspaceId);
         Tag(item, "PSShowComputerName", false);
         sink.Output(item);
+        if (_progress.Observe(item) is { } progress)
+        {
+            sink.Progress(progress);
+        }
+    }
+
+    /// <summary>The host's part ended: its progress bar goes.</summary>
+    public void End(IRecordSink sink)
+    {
+        if (_progress.Completed() is { } completed)
+        {
+            sink.Progress(completed);
+        }
     }
 
     /// <summary>The message of a warning or verbose record, live or deserialized; null for anything else.</summary>

@@ -60,6 +60,13 @@ public sealed class StopAcrossHostsTests : IDisposable
         }
 
         Assert.Equal(12, result.Events.Count);
+
+        // One progress bar per host, counted from its events, removed when the host is done.
+        var bars = result.Progress.GroupBy(p => p.Activity).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal([$"Stop-CastraVm on {Alpha.Address}", $"Stop-CastraVm on {Beta.Address}"], bars.Keys.Order());
+        Assert.Equal(2, bars.Values.Select(b => b[0].ActivityId).Distinct().Count());
+        Assert.Equal("2 of 2 VM(s) done", bars[$"Stop-CastraVm on {Alpha.Address}"][^1].StatusDescription);
+        Assert.All(bars.Values, b => Assert.Equal(ProgressRecordType.Completed, b[^1].RecordType));
         Poll.Until(() => !alphaWeb.IsAlive && !alphaDb.IsAlive && !betaWeb.IsAlive, "every host's VMs to exit");
         Assert.All([alphaWeb, alphaDb, betaWeb], vm => Assert.Contains("cmd:system_powerdown", vm.Records));
 
