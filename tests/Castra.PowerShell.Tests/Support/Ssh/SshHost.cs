@@ -81,10 +81,18 @@ public sealed partial class SshHost : IDisposable
         _daemon.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { lock (Log) { Log.Add(line); } } };
         _daemon.BeginErrorReadLine();
         _daemon.BeginOutputReadLine();
-        Poll.Until(() => _daemon.HasExited || Accepts(), $"sshd on {Address}:{Port} to accept connections", 15);
-        if (_daemon.HasExited)
+        try
         {
-            throw new InvalidOperationException($"sshd on {Address}:{Port} exited ({_daemon.ExitCode}): {string.Join("\n", Log)}");
+            Poll.Until(() => _daemon.HasExited || Accepts(), $"sshd on {Address}:{Port} to accept connections", 15);
+            if (_daemon.HasExited)
+            {
+                throw new InvalidOperationException($"sshd on {Address}:{Port} exited ({_daemon.ExitCode}): {string.Join("\n", Log)}");
+            }
+        }
+        catch
+        {
+            Stop();
+            throw;
         }
     }
 

@@ -28,10 +28,19 @@ public sealed class SshHosts : IDisposable
         Gamma = new SshHost(Path.Combine(Directory, "gamma"), "127.0.0.4", publicKey);
         KnownHosts = Path.Combine(Directory, "known_hosts");
         File.WriteAllLines(KnownHosts, All.Select(h => h.KnownHostsLine));
-        foreach (var host in All)
+        try
         {
-            host.InstallModule();
-            host.Start();
+            foreach (var host in All)
+            {
+                host.InstallModule();
+                host.Start();
+            }
+        }
+        catch
+        {
+            // No daemon outlives a fixture that could not start.
+            Dispose();
+            throw;
         }
     }
 
