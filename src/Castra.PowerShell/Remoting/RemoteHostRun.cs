@@ -40,7 +40,7 @@ internal static class RemoteHostRun
         var tagger = new RemoteOutput(host, runspace.InstanceId, activityId);
         try
         {
-            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString()], _ => { }, _ => { }, cancellation).ConfigureAwait(false);
+            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString()], null, _ => { }, cancellation).ConfigureAwait(false);
             if (RemoteModuleCheck.Verdict(reply, localVersion, host) is { } refused)
             {
                 sink.Error(refused);
@@ -96,9 +96,12 @@ internal static class RemoteHostRun
         return false;
     }
 
-    /// <summary>One pipeline on the host, its output and errors handed on in the order they arrive; Stop on cancellation.</summary>
+    /// <summary>
+    /// One pipeline on the host, its output and errors handed on in the order they arrive; Stop on cancellation.
+    /// Without <paramref name="onOutput"/> the output is returned instead (a short reply, such as the module check's).
+    /// </summary>
     private static async Task<IReadOnlyList<PSObject>> InvokeAsync(Runspace runspace, string script, object[] arguments,
-        Action<PSObject> onOutput, Action<ErrorRecord> onError, CancellationToken cancellation)
+        Action<PSObject>? onOutput, Action<ErrorRecord> onError, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
         using var ps = System.Management.Automation.PowerShell.Create();
@@ -119,8 +122,14 @@ internal static class RemoteHostRun
             {
                 foreach (var item in output.ReadAll())
                 {
-                    kept.Add(item);
-                    onOutput(item);
+                    if (onOutput is null)
+                    {
+                        kept.Add(item);
+                    }
+                    else
+                    {
+                        onOutput(item);
+                    }
                 }
             }
         };
