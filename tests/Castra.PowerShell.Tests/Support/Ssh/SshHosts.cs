@@ -16,8 +16,13 @@ public sealed class SshHosts : IDisposable
             throw new InvalidOperationException("/usr/sbin/sshd is missing: ./build.sh setup installs openssh-server.");
         }
 
-        // sshd's privilege separation needs it; a container without the service may not have it.
-        System.IO.Directory.CreateDirectory("/run/sshd");
+        // sshd's privilege separation needs it; a container without the service may not have it (only root can make it,
+        // and only a root sshd needs it).
+        if (!System.IO.Directory.Exists("/run/sshd") && Environment.UserName == "root")
+        {
+            System.IO.Directory.CreateDirectory("/run/sshd");
+        }
+
         Directory = "/tmp/crs-" + Guid.NewGuid().ToString("N")[..8];
         System.IO.Directory.CreateDirectory(Directory);
         ClientKey = Path.Combine(Directory, "client_key");
@@ -60,14 +65,15 @@ public sealed class SshHosts : IDisposable
 
     /// <summary>
     /// PowerShell that opens one session per host into $sessions (in the hosts' order), as a user would with
-    /// New-PSSession -SSHConnection; host keys are checked against the generated known_hosts file. In PowerShell 7.6 a
+    /// New-PSSession -SSHConnection; host keys are checked against the generated known_hosts file, and only the
+    /// generated key is offered (not an agent's keys or a user's ssh config's), never a password prompt. In PowerShell 7.6 a
     /// connection hashtable without ConnectingTimeout times out at once ("after time out: 0 seconds"), and its Port key
     /// is ignored when Options is given (ssh then dials port 22): the port goes in Options, as ssh's own -o Port.
     /// </summary>
     public string OpenSessions(params SshHost[] hosts) =>
         "$sessions = @(New-PSSession -SSHConnection @(" + string.Join(", ", hosts.Select(h =>
             $"@{{ HostName = '{h.Address}'; UserName = '{Environment.UserName}'; KeyFilePath = '{ClientKey}'; ConnectingTimeout = 30000; " +
-            $"Options = @{{ Port = '{h.Port}'; UserKnownHostsFile = '{KnownHosts}'; StrictHostKeyChecking = 'yes'; LogLevel = 'ERROR' }} }}")) +
+            $"Options = @{{ Port = '{h.Port}'; UserKnownHostsFile = '{KnownHosts}'; StrictHostKeyChecking = 'yes'; IdentitiesOnly = 'yes'; BatchMode = 'yes'; LogLevel = 'ERROR' }} }}")) +
         ") -ErrorAction Stop); $sessions = @(foreach ($h in '" + string.Join("', '", hosts.Select(h => h.Address)) +
         "') { $sessions | Where-Object ComputerName -eq $h })";
 
