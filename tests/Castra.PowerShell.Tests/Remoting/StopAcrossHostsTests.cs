@@ -214,9 +214,10 @@ public sealed class StopAcrossHostsTests : IDisposable
     }
 
     [Fact]
-    public void Deadline_is_checked_on_every_host_against_that_hosts_plan()
+    public void Deadline_is_checked_on_every_host_against_that_hosts_plan_and_ThrottleLimit_applies_on_each_host()
     {
         var alphaWeb = Alpha.Launch("web");
+        var alphaDb = Alpha.Launch("db");
         var betaWeb = Beta.Launch("web");
         _pwsh.Run(_hosts.OpenSessions(Alpha, Beta));
 
@@ -226,14 +227,31 @@ public sealed class StopAcrossHostsTests : IDisposable
         Assert.Empty(refused.Events);
         Assert.Equal([Alpha.Address, Beta.Address], refused.Errors.Select(e => ((RemotingErrorRecord)e).OriginInfo.PSComputerName).Order());
         Assert.All(refused.Errors, e => Assert.StartsWith("CastraDeadlineExceeded,", e.FullyQualifiedErrorId));
-        Assert.True(alphaWeb.IsAlive);
-        Assert.True(betaWeb.IsAlive);
+        Assert.True(alphaWeb.IsAlive && alphaDb.IsAlive && betaWeb.IsAlive);
 
-        // With timeouts that fit, every host goes ahead.
-        var done = _pwsh.Run("Stop-CastraVm -Session $sessions -All -Deadline 10 -CooperativeTimeout 5 -TermTimeout 2 -KillTimeout 2");
+        // A 9 s worst case per VM: beta's one VM fits, alpha's two, one at a time (-ThrottleLimit 1, on each host), do
+        // not; alpha alone is refused, against what was left of the deadline when it started, and beta goes ahead.
+        var split = _pwsh.Run("Stop-CastraVm -Session $sessions -All -Deadline 10 -CooperativeTimeout 5 -TermTimeout 2 -KillTimeout 2 -ThrottleLimit 1");
+        var over = Assert.Single(split.Errors);
+        Assert.StartsWith("CastraDeadlineExceeded,", over.FullyQualifiedErrorId);
+        Assert.Equal(Alpha.Address, ((RemotingErrorRecord)over).OriginInfo.PSComputerName);
+        var left = System.Text.RegularExpressions.Regex.Match(over.ToString(), @"past the deadline of (\d+(\.\d+)?)s");
+        Assert.True(left.Success, over.ToString());
+        Assert.InRange(double.Parse(left.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.001, 9.999);
+        Assert.Equal(Graceful, EventsOf(split, Beta, "web").Select(e => e.Text("Type")));
+        Assert.DoesNotContain(split.Events, e => e.Text("PSComputerName") == Alpha.Address);
+        Assert.True(alphaWeb.IsAlive && alphaDb.IsAlive);
+
+        // With room for both rounds, alpha stops its VMs one at a time.
+        var done = _pwsh.Run("Stop-CastraVm -Session $sessions[0] -All -Deadline 30 -CooperativeTimeout 5 -TermTimeout 2 -KillTimeout 2 -ThrottleLimit 1");
         Assert.Empty(done.Errors);
+        Assert.Equal(Graceful, EventsOf(done, Alpha, "db").Select(e => e.Text("Type")));
         Assert.Equal(Graceful, EventsOf(done, Alpha, "web").Select(e => e.Text("Type")));
-        Assert.Equal(Graceful, EventsOf(done, Beta, "web").Select(e => e.Text("Type")));
+        // One at a time: the first VM's four events, then the second's.
+        var types = done.Events.Select(e => e.Text("VmName")).ToList();
+        Assert.Equal(8, types.Count);
+        Assert.Single(types.Take(4).Distinct());
+        Assert.Single(types.Skip(4).Distinct());
     }
 
     [Fact]
