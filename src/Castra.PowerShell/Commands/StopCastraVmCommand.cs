@@ -27,6 +27,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly List<string> _patterns = [];
+    private readonly Remoting.HostSelection _hosts = new();
+    private bool _refusedRemote;
     private readonly Dictionary<string, StateRoot> _roots = new(StringComparer.Ordinal);
     private VmErrors _errors = null!;
     private bool _received;
@@ -106,13 +108,29 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     [ValidateNotNullOrEmpty]
     public PSSession[]? Session { get; set; }
 
+    /// <summary>
+    /// The host a piped VM object came from (its PSComputerName, from -Session or Invoke-Command): with -Session its
+    /// names go to that host only; without, it is refused (CastraVmOnAnotherHost) rather than taken for a local VM.
+    /// </summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("PSComputerName")]
+    public string? ComputerName { get; set; }
+
     protected override void ProcessRecord()
     {
         _received = true;
         if (Session is not null)
         {
             // The names and -StateRoot are the hosts' to resolve, not this machine's.
-            _patterns.AddRange(All ? [] : Name);
+            _hosts.Add(All ? [] : Name, Remoting.HostSelection.IsLocal(ComputerName) ? null : ComputerName);
+            return;
+        }
+
+        if (!Remoting.HostSelection.IsLocal(ComputerName))
+        {
+            // Get-CastraVm -Session $s | Stop-CastraVm: the same name here may be another VM; never stop that one.
+            _refusedRemote = true;
+            _errors.Report(Remoting.RemoteErrors.VmOnAnotherHost(Name, ComputerName!));
             return;
         }
 
@@ -134,6 +152,13 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     protected override void EndProcessing()
     {
+        if (Session is null && _refusedRemote && _patterns.Count == 0)
+        {
+            // Every piped VM was another host's: nothing here to stop.
+            _errors.ThrowIfDeferred();
+            return;
+        }
+
         if (Session is not null)
         {
             StopRemote();
@@ -256,19 +281,9 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     /// <summary>-Session: every host runs this same call (Remoting/RemoteStop.cs).</summary>
     private void StopRemote()
     {
-        var parameters = Remoting.RemoteCall.From(MyInvocation.BoundParameters, nameof(Name), nameof(All));
-        if (All)
-        {
-            parameters[nameof(All)] = true;
-        }
-        else
-        {
-            parameters[nameof(Name)] = _patterns.ToArray();
-        }
-
-        var what = All ? "every VM" : $"VM(s) {string.Join(", ", _patterns.Select(p => $"'{p}'"))}";
+        var parameters = Remoting.RemoteCall.From(MyInvocation.BoundParameters, nameof(Name), nameof(All), nameof(ComputerName));
         new Remoting.RemoteStop(this, _errors, Track, CancellationToken)
-            .Run(Session!, parameters, what, BoundOrNull(nameof(Deadline), Deadline), TurnOff, Force, AsJob);
+            .Run(Session!, parameters, All ? null : _hosts, BoundOrNull(nameof(Deadline), Deadline), TurnOff, Force, AsJob);
     }
 
     /// <summary>Asks ShouldProcess per VM (with the engine's plan as the description under -WhatIf or -Deadline).</summary>

@@ -34,6 +34,16 @@ internal static class RemoteErrors
             $"{host} cannot be reached through its session ({reason}): its VMs were not touched by this call, or its part was cut off. " +
             $"Check the host, then open a new session (New-PSSession -HostName {host}).", exception);
 
+    public static ErrorRecord VmOnAnotherHost(IReadOnlyList<string> names, string host) =>
+        Create(ModuleErrorIds.VmOnAnotherHost, ErrorCategory.InvalidArgument, string.Join(",", names),
+            $"VM(s) {string.Join(", ", names.Select(n => $"'{n}'"))} came from {host} (their PSComputerName), not from this machine: nothing was stopped " +
+            $"here, where the same name may be another VM. Stop them on {host}: pipe them to Stop-CastraVm -Session with a session to {host}.");
+
+    public static ErrorRecord NoSessionFor(string host, IReadOnlyList<string> names) =>
+        Create(ModuleErrorIds.VmOnAnotherHost, ErrorCategory.InvalidArgument, string.Join(",", names),
+            $"VM(s) {string.Join(", ", names.Select(n => $"'{n}'"))} came from {host} (their PSComputerName), and no session given to -Session reaches {host}: " +
+            "they were not stopped. Add that host's session.");
+
     public static ErrorRecord DeadlinePassed(string host, double deadlineSeconds) =>
         Create(ErrorIds.DeadlineExceeded, ErrorCategory.LimitsExceeded, host,
             $"The deadline of {deadlineSeconds:0.###}s had passed before {host} could start: nothing was started there.");

@@ -20,21 +20,46 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
     private bool _turnOffAll;
     private bool _turnOffNone;
 
-    /// <param name="parameters">The remote call's parameters (<see cref="RemoteCall.From"/>), selection included.</param>
-    /// <param name="what">The VMs asked for, as the prompts and previews name them.</param>
-    /// <param name="deadlineSeconds">-Deadline: one deadline for the whole call, counted from now.</param>
-    public void Run(IEnumerable<PSSession> given, Hashtable parameters, string what, double? deadlineSeconds, bool turnOff, bool force, bool asJob)
+    /// <param name="parameters">The remote call's parameters (<see cref="RemoteCall.From"/>), without the selection.</param>
+    /// <param name="selection">The names per host; null for -All.</param>
+    /// <param name="deadlineSeconds">-Deadline: one deadline for the whole call, counted from when the hosts start.</param>
+    public void Run(IEnumerable<PSSession> given, Hashtable parameters, HostSelection? selection, double? deadlineSeconds, bool turnOff, bool force, bool asJob)
     {
-        var sessions = RemoteFanOut.Distinct(given);
         var version = RemoteFanOut.LocalVersion(cmdlet);
-        var call = new RemoteCall("Stop-CastraVm", parameters);
         var sink = new CmdletSink(cmdlet, errors);
+        var all = RemoteFanOut.Distinct(given);
+        if (selection is not null)
+        {
+            foreach (var (host, names) in selection.Unreached(all.Select(s => s.ComputerName)))
+            {
+                errors.Report(RemoteErrors.NoSessionFor(host, names));
+            }
+        }
+
+        // Each host's own call: every VM, or the names typed plus those of the VM objects that came from that host. A
+        // host with nothing to do is left out (no prompt, no error).
+        var calls = new Dictionary<Guid, (RemoteCall Call, string What)>();
+        foreach (var session in all)
+        {
+            var names = selection?.NamesFor(session.ComputerName);
+            if (names is { Count: 0 })
+            {
+                continue;
+            }
+
+            calls[session.InstanceId] = names is null
+                ? (new RemoteCall("Stop-CastraVm", parameters).With("All", true), "every VM")
+                : (new RemoteCall("Stop-CastraVm", parameters).With("Name", names.ToArray()), $"VM(s) {string.Join(", ", names.Select(n => $"'{n}'"))}");
+        }
+
+        var sessions = all.Where(s => calls.ContainsKey(s.InstanceId)).ToList();
 
         if (IsWhatIf())
         {
             // One host after the other, each one's own preview (its plan, read there) under its local "What if" line.
             foreach (var session in sessions)
             {
+                var (call, what) = calls[session.InstanceId];
                 if (!cmdlet.ShouldProcess(Description(session, what, turnOff), $"Stop {what} on {session.ComputerName}?", "Stop-CastraVm"))
                 {
                     RemoteFanOut.RunHere([session], version, (_, _) => call.With("WhatIf", true), sink, track, cancellation);
@@ -45,7 +70,8 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
         }
 
         var approved = sessions
-            .Where(s => cmdlet.ShouldProcess(Description(s, what, turnOff), $"Stop {what} on {s.ComputerName}?", "Stop-CastraVm") && ConfirmTurnOff(s, what, turnOff, force))
+            .Where(s => cmdlet.ShouldProcess(Description(s, calls[s.InstanceId].What, turnOff), $"Stop {calls[s.InstanceId].What} on {s.ComputerName}?", "Stop-CastraVm")
+                && ConfirmTurnOff(s, calls[s.InstanceId].What, turnOff, force))
             .ToList();
         if (approved.Count == 0)
         {
@@ -54,11 +80,11 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
 
         // Confirmed here, once per host: the hosts do not prompt again (-TurnOff's own confirmation included), whatever
         // $ConfirmPreference a host's profile may set.
-        call = call.With("Confirm", false);
-        call = turnOff ? call.With("Force", true) : call;
         var clock = Stopwatch.StartNew();
         RemoteCall? CallFor(PSSession session, IRecordSink hostSink)
         {
+            var call = calls[session.InstanceId].Call.With("Confirm", false);
+            call = turnOff ? call.With("Force", true) : call;
             if (deadlineSeconds is not { } deadline)
             {
                 return call;
