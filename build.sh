@@ -21,8 +21,10 @@ PESTER_VERSION=$(sed -n 's|.*<PesterVersion>\(.*\)</PesterVersion>.*|\1|p' tools
 # gcc: the fake QEMU test fixture; clang and zlib1g-dev: Native AOT links the castra binary with them; socat: the
 # benchmark's hand-written shell baseline (bench/Castra.Bench/Baselines/shell-loop.sh); strace: the benchmark's
 # syscall counts; systemd: systemd-analyze verify checks the host-shutdown unit (it runs without systemd as PID 1);
-# the rest: real QEMU and the tiny test guest (tests/fixtures/guest/build.sh).
-PACKAGES=(gcc libc6-dev clang zlib1g-dev util-linux socat strace qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils systemd)
+# openssh-server and openssh-client: the SSH hosts on loopback addresses that the tests of PowerShell remoting across
+# hosts start (tests/Castra.PowerShell.Tests/Support/Ssh); the rest: real QEMU and the tiny test guest
+# (tests/fixtures/guest/build.sh).
+PACKAGES=(gcc libc6-dev clang zlib1g-dev util-linux socat strace openssh-server openssh-client qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio qemu-guest-agent xz-utils systemd)
 # The native CLI, published by build(): the tests, the demo and the benchmark run this file.
 CLI=out/castra/castra
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using Castra.Errors;
 using Castra.Launch;
 using Castra.State;
@@ -81,8 +82,19 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Starts the VM on the hosts of these sessions (New-PSSession -HostName ...), paths as each host sees them (docs/remoting.md).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
     protected override void ProcessRecord()
     {
+        if (Session is not null)
+        {
+            Remoting.RemoteStart.Run(this, Session, Name, Track, CancellationToken);
+            return;
+        }
+
         var root = ResolveStateRoot();
         if (ParameterSetName == RecordedSet)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using Castra.Errors;
 using Castra.Events;
 using Castra.PowerShell.Selection;
@@ -17,7 +18,7 @@ namespace Castra.PowerShell.Commands;
 [Cmdlet(VerbsLifecycle.Stop, "CastraVm", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ShutdownRequestedEvent), typeof(CooperativeAttemptedEvent), typeof(CooperativeSucceededEvent), typeof(CooperativeTimedOutEvent),
     typeof(EscalationEvent), typeof(HookStartedEvent), typeof(HookCompletedEvent), typeof(ShutdownCompleteEvent))]
-[OutputType(typeof(CastraShutdownJob))]
+[OutputType(typeof(CastraShutdownJob), typeof(CastraRemoteJob))]
 [OutputType(typeof(VmInfo))]
 public sealed class StopCastraVmCommand : CastraCmdletBase
 {
@@ -27,6 +28,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly List<string> _patterns = [];
+    private readonly Remoting.HostSelection _hosts = new();
+    private bool _refusedRemote;
     private readonly Dictionary<string, StateRoot> _roots = new(StringComparer.Ordinal);
     private VmErrors _errors = null!;
     private bool _received;
@@ -104,9 +107,37 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Runs the stop on the hosts of these sessions (New-PSSession -HostName ...), all at once (docs/remoting.md).</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    [Parameter(ParameterSetName = AllSet)]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
+    /// <summary>
+    /// The host a piped VM object came from (its PSComputerName, from -Session or Invoke-Command): with -Session its
+    /// names go to that host only; without, it is refused (CastraVmOnAnotherHost) rather than taken for a local VM.
+    /// </summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("PSComputerName")]
+    public string? ComputerName { get; set; }
+
     protected override void ProcessRecord()
     {
         _received = true;
+        if (Session is not null)
+        {
+            // The names and -StateRoot are the hosts' to resolve, not this machine's.
+            _hosts.Add(All ? [] : Name, Remoting.HostSelection.IsLocal(ComputerName) ? null : ComputerName);
+            return;
+        }
+
+        if (!Remoting.HostSelection.IsLocal(ComputerName))
+        {
+            // Get-CastraVm -Session $s | Stop-CastraVm: the same name here may be another VM; never stop that one.
+            _refusedRemote = true;
+            _errors.Report(Remoting.RemoteErrors.VmOnAnotherHost(Name, ComputerName!));
+            return;
+        }
 
         // -StateRoot may arrive per pipeline object (Get-CastraVm -StateRoot X | Stop-CastraVm).
         var resolved = ResolveStateRoot();
@@ -126,7 +157,21 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     protected override void EndProcessing()
     {
-        Stop();
+        if (Session is null && _refusedRemote && _patterns.Count == 0)
+        {
+            // Every piped VM was another host's: nothing here to stop.
+            _errors.ThrowIfDeferred();
+            return;
+        }
+
+        if (Session is not null)
+        {
+            StopRemote();
+        }
+        else
+        {
+            Stop();
+        }
 
         // Under -ErrorAction Stop every VM ran its whole sequence first; now the call ends with one error naming them all.
         _errors.ThrowIfDeferred();
@@ -240,6 +285,14 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
 
     /// <summary>-PassThru: the VM as Get-CastraVm shows it now (a VM that cannot be described gives no object: its error was reported).</summary>
     private Func<string, object?>? PassThruFor(StateRoot root) => PassThru ? name => VmObjects.Describe(root, name) : null;
+
+    /// <summary>-Session: every host runs this same call (Remoting/RemoteStop.cs).</summary>
+    private void StopRemote()
+    {
+        var parameters = Remoting.RemoteCall.From(MyInvocation.BoundParameters, nameof(Name), nameof(All), nameof(ComputerName));
+        new Remoting.RemoteStop(this, _errors, Track, CancellationToken)
+            .Run(Session!, parameters, All ? null : _hosts, BoundOrNull(nameof(Deadline), Deadline), TurnOff, Force, AsJob);
+    }
 
     /// <summary>Asks ShouldProcess per VM (with the engine's plan as the description under -WhatIf or -Deadline).</summary>
     private List<string> Approve(StateRoot root, IReadOnlyList<string> names, ShutdownOptions options)
