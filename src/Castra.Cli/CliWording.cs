@@ -30,6 +30,9 @@ internal sealed class CliWording : Wording
         Term.HookErrorAction => "--hook-error",
         Term.DrainTimeout => "--drain-timeout",
         Term.SaveState => "--save-state",
+        Term.ShutdownOrder => "--shutdown-order",
+        Term.GroupDelay => "--group-delay",
+        Term.IgnoreOrder => "--ignore-order",
         _ => term.ToString(),
     };
 

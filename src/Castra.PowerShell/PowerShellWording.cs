@@ -30,6 +30,9 @@ internal sealed class PowerShellWording : Wording
         Term.HookErrorAction => "-HookErrorAction",
         Term.DrainTimeout => "-DrainTimeout",
         Term.SaveState => "-SaveState",
+        Term.ShutdownOrder => "-ShutdownOrder",
+        Term.GroupDelay => "-GroupDelay",
+        Term.IgnoreOrder => "-IgnoreOrder",
         _ => term.ToString(),
     };
 

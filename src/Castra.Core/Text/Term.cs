@@ -65,4 +65,13 @@ public enum Term
 
     /// <summary>The debug snapshot (-SaveState, --save-state).</summary>
     SaveState,
+
+    /// <summary>A VM's shutdown order, stored in vm.json (-ShutdownOrder, --shutdown-order).</summary>
+    ShutdownOrder,
+
+    /// <summary>The pause after each shutdown group (-GroupDelay, --group-delay).</summary>
+    GroupDelay,
+
+    /// <summary>Stop every VM at once, whatever its shutdown order (-IgnoreOrder, --ignore-order).</summary>
+    IgnoreOrder,
 }

@@ -44,6 +44,9 @@ public abstract class Wording
             Term.HookErrorAction => "the hook error action",
             Term.DrainTimeout => "the session drain timeout",
             Term.SaveState => "the debug snapshot",
+            Term.ShutdownOrder => "the shutdown order",
+            Term.GroupDelay => "the group delay",
+            Term.IgnoreOrder => "the option to ignore the shutdown order",
             _ => term.ToString(),
         };
 
