@@ -66,6 +66,7 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
 
     /// <summary>The VM's shutdown order, stored in vm.json: Stop-CastraVm of several VMs stops lower orders first.</summary>
     [Parameter]
+    [WholeNumber]
     [ValidateRange(Castra.Shutdown.ShutdownOrder.Min, Castra.Shutdown.ShutdownOrder.Max)]
     public int ShutdownOrder { get; set; }
 
