@@ -68,6 +68,38 @@ public sealed class CliShutdownOrderTests : IDisposable
             .GetProperty("ShutdownOrder").GetInt32());
     }
 
+    [Fact]
+    public async Task Sigint_while_a_group_waits_exits_130_and_leaves_that_group_untouched()
+    {
+        var slow = _root.Launch("slow", "ignore-acpi");
+        VmDefinitionStore.Write(_root.Vm("slow"), new VmDefinition { ShutdownOrder = 1 });
+        var db = _root.Launch("db");
+        VmDefinitionStore.Write(_root.Vm("db"), new VmDefinition { ShutdownOrder = 2 });
+        using var cli = CliRunner.Start("down", "slow", "db", "--home", _root.Path, "--cooperative-timeout", "60", "--json");
+        var seen = new List<string>();
+        string? line;
+        do
+        {
+            line = await cli.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            if (line is not null)
+            {
+                seen.Add(line);
+            }
+        }
+        while (line is not null && !line.Contains("CooperativeAttempted", StringComparison.Ordinal));
+
+        Assert.Equal(0, Castra.Native.Libc.kill(cli.Id, Castra.Native.Libc.SIGINT));
+        seen.Add(await cli.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        await cli.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(130, cli.ExitCode);
+        Assert.DoesNotContain(seen, l => l.Contains("\"VmName\":\"db\"", StringComparison.Ordinal));
+        Assert.True(db.IsAlive);
+        Assert.Equal(0, db.Count("qmp-connect"));
+        Assert.True(slow.IsAlive);
+        Assert.Equal(0, slow.Count("signal:TERM"));
+    }
+
     [Theory]
     [InlineData("up", "a", "--kernel", "/bin/sh", "--shutdown-order", "-1")]
     [InlineData("up", "a", "--kernel", "/bin/sh", "--shutdown-order", "1001")]

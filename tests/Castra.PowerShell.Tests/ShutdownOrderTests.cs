@@ -103,4 +103,28 @@ public sealed class ShutdownOrderTests : IDisposable
         Assert.True(At("db", "ShutdownRequested") < At("web", "ShutdownComplete"));
         Assert.DoesNotContain(result.Progress, p => p.StatusDescription.Contains("waiting for group", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Stopping_the_pipeline_while_a_group_waits_leaves_that_group_untouched()
+    {
+        var slow = _root.Launch("slow", "ignore-acpi");
+        Order("slow", 1);
+        var db = _root.Launch("db");
+        Order("db", 2);
+        using var pwsh = Session();
+        using var ps = pwsh.Prepare("Stop-CastraVm slow, db -StateRoot $root -CooperativeTimeout 600");
+        var output = new PSDataCollection<PSObject>();
+        var invocation = ps.BeginInvoke<PSObject, PSObject>(null, output);
+        Poll.Until(() => slow.Records.Contains("cmd:system_powerdown") && output.Any(e => e.Text("Type") == "CooperativeAttempted"),
+            "the first group's ACPI button press and its event");
+
+        ps.Stop();
+
+        Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(invocation));
+        Assert.DoesNotContain(output, e => e.Text("VmName") == "db");
+        Assert.True(db.IsAlive);
+        Assert.DoesNotContain("qmp-connect", db.Records);
+        Assert.Empty(pwsh.Run("Get-CastraShutdownStatus db -StateRoot $root").Output);
+        Assert.True(slow.IsAlive);
+    }
 }

@@ -274,7 +274,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             }
 
             // -WhatIf lists the VMs in the order they would stop.
-            names = [.. planned.Select(p => p.VmName).Where(names.Contains)];
+            var asked = names.ToHashSet(StringComparer.Ordinal);
+            names = [.. planned.Select(p => p.VmName).Where(asked.Contains)];
         }
 
         var approved = new List<string>();
