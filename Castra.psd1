@@ -13,7 +13,7 @@
     FormatsToProcess     = @('Castra.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-        'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
+        'Set-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

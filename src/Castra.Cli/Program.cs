@@ -5,6 +5,7 @@ var root = new RootCommand("castra: shut QEMU VMs down gracefully, observably an
 {
     UpCommand.Create(),
     DownCommand.Create(),
+    SetCommand.Create(),
     StatusCommand.Create(),
     PsCommand.Create(),
     HookCommand.Create(),

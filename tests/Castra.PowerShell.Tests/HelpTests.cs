@@ -20,7 +20,7 @@ public sealed class HelpTests : IDisposable
     public static TheoryData<string> Cmdlets() =>
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Set-CastraVm", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
     ];
 
     private (CmdletInfo Command, PSObject Help) Load(string name)

@@ -16,7 +16,7 @@ public sealed class ModuleSurfaceTests : IDisposable
     private static readonly string[] ExpectedCmdlets =
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
+        "Set-CastraVm", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
     ];
 
     private readonly PwshSession _pwsh = new();
@@ -127,6 +127,7 @@ public sealed class ModuleSurfaceTests : IDisposable
             ["Get-CastraVm"] = null,
             ["Get-CastraVmSession"] = null,
             ["Register-CastraCleanupHook"] = ConfirmImpact.Low,
+            ["Set-CastraVm"] = ConfirmImpact.Low,
             ["Start-CastraVm"] = ConfirmImpact.Low,
             ["Start-CastraVmSession"] = ConfirmImpact.Low,
             ["Stop-CastraVm"] = ConfirmImpact.Medium,

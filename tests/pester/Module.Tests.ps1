@@ -11,7 +11,7 @@ Describe 'Castra module' {
         Import-Module $ModulePath -Force
         $ExpectedCmdlets = @(
             'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-            'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
+            'Set-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook'
         )
     }
 
@@ -46,6 +46,7 @@ Describe 'Castra module' {
         @{ CommandName = 'Get-CastraVm' }
         @{ CommandName = 'Get-CastraVmSession' }
         @{ CommandName = 'Register-CastraCleanupHook' }
+        @{ CommandName = 'Set-CastraVm' }
         @{ CommandName = 'Start-CastraVm' }
         @{ CommandName = 'Start-CastraVmSession' }
         @{ CommandName = 'Stop-CastraVm' }
@@ -82,7 +83,7 @@ Describe 'Castra module' {
             $attribute.SupportsShouldProcess | Should -BeTrue
         }
 
-        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession') {
+        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Set-CastraVm', 'Start-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession') {
             $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Contain 'WhatIf'
             $command.Parameters.Keys | Should -Contain 'Confirm'

@@ -40,6 +40,9 @@ public static class ErrorIds
     public const string LaunchFileNotFound = "CastraLaunchFileNotFound";
     public const string LaunchFailed = "CastraLaunchFailed";
     public const string DeadlineExceeded = "CastraDeadlineExceeded";
+
+    /// <summary>A shutdown order outside 0 to 1000 (Set-CastraVm, castra set; the faces' parsers refuse it first).</summary>
+    public const string InvalidShutdownOrder = "CastraInvalidShutdownOrder";
     public const string InvalidHook = "CastraInvalidHook";
     public const string HookExecutableNotFound = "CastraHookExecutableNotFound";
     public const string HookExists = "CastraHookExists";
