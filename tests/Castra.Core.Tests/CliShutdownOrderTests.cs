@@ -116,4 +116,32 @@ public sealed class CliShutdownOrderTests : IDisposable
         Assert.Contains(args[^2], stderr);
         Assert.False(Directory.Exists(_root.Vm("a").Directory), "nothing was started");
     }
+
+    [Fact]
+    public async Task Set_changes_the_order_and_says_what_it_was()
+    {
+        _root.Launch("web");
+        _root.Launch("broken");
+        File.WriteAllText(_root.Vm("broken").Definition, "[1, 2");
+
+        var (set, setOut, setErr) = await CliRunner.RunAsync("set", "web", "--shutdown-order", "20", "--home", _root.Path);
+        Assert.True(set == 0, setOut + setErr);
+        Assert.Equal("web: shutdown order 20 (was not set: 0)", setOut.Trim());
+        var (again, againOut, _) = await CliRunner.RunAsync("set", "web", "--shutdown-order", "5", "--json", "--home", _root.Path);
+        Assert.Equal(0, again);
+        Assert.Equal(5, JsonDocument.Parse(againOut).RootElement.GetProperty("ShutdownOrder").GetInt32());
+        Assert.Equal(5, VmDefinitionStore.TryRead(_root.Vm("web"))!.ShutdownOrder);
+
+        var (ps, psOut, _) = await CliRunner.RunAsync("ps", "--json", "--home", _root.Path);
+        Assert.Equal(0, ps);
+        Assert.Contains("\"ShutdownOrder\":5", psOut);
+
+        Assert.Equal(3, (await CliRunner.RunAsync("set", "ghost", "--shutdown-order", "1", "--home", _root.Path)).ExitCode);
+        Assert.Equal(2, (await CliRunner.RunAsync("set", "web", "--home", _root.Path)).ExitCode);
+        Assert.Equal(2, (await CliRunner.RunAsync("set", "web", "--shutdown-order", "1.5", "--home", _root.Path)).ExitCode);
+        var (refused, _, refusedErr) = await CliRunner.RunAsync("set", "broken", "--shutdown-order", "1", "--home", _root.Path);
+        Assert.Equal(1, refused);
+        Assert.Contains("CastraVmDefinitionInvalid", refusedErr);
+        Assert.Equal("[1, 2", File.ReadAllText(_root.Vm("broken").Definition));
+    }
 }

@@ -367,4 +367,66 @@ public sealed class ShutdownOrderTests : IDisposable
         var ex = Assert.Throws<CastraException>(() => new ShutdownOptions { GroupDelay = TimeSpan.FromSeconds(seconds) }.Validate());
         Assert.Equal(ErrorIds.InvalidTimeout, ex.ErrorId);
     }
+
+    [Fact]
+    public async Task Set_changes_the_order_of_a_running_vm_keeping_the_rest_of_vm_json()
+    {
+        var web = Launch("web", null);
+        File.WriteAllText(_root.Vm("web").Definition, "{\"CooperativeTimeoutSeconds\": 7, \"Owner\": \"team-web\"}");
+        Launch("db", 5);
+
+        Assert.Null(VmSettings.SetShutdownOrder(_root.Root, "web", 20));
+        Assert.Equal(20, VmSettings.SetShutdownOrder(_root.Root, "web", 30));
+
+        var definition = VmDefinitionStore.TryRead(_root.Vm("web"))!;
+        Assert.Equal(30, definition.ShutdownOrder);
+        Assert.Equal(7, definition.CooperativeTimeoutSeconds);
+        Assert.Equal("team-web", definition.Extra!["Owner"].GetString());
+        Assert.True(web.IsAlive, "the VM was not touched");
+        var plans = await new ShutdownPlanner(_root.Root).PlanAsync(["web", "db"], new ShutdownOptions());
+        Assert.Equal(["db", "web"], plans.Select(p => p.VmName));
+        Assert.Equal(30, (await VmInventory.DescribeAsync(_root.Vm("web"))).ShutdownOrder);
+    }
+
+    [Fact]
+    public async Task Set_refuses_a_bad_order_an_unknown_vm_a_damaged_vm_json_and_a_vm_being_shut_down()
+    {
+        Assert.Equal(ErrorIds.InvalidShutdownOrder, Assert.Throws<CastraException>(() => VmSettings.SetShutdownOrder(_root.Root, "web", 1001)).ErrorId);
+        Assert.Equal(ErrorIds.VmNotFound, Assert.Throws<CastraException>(() => VmSettings.SetShutdownOrder(_root.Root, "ghost", 1)).ErrorId);
+        Assert.Equal(ErrorIds.InvalidVmName, Assert.Throws<CastraException>(() => VmSettings.SetShutdownOrder(_root.Root, "../x", 1)).ErrorId);
+
+        Launch("damaged", null);
+        File.WriteAllText(_root.Vm("damaged").Definition, "{ not json");
+        var damaged = Assert.Throws<CastraException>(() => VmSettings.SetShutdownOrder(_root.Root, "damaged", 1));
+        Assert.Equal(ErrorIds.VmDefinitionInvalid, damaged.ErrorId);
+        Assert.Equal("{ not json", File.ReadAllText(_root.Vm("damaged").Definition));
+
+        var linked = Launch("linked", null);
+        var target = Path.Combine(_root.Path, "elsewhere.json");
+        File.WriteAllText(target, "{}");
+        File.CreateSymbolicLink(_root.Vm("linked").Definition, target);
+        Assert.Equal(ErrorIds.VmDefinitionInvalid, Assert.Throws<CastraException>(() => VmSettings.SetShutdownOrder(_root.Root, "linked", 1)).ErrorId);
+        Assert.Equal("{}", File.ReadAllText(target));
+
+        var slow = Launch("slow", 1, "ignore-acpi");
+        var observer = new RecordingObserver();
+        using var cts = new CancellationTokenSource();
+        var attempted = new TaskCompletionSource();
+        observer.WhenEvent(e =>
+        {
+            if (e is CooperativeAttemptedEvent)
+            {
+                attempted.TrySetResult();
+            }
+        });
+        var stopping = new ShutdownEngine(_root.Root).StopAsync(["slow"], new ShutdownOptions { CooperativeTimeout = TimeSpan.FromSeconds(60) }, observer, cts.Token);
+        await attempted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var busy = Assert.Throws<CastraException>(() => VmSettings.SetShutdownOrder(_root.Root, "slow", 9));
+        Assert.Equal(ErrorIds.VmShuttingDown, busy.ErrorId);
+        Assert.Equal(1, VmDefinitionStore.TryRead(_root.Vm("slow"))!.ShutdownOrder);
+        await cts.CancelAsync();
+        await stopping;
+        Assert.True(slow.IsAlive);
+    }
 }

@@ -127,4 +127,40 @@ public sealed class ShutdownOrderTests : IDisposable
         Assert.Empty(pwsh.Run("Get-CastraShutdownStatus db -StateRoot $root").Output);
         Assert.True(slow.IsAlive);
     }
+
+    [Fact]
+    public void Set_CastraVm_changes_the_order_by_name_or_pipeline_and_reports_a_damaged_vm_json_per_vm()
+    {
+        var web1 = _root.Launch("web1");
+        _root.Launch("web2");
+        _root.Launch("db");
+        File.WriteAllText(Path.Combine(_root.VmDirectory("db"), "vm.json"), "{ damaged");
+        using var pwsh = Session();
+
+        var passThru = pwsh.Run("Set-CastraVm web1 -ShutdownOrder 20 -StateRoot $root -PassThru");
+        Assert.Empty(passThru.Errors);
+        Assert.Equal(20, Assert.Single(passThru.Output).As<int>("ShutdownOrder"));
+        Assert.True(web1.IsAlive);
+
+        var piped = pwsh.Run("Get-CastraVm web* -StateRoot $root | Set-CastraVm -ShutdownOrder 10");
+        Assert.Empty(piped.Errors);
+        Assert.Empty(piped.Output);
+        Assert.Equal(10, RecordedOrder("web1"));
+        Assert.Equal(10, RecordedOrder("web2"));
+
+        var whatIf = pwsh.Run("Set-CastraVm web1 -ShutdownOrder 99 -StateRoot $root -WhatIf");
+        Assert.Empty(whatIf.Output);
+        Assert.Equal(10, RecordedOrder("web1"));
+
+        var damaged = pwsh.Run("Set-CastraVm db, web2 -ShutdownOrder 30 -StateRoot $root");
+        var error = Assert.Single(damaged.Errors);
+        Assert.StartsWith("CastraVmDefinitionInvalid", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Equal("db", error.TargetObject);
+        Assert.Equal(30, RecordedOrder("web2"));
+        Assert.Equal("{ damaged", File.ReadAllText(Path.Combine(_root.VmDirectory("db"), "vm.json")));
+
+        var fraction = pwsh.Run("Set-CastraVm web1 -ShutdownOrder 2.5 -StateRoot $root");
+        Assert.Single(fraction.Errors);
+        Assert.Equal(10, RecordedOrder("web1"));
+    }
 }
