@@ -429,4 +429,14 @@ public sealed class ShutdownOrderTests : IDisposable
         await stopping;
         Assert.True(slow.IsAlive);
     }
+
+    [Fact]
+    public void A_large_group_is_named_in_a_short_line()
+    {
+        var plans = Enumerable.Range(1, 7).Select(i => new VmShutdownPlan { VmName = $"vm{i}", Group = 1, ShutdownOrder = 3, WorstCaseMs = 1_000 })
+            .Append(new VmShutdownPlan { VmName = "db", Group = 2, ShutdownOrder = 9, EarlierGroupsMs = 1_000, WorstCaseMs = 1_000 })
+            .ToList();
+
+        Assert.Equal("group 1 (order 3: vm1, vm2, vm3, vm4, vm5 and 2 more), group 2 (order 9: db) after ≤1s", ShutdownPlanner.DescribeOrder(plans));
+    }
 }

@@ -158,7 +158,7 @@ public sealed class ShutdownEngine
             // Said once per waiting VM, so a face can show it waiting rather than stuck (Write-Progress, -Verbose).
             var earlier = before[^1];
             run.Observer.OnDiagnostic(new ShutdownDiagnostic(run.VmName, DiagnosticSeverity.Trace, ErrorIds.WaitingForGroup, CastraErrorCategory.NotSpecified,
-                $"{run.VmName}: shutdown order {group.Order}: waiting for group {earlier.Position} (order {earlier.Order}: {string.Join(", ", earlier.VmNames)}) to stop"
+                $"{run.VmName}: shutdown order {group.Order}: waiting for group {earlier.Position} (order {earlier.Order}: {ShutdownGroup.List([.. earlier.VmNames])}) to stop"
                 + (options.GroupDelay > TimeSpan.Zero ? $", then {EventText.Seconds((long)options.GroupDelay.TotalMilliseconds)}" : "")));
             try
             {

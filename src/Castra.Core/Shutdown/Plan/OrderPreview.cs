@@ -103,7 +103,7 @@ internal static class OrderPreview
     {
         var first = g.First();
         var start = first.EarlierGroupsMs > 0 ? $" after ≤{EventText.Seconds(first.EarlierGroupsMs)}" : "";
-        return $"group {g.Key} (order {first.ShutdownOrder}: {string.Join(", ", g.Select(p => p.VmName))}){start}";
+        return $"group {g.Key} (order {first.ShutdownOrder}: {ShutdownGroup.List([.. g.Select(p => p.VmName)])}){start}";
     }));
 
     private static long Ms(TimeSpan span) => (long)Math.Round(span.TotalMilliseconds);
