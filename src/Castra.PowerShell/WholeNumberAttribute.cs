@@ -18,8 +18,7 @@ internal sealed class WholeNumberAttribute : ArgumentTransformationAttribute
             double d => !double.IsFinite(d) || d != Math.Floor(d),
             float f => !float.IsFinite(f) || f != MathF.Floor(f),
             decimal m => m != decimal.Floor(m),
-            string s => !long.TryParse(s.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
-                && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _),
+            string s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d != Math.Floor(d),
             _ => false,
         };
         if (fractional)
