@@ -163,4 +163,27 @@ public sealed class ShutdownOrderTests : IDisposable
         Assert.Single(fraction.Errors);
         Assert.Equal(10, RecordedOrder("web1"));
     }
+
+    [Fact]
+    public void AsJob_stops_the_groups_in_order_and_the_waiting_childs_progress_says_so()
+    {
+        _root.Launch("web", exitDelayMs: 300);
+        Order("web", 1);
+        _root.Launch("db");
+        Order("db", 2);
+        using var pwsh = Session();
+
+        var job = (Job)Assert.Single(pwsh.Run("$job = Stop-CastraVm web, db -StateRoot $root -AsJob; $job").Output).BaseObject;
+        pwsh.Run("$null = Wait-Job $job -Timeout 60");
+
+        Assert.Equal(JobState.Completed, job.JobStateInfo.State);
+
+        // Read before Receive-Job, which drains the children's streams.
+        var db = job.ChildJobs.Single(c => c.Name == "db");
+        Assert.Contains(db.Progress, p => p.StatusDescription.Contains("waiting for group 1 (order 1: web)", StringComparison.Ordinal));
+        Assert.Equal(ProgressRecordType.Completed, db.Progress.Last().RecordType);
+        var events = pwsh.Run("Receive-Job $job").Events;
+        DateTime At(string vm, string type) => events.Single(e => e.Text("VmName") == vm && e.Text("Type") == type).As<DateTime>("Timestamp");
+        Assert.True(At("web", "ShutdownComplete") <= At("db", "ShutdownRequested"));
+    }
 }
