@@ -106,11 +106,11 @@ public sealed class ShutdownEngine
         foreach (var group in schedule.Groups)
         {
             var after = previous;
-            var before = schedule.Groups.Take(group.Position - 1).ToList();
+            var earlier = group.Position > 1 ? schedule.Groups[group.Position - 2] : null;
 
             // Task.Run: the synchronous start of each VM's run (lock, status file, pidfile) proceeds in parallel too.
             var members = group.VmNames.Select(n => byName[n])
-                .Select(r => Task.Run(() => StopInGroupAsync(r, group, before, after, options, gate, startup), CancellationToken.None))
+                .Select(r => Task.Run(() => StopInGroupAsync(r, group, earlier, after, options, gate, startup), CancellationToken.None))
                 .ToList();
             foreach (var (name, task) in group.VmNames.Zip(members))
             {
@@ -151,12 +151,11 @@ public sealed class ShutdownEngine
     }
 
     private async Task<VmShutdownResult> StopInGroupAsync(
-        VmRun run, ShutdownGroup group, IReadOnlyList<ShutdownGroup> before, Task after, ShutdownOptions options, SemaphoreSlim? gate, SemaphoreSlim startup)
+        VmRun run, ShutdownGroup group, ShutdownGroup? earlier, Task after, ShutdownOptions options, SemaphoreSlim? gate, SemaphoreSlim startup)
     {
-        if (!after.IsCompleted)
+        if (earlier is not null && !after.IsCompleted)
         {
             // Said once per waiting VM, so a face can show it waiting rather than stuck (Write-Progress, -Verbose).
-            var earlier = before[^1];
             run.Observer.OnDiagnostic(new ShutdownDiagnostic(run.VmName, DiagnosticSeverity.Trace, ErrorIds.WaitingForGroup, CastraErrorCategory.NotSpecified,
                 $"{run.VmName}: shutdown order {group.Order}: waiting for group {earlier.Position} (order {earlier.Order}: {ShutdownGroup.List([.. earlier.VmNames])}) to stop"
                 + (options.GroupDelay > TimeSpan.Zero ? $", then {EventText.Seconds((long)options.GroupDelay.TotalMilliseconds)}" : "")));
@@ -168,7 +167,7 @@ public sealed class ShutdownEngine
             {
                 // As a VM cancelled while it waited for the throttle: never started, nothing sent, no events.
                 return new VmShutdownResult(run.VmName, ShutdownOutcome.Cancelled, false, 0, ErrorIds.ShutdownCancelled,
-                    $"cancelled before it started (waiting for group {group.Position - 1} of the shutdown order to stop)");
+                    $"cancelled before it started (waiting for group {earlier.Position} of the shutdown order to stop)");
             }
         }
 
