@@ -262,6 +262,11 @@ public sealed class ShutdownOrderTests : IDisposable
         // A throttle queues a group's VMs in batches: group 2 has two running VMs, one at a time.
         var throttled = await new ShutdownPlanner(_root.Root).PlanAsync(["db", "web1", "web2", "cache"], options with { ThrottleLimit = 1 });
         Assert.Equal(4_000 + 3_000 + 8_000 + 3_000 + 4_000, throttled[0].OrderWorstCaseMs);
+
+        // The same rule, public for budgets that count each VM their own way (a host-shutdown unit): here a stopped VM
+        // counted as if it ran (4 s) does not lengthen group 2, whose longest VM already takes 4 s.
+        Assert.Equal(18_000, ShutdownPlanner.OrderWorstCaseMs(plans.Select(p => p with { WorstCaseMs = 4_000 }), 0, options.GroupDelay));
+        Assert.Equal(22_000, ShutdownPlanner.OrderWorstCaseMs(plans.Select(p => p with { WorstCaseMs = 4_000 }), 2, options.GroupDelay));
     }
 
     [Fact]

@@ -54,6 +54,17 @@ public sealed class ShutdownPlanner
     public static CastraException? DeadlineProblem(IReadOnlyList<VmShutdownPlan> plans, TimeSpan deadline, int throttleLimit = 0) =>
         OrderPreview.DeadlineProblem(plans, deadline, throttleLimit);
 
+    /// <summary>
+    /// The worst case of a whole call from plans placed in their groups (<see cref="PlanAsync"/>), with each VM's
+    /// <see cref="VmShutdownPlan.WorstCaseMs"/> as given: for a budget that counts VMs differently (e.g. a stopped VM
+    /// as if it were running, for a unit installed ahead of time) but must combine them as the engine runs them.
+    /// </summary>
+    public static long OrderWorstCaseMs(IEnumerable<VmShutdownPlan> plans, int throttleLimit, TimeSpan groupDelay)
+    {
+        ArgumentNullException.ThrowIfNull(plans);
+        return OrderPreview.OrderWorstCaseMs(plans, throttleLimit, groupDelay);
+    }
+
     /// <summary>The order in one line, for a face's summary under its plans ("group 1 (order 0: web) …").</summary>
     public static string DescribeOrder(IReadOnlyList<VmShutdownPlan> plans) => OrderPreview.Describe(plans);
 

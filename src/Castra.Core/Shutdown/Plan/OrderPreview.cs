@@ -31,11 +31,23 @@ internal static class OrderPreview
             }
         }
 
+        // The same sum as OrderWorstCaseMs (one rule for both): checked here so the two can never drift apart.
+        System.Diagnostics.Debug.Assert(earlier == OrderWorstCaseMs(placed, options.ThrottleLimit, options.GroupDelay));
         return placed.Select(p => p with
         {
             OrderWorstCaseMs = earlier,
             ExceedsDeadline = deadline is { } d && p.EarlierGroupsMs + p.WorstCaseMs > d.TotalMilliseconds,
         }).ToList();
+    }
+
+    /// <summary>
+    /// The worst case of a whole call from plans that carry their <see cref="VmShutdownPlan.Group"/>: over the groups in
+    /// order, each group's <see cref="GroupWorstCaseMs"/>, plus <paramref name="groupDelay"/> after every group but the last.
+    /// </summary>
+    public static long OrderWorstCaseMs(IEnumerable<VmShutdownPlan> plans, int throttleLimit, TimeSpan groupDelay)
+    {
+        var groups = plans.GroupBy(p => p.Group).Select(g => GroupWorstCaseMs([.. g], throttleLimit)).ToList();
+        return groups.Sum() + (groups.Count > 1 ? (groups.Count - 1) * Ms(groupDelay) : 0);
     }
 
     /// <summary>
