@@ -13,8 +13,8 @@
     FormatsToProcess     = @('Castra.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-        'Register-CastraHostShutdown', 'Restart-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook',
-        'Unregister-CastraHostShutdown', 'Wait-CastraVm'
+        'Register-CastraHostShutdown', 'Restart-CastraVm', 'Set-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm',
+        'Unregister-CastraCleanupHook', 'Unregister-CastraHostShutdown', 'Wait-CastraVm'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

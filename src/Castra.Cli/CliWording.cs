@@ -31,6 +31,9 @@ internal sealed class CliWording : Wording
         Term.DrainTimeout => "--drain-timeout",
         Term.SaveState => "--save-state",
         Term.ReplaceUnit => "--force",
+        Term.ShutdownOrder => "--shutdown-order",
+        Term.GroupDelay => "--group-delay",
+        Term.IgnoreOrder => "--ignore-order",
         _ => term.ToString(),
     };
 

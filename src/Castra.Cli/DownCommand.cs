@@ -29,12 +29,14 @@ internal static class DownCommand
         var hookError = new Option<HookErrorAction>("--hook-error") { Description = "Continue (default): a failing hook is reported and the shutdown goes on; Stop: a failing PreStop hook aborts the VM's shutdown before the guest is asked (the VM keeps running)", DefaultValueFactory = _ => HookErrorAction.Continue, HelpName = "continue|stop" };
         var drain = SecondsOption.Create("--drain-timeout", "How long guest sessions get after SIGINT before SIGTERM (0 to 86400, default 10)", ShutdownTimeouts.MaxSeconds, allowZero: true);
         var saveState = new Option<bool>("--save-state") { Description = "Write a debug snapshot per VM (shutdown-<ShutdownId>.snapshot.json in its directory)" };
+        var groupDelay = SecondsOption.Create("--group-delay", "Pause after each group of the shutdown order before the next starts (0 to 86400, default 0)", ShutdownTimeouts.MaxSeconds, allowZero: true);
+        var ignoreOrder = new Option<bool>("--ignore-order") { Description = "Stop every VM at once, whatever its shutdown order (vm.json ShutdownOrder)" };
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
         var command = new Command("down", "Shut VMs down: the guest is asked (guest agent or ACPI power button), then SIGTERM, then SIGKILL, each bounded")
         {
-            names, all, cooperative, term, kill, method, force, reason, message, throttle, dryRun, deadline, hookError, drain, saveState, json, home,
+            names, all, cooperative, term, kill, method, force, reason, message, throttle, dryRun, deadline, hookError, drain, saveState, groupDelay, ignoreOrder, json, home,
         };
 
         command.SetAction(async (parse, _) =>
@@ -74,6 +76,8 @@ internal static class DownCommand
                 HookErrorAction = parse.GetValue(hookError),
                 DrainTimeout = SecondsOption.ToSpan(parse.GetValue(drain)) ?? ShutdownOptions.DefaultDrainTimeout,
                 SaveState = parse.GetValue(saveState),
+                GroupDelay = SecondsOption.ToSpan(parse.GetValue(groupDelay)) ?? TimeSpan.Zero,
+                IgnoreOrder = parse.GetValue(ignoreOrder),
             };
 
             StateRoot root;
@@ -116,6 +120,7 @@ internal static class DownCommand
     {
         using var terminal = new Terminal();
         var plans = await new ShutdownPlanner(root).PlanAsync(vms, options, options.Deadline, terminal.Token).ConfigureAwait(false);
+        var ordered = plans.Select(p => p.Group).Distinct().Count() > 1;
         foreach (var plan in plans)
         {
             if (json)
@@ -124,7 +129,9 @@ internal static class DownCommand
                 continue;
             }
 
-            Console.Out.WriteLine($"{plan.VmName}: {plan.State}; {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}{(plan.ExceedsDeadline ? " (EXCEEDS the deadline)" : "")} — {plan.Detail}");
+            // With several groups, each line says where in the order the VM stops and how long before its group may start.
+            var place = ordered ? $"group {plan.Group} (order {plan.ShutdownOrder}{(plan.EarlierGroupsMs > 0 ? $", starts within {EventText.Seconds(plan.EarlierGroupsMs)}" : "")}); " : "";
+            Console.Out.WriteLine($"{plan.VmName}: {plan.State}; {place}{plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}{(plan.ExceedsDeadline ? " (EXCEEDS the deadline)" : "")} — {plan.Detail}");
             if (plan.HasHooks)
             {
                 // The session drain and the hooks are part of the worst case: show what it counts.
@@ -132,8 +139,15 @@ internal static class DownCommand
             }
         }
 
-        if (plans.Any(p => p.ExceedsDeadline))
+        if (ordered && !json)
         {
+            Console.Out.WriteLine($"order: {ShutdownPlanner.DescribeOrder(plans)}; worst case of the whole order {EventText.Seconds(plans.Max(p => p.OrderWorstCaseMs))}");
+        }
+
+        // The same check as the run's (ShutdownEngine.PreviewAsync): per VM, per throttle queue, over the whole order.
+        if (options.Deadline is { } deadline && ShutdownPlanner.DeadlineProblem(plans, deadline, options.ThrottleLimit) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"castra down: {problem.Message} [{problem.ErrorId}]").ConfigureAwait(false);
             return ExitCodes.DeadlineExceeded;
         }
 

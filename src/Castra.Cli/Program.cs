@@ -7,6 +7,7 @@ var root = new RootCommand("castra: shut QEMU VMs down gracefully, observably an
     DownCommand.Create(),
     RestartCommand.Create(),
     WaitCommand.Create(),
+    SetCommand.Create(),
     StatusCommand.Create(),
     PsCommand.Create(),
     HookCommand.Create(),

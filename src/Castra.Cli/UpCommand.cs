@@ -23,6 +23,7 @@ internal static class UpCommand
         var cooperative = SecondsOption.Create("--cooperative-timeout", "This VM's cooperative window, stored in vm.json", Shutdown.ShutdownTimeouts.MaxSeconds);
         var term = SecondsOption.Create("--term-timeout", "This VM's wait after SIGTERM, stored in vm.json", Shutdown.ShutdownTimeouts.MaxSeconds);
         var kill = SecondsOption.Create("--kill-timeout", "This VM's wait after SIGKILL, stored in vm.json", Shutdown.ShutdownTimeouts.MaxSeconds);
+        var order = ShutdownOrderOption.Create("This VM's shutdown order, stored in vm.json (0 to 1000, default 0): castra down of several VMs stops lower orders first, group by group");
         var qemu = new Option<string?>("--qemu") { Description = $"QEMU binary (default {VmLauncher.DefaultQemu})", HelpName = "PATH" };
         var accel = new Option<string>("--accel") { Description = "auto (KVM if usable, else TCG), kvm or tcg", DefaultValueFactory = _ => "auto" };
         accel.AcceptOnlyFromAmong("auto", "kvm", "tcg");
@@ -32,7 +33,7 @@ internal static class UpCommand
 
         var command = new Command("up", "Start a VM under the state root, ready to be shut down cleanly; with only NAME, again from the launch its vm.json records")
         {
-            name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, qemu, accel, json, home,
+            name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, order, qemu, accel, json, home,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -72,6 +73,7 @@ internal static class UpCommand
                     CooperativeTimeoutSeconds = parse.GetValue(cooperative),
                     TermTimeoutSeconds = parse.GetValue(term),
                     KillTimeoutSeconds = parse.GetValue(kill),
+                    ShutdownOrder = parse.GetValue(order),
                     QemuPath = parse.GetValue(qemu),
                     Accelerator = parse.GetValue(accel) ?? "auto",
                     ExtraArguments = parse.GetValue(extra) ?? [],

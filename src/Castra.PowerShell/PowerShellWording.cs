@@ -31,6 +31,9 @@ internal sealed class PowerShellWording : Wording
         Term.DrainTimeout => "-DrainTimeout",
         Term.SaveState => "-SaveState",
         Term.ReplaceUnit => "-Force",
+        Term.ShutdownOrder => "-ShutdownOrder",
+        Term.GroupDelay => "-GroupDelay",
+        Term.IgnoreOrder => "-IgnoreOrder",
         _ => term.ToString(),
     };
 

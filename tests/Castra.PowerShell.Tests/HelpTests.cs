@@ -20,8 +20,8 @@ public sealed class HelpTests : IDisposable
     public static TheoryData<string> Cmdlets() =>
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Register-CastraHostShutdown", "Restart-CastraVm", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
-        "Unregister-CastraHostShutdown", "Wait-CastraVm",
+        "Register-CastraHostShutdown", "Restart-CastraVm", "Set-CastraVm", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm",
+        "Unregister-CastraCleanupHook", "Unregister-CastraHostShutdown", "Wait-CastraVm",
     ];
 
     private (CmdletInfo Command, PSObject Help) Load(string name)

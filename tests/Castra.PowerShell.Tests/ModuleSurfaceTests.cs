@@ -16,8 +16,8 @@ public sealed class ModuleSurfaceTests : IDisposable
     private static readonly string[] ExpectedCmdlets =
     [
         "Get-CastraCleanupHook", "Get-CastraShutdownStatus", "Get-CastraVm", "Get-CastraVmSession", "Register-CastraCleanupHook",
-        "Register-CastraHostShutdown", "Restart-CastraVm", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm", "Unregister-CastraCleanupHook",
-        "Unregister-CastraHostShutdown", "Wait-CastraVm",
+        "Register-CastraHostShutdown", "Restart-CastraVm", "Set-CastraVm", "Start-CastraVm", "Start-CastraVmSession", "Stop-CastraVm",
+        "Unregister-CastraCleanupHook", "Unregister-CastraHostShutdown", "Wait-CastraVm",
     ];
 
     private readonly PwshSession _pwsh = new();
@@ -136,6 +136,7 @@ public sealed class ModuleSurfaceTests : IDisposable
             ["Get-CastraVmSession"] = null,
             ["Register-CastraCleanupHook"] = ConfirmImpact.Low,
             ["Restart-CastraVm"] = ConfirmImpact.Medium,
+            ["Set-CastraVm"] = ConfirmImpact.Low,
             ["Start-CastraVm"] = ConfirmImpact.Low,
             ["Start-CastraVmSession"] = ConfirmImpact.Low,
             ["Stop-CastraVm"] = ConfirmImpact.Medium,

@@ -23,7 +23,7 @@ Describe 'Help from docs/' {
         $bytes = [System.IO.File]::ReadAllBytes((Join-Path $enUs 'Castra.dll-Help.xml'))
         $bytes[0..2] | Should -Be @(0xEF, 0xBB, 0xBF)
         [System.Text.Encoding]::UTF8.GetString($bytes).Contains("`r") | Should -BeFalse
-        ([xml] [System.IO.File]::ReadAllText((Join-Path $enUs 'Castra.dll-Help.xml'))).helpItems.command.Count | Should -Be 11
+        ([xml] [System.IO.File]::ReadAllText((Join-Path $enUs 'Castra.dll-Help.xml'))).helpItems.command.Count | Should -Be 14
     }
 
     It '-Check fails on a changed page and the regular run brings en-US up to date' {

@@ -11,8 +11,8 @@ Describe 'Castra module' {
         Import-Module $ModulePath -Force
         $ExpectedCmdlets = @(
             'Get-CastraCleanupHook', 'Get-CastraShutdownStatus', 'Get-CastraVm', 'Get-CastraVmSession', 'Register-CastraCleanupHook',
-            'Register-CastraHostShutdown', 'Restart-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm', 'Unregister-CastraCleanupHook',
-            'Unregister-CastraHostShutdown', 'Wait-CastraVm'
+            'Register-CastraHostShutdown', 'Restart-CastraVm', 'Set-CastraVm', 'Start-CastraVm', 'Start-CastraVmSession', 'Stop-CastraVm',
+            'Unregister-CastraCleanupHook', 'Unregister-CastraHostShutdown', 'Wait-CastraVm'
         )
     }
 
@@ -48,6 +48,7 @@ Describe 'Castra module' {
         @{ CommandName = 'Get-CastraVmSession' }
         @{ CommandName = 'Register-CastraCleanupHook' }
         @{ CommandName = 'Restart-CastraVm' }
+        @{ CommandName = 'Set-CastraVm' }
         @{ CommandName = 'Start-CastraVm' }
         @{ CommandName = 'Start-CastraVmSession' }
         @{ CommandName = 'Stop-CastraVm' }
@@ -87,7 +88,7 @@ Describe 'Castra module' {
             $attribute.SupportsShouldProcess | Should -BeTrue
         }
 
-        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Start-CastraVm', 'Restart-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession', 'Register-CastraHostShutdown', 'Unregister-CastraHostShutdown') {
+        It '<_> supports ShouldProcess (-WhatIf and -Confirm)' -ForEach @('Set-CastraVm', 'Start-CastraVm', 'Restart-CastraVm', 'Register-CastraCleanupHook', 'Unregister-CastraCleanupHook', 'Start-CastraVmSession', 'Register-CastraHostShutdown', 'Unregister-CastraHostShutdown') {
             $command = Get-Command -Name $_ -Module Castra
             $command.Parameters.Keys | Should -Contain 'WhatIf'
             $command.Parameters.Keys | Should -Contain 'Confirm'

@@ -20,6 +20,9 @@ public static class ErrorIds
 
     /// <summary>Not an error: the id of trace diagnostics (how a run decided what it did), shown as verbose output.</summary>
     public const string Trace = "CastraTrace";
+
+    /// <summary>Not an error: a trace diagnostic saying a VM waits for an earlier group of the shutdown order (progress shows it waiting).</summary>
+    public const string WaitingForGroup = "CastraWaitingForGroup";
     public const string VmDefinitionInvalid = "CastraVmDefinitionInvalid";
     public const string StalePidFile = "CastraStalePidFile";
     public const string IdentityDisputed = "CastraIdentityDisputed";
@@ -46,6 +49,9 @@ public static class ErrorIds
     public const string LaunchFileNotFound = "CastraLaunchFileNotFound";
     public const string LaunchFailed = "CastraLaunchFailed";
     public const string DeadlineExceeded = "CastraDeadlineExceeded";
+
+    /// <summary>A shutdown order outside 0 to 1000 (Set-CastraVm, castra set; the faces' parsers refuse it first).</summary>
+    public const string InvalidShutdownOrder = "CastraInvalidShutdownOrder";
     public const string InvalidHook = "CastraInvalidHook";
     public const string HookExecutableNotFound = "CastraHookExecutableNotFound";
     public const string HookExists = "CastraHookExists";

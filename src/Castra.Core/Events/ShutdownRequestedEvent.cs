@@ -7,4 +7,10 @@ public sealed record ShutdownRequestedEvent() : ShutdownEvent(EventTypes.Shutdow
     public string Reason { get; init; } = "";
 
     public string? Message { get; init; }
+
+    /// <summary>
+    /// The VM's shutdown order: the group it stopped in when the call ordered its VMs (lower orders stop first), else
+    /// the order its vm.json records (0 when none).
+    /// </summary>
+    public int ShutdownOrder { get; init; }
 }

@@ -32,6 +32,9 @@ public sealed class LaunchOptions
 
     public double? KillTimeoutSeconds { get; init; }
 
+    /// <summary>Stored in vm.json: this VM's shutdown order (0 to 1000; lower stops first). Null keeps the recorded one.</summary>
+    public int? ShutdownOrder { get; init; }
+
     /// <summary>QEMU binary; default qemu-system-x86_64 from PATH.</summary>
     public string? QemuPath { get; init; }
 
@@ -76,6 +79,10 @@ public sealed class LaunchOptions
         else if (new[] { CooperativeTimeoutSeconds, TermTimeoutSeconds, KillTimeoutSeconds }.Any(s => s is { } v && !ShutdownTimeouts.IsValidSeconds(v)))
         {
             problem = $"timeouts must be more than 0 and at most {ShutdownTimeouts.MaxSeconds} seconds";
+        }
+        else if (ShutdownOrder is { } order && !Shutdown.ShutdownOrder.IsValid(order))
+        {
+            problem = $"{w.Name(Text.Term.ShutdownOrder)} must be between {Shutdown.ShutdownOrder.Min} and {Shutdown.ShutdownOrder.Max}, not {order}";
         }
 
         if (problem is not null)

@@ -87,6 +87,7 @@ public sealed class VmLauncher
         definition.CooperativeTimeoutSeconds = options.CooperativeTimeoutSeconds ?? definition.CooperativeTimeoutSeconds;
         definition.TermTimeoutSeconds = options.TermTimeoutSeconds ?? definition.TermTimeoutSeconds;
         definition.KillTimeoutSeconds = options.KillTimeoutSeconds ?? definition.KillTimeoutSeconds;
+        definition.ShutdownOrder = options.ShutdownOrder ?? definition.ShutdownOrder;
         definition.ProcessStartTime = ProcStat.TryRead(pid)?.StartTime;
         definition.BootId = HostClock.BootId;
         definition.EphemeralOverlay = overlay;

@@ -1,4 +1,5 @@
 using Castra.Errors;
+using Castra.Events;
 using Castra.State;
 
 namespace Castra.Shutdown;
@@ -23,8 +24,10 @@ public sealed class ShutdownEngine
     public StateRoot Root { get; }
 
     /// <summary>
-    /// Stops the named VMs (duplicates ignored). Events and diagnostics go to <paramref name="observer"/> as they
-    /// happen; the task completes when every VM is done. Cancelling stops all waiting and sends no further signal.
+    /// Stops the named VMs (duplicates ignored), group by group in their <see cref="ShutdownOrder"/> (lowest first;
+    /// concurrently within a group) unless <see cref="ShutdownOptions.IgnoreOrder"/>. Events and diagnostics go to
+    /// <paramref name="observer"/> as they happen; the task completes when every VM is done. Cancelling stops all
+    /// waiting and sends no further signal; the VMs of groups not yet started end Cancelled without being touched.
     /// </summary>
     /// <exception cref="CastraException">Invalid options, or a worst case over <see cref="ShutdownOptions.Deadline"/> (nothing was started).</exception>
     public async Task<IReadOnlyList<VmShutdownResult>> StopAsync(
@@ -44,12 +47,17 @@ public sealed class ShutdownEngine
             await PreviewAsync(names, options, cancellationToken).ConfigureAwait(false);
         }
 
-        return await Task.WhenAll(StartEach(names.Select(n => new VmRun(n, observer, cancellationToken)).ToList(), options)).ConfigureAwait(false);
+        // Each VM's order is read from its vm.json (a hop to the state I/O threads; none for one VM or -IgnoreOrder).
+        var schedule = options.IgnoreOrder || names.Count < 2
+            ? GroupSchedule.Single(names)
+            : await StateIo.Shared.RunAsync(() => GroupSchedule.For(Root, names, options)).ConfigureAwait(false);
+        return await Task.WhenAll(Start(names.Select(n => new VmRun(n, observer, cancellationToken)).ToList(), schedule, options)).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Each VM's plan, from a read-only look (-WhatIf, --dry-run), checked against <see cref="ShutdownOptions.Deadline"/>
-    /// when one is given: the one place both faces refuse a shutdown that may not fit (before anything is started).
+    /// Each VM's plan, from a read-only look (-WhatIf, --dry-run), with its group and the worst case of the whole
+    /// order, checked against <see cref="ShutdownOptions.Deadline"/> when one is given: the one place both faces
+    /// refuse a shutdown that may not fit (before anything is started).
     /// </summary>
     /// <exception cref="CastraException">Invalid options, or CastraDeadlineExceeded naming the VMs.</exception>
     public async Task<IReadOnlyList<VmShutdownPlan>> PreviewAsync(IEnumerable<string> vmNames, ShutdownOptions options, CancellationToken cancellationToken = default)
@@ -67,7 +75,8 @@ public sealed class ShutdownEngine
     /// <summary>
     /// Starts each VM's shutdown as a task of its own, with its own observer and cancellation (one child job per VM:
     /// it completes when its VM does, and Stop-Job on it cancels that VM only), sharing one throttle and one bound on
-    /// start-ups across them. No deadline check: the caller has made it (<see cref="PreviewAsync"/>).
+    /// start-ups across them, group by group as <see cref="StopAsync"/> does. No deadline check: the caller has made
+    /// it (<see cref="PreviewAsync"/>). Reads each VM's order on the calling thread.
     /// </summary>
     /// <exception cref="CastraException">Invalid options (nothing was started).</exception>
     public IReadOnlyList<Task<VmShutdownResult>> StartEach(IReadOnlyList<VmRun> runs, ShutdownOptions options)
@@ -75,19 +84,94 @@ public sealed class ShutdownEngine
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var distinct = runs.DistinctBy(r => r.VmName, StringComparer.Ordinal).ToList();
+        return Start(distinct, GroupSchedule.For(Root, [.. distinct.Select(r => r.VmName)], options), options);
+    }
+
+    /// <summary>
+    /// Starts every VM's task at once; a VM of a later group first waits (without a thread) until every VM of the
+    /// groups before it has ended and the group delay has passed. A stuck VM holds its group back only as long as its
+    /// own ladder is bounded, and a VM that fails still lets the next group go: a host shutdown must reach the last one.
+    /// </summary>
+    private List<Task<VmShutdownResult>> Start(IReadOnlyList<VmRun> runs, GroupSchedule schedule, ShutdownOptions options)
+    {
         var gate = options.ThrottleLimit > 0 ? new SemaphoreSlim(options.ThrottleLimit) : null;
         var startup = new SemaphoreSlim(StartupConcurrency);
 
-        // Task.Run: the synchronous start of each VM's run (lock, status file, pidfile) proceeds in parallel too.
-        var tasks = runs.DistinctBy(r => r.VmName, StringComparer.Ordinal)
-            .Select(r => Task.Run(() => StopOneAsync(r.VmName, options, r.Observer, gate, startup, r.CancellationToken), CancellationToken.None))
-            .ToList();
-        _ = Task.WhenAll(tasks).ContinueWith(_ =>
+        // Cancelled once every VM's task has ended: a group delay nobody waits for any more stops at once.
+        var ended = new CancellationTokenSource();
+        var byName = runs.ToDictionary(r => r.VmName, StringComparer.Ordinal);
+        var tasks = new Dictionary<string, Task<VmShutdownResult>>(StringComparer.Ordinal);
+        Task previous = Task.CompletedTask;
+        foreach (var group in schedule.Groups)
         {
+            var after = previous;
+            var earlier = group.Position > 1 ? schedule.Groups[group.Position - 2] : null;
+
+            // Task.Run: the synchronous start of each VM's run (lock, status file, pidfile) proceeds in parallel too.
+            var members = group.VmNames.Select(n => byName[n])
+                .Select(r => Task.Run(() => StopInGroupAsync(r, group, earlier, after, options, gate, startup), CancellationToken.None))
+                .ToList();
+            foreach (var (name, task) in group.VmNames.Zip(members))
+            {
+                tasks[name] = task;
+            }
+
+            var last = group.Position == schedule.Groups.Count;
+            previous = GroupEndedAsync(members, last ? TimeSpan.Zero : options.GroupDelay, ended.Token);
+        }
+
+        var all = runs.Select(r => tasks[r.VmName]).ToList();
+        _ = Task.WhenAll(all).ContinueWith(_ =>
+        {
+            ended.Cancel();
+            ended.Dispose();
             gate?.Dispose();
             startup.Dispose();
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return tasks;
+        return all;
+    }
+
+    /// <summary>Completes when every VM of a group has ended its run and the delay after it has passed (or nobody waits).</summary>
+    private static async Task GroupEndedAsync(List<Task<VmShutdownResult>> members, TimeSpan delay, CancellationToken ended)
+    {
+        // The members never fault (each VM's failure is its result); the barrier never passes one on either.
+        await Task.WhenAll(members).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        if (delay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(delay, ended).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Every VM's task has ended: nothing waits for this group any more.
+            }
+        }
+    }
+
+    private async Task<VmShutdownResult> StopInGroupAsync(
+        VmRun run, ShutdownGroup group, ShutdownGroup? earlier, Task after, ShutdownOptions options, SemaphoreSlim? gate, SemaphoreSlim startup)
+    {
+        if (earlier is not null && !after.IsCompleted)
+        {
+            // Said once per waiting VM, so a face can show it waiting rather than stuck (Write-Progress, -Verbose).
+            run.Observer.OnDiagnostic(new ShutdownDiagnostic(run.VmName, DiagnosticSeverity.Trace, ErrorIds.WaitingForGroup, CastraErrorCategory.NotSpecified,
+                $"{run.VmName}: shutdown order {group.Order}: waiting for group {earlier.Position} (order {earlier.Order}: {ShutdownGroup.List([.. earlier.VmNames])}) to stop"
+                + (options.GroupDelay > TimeSpan.Zero ? $", then {EventText.Seconds((long)options.GroupDelay.TotalMilliseconds)}" : "")));
+            try
+            {
+                await after.WaitAsync(run.CancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // As a VM cancelled while it waited for the throttle: never started, nothing sent, no events.
+                return new VmShutdownResult(run.VmName, ShutdownOutcome.Cancelled, false, 0, ErrorIds.ShutdownCancelled,
+                    $"cancelled before it started (waiting for group {earlier.Position} of the shutdown order to stop)");
+            }
+        }
+
+        return await StopOneAsync(run.VmName, group.Order, options, run.Observer, gate, startup, run.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>How many times <see cref="StopAllAsync"/> looks again for VMs that appeared while it ran.</summary>
@@ -153,7 +237,7 @@ public sealed class ShutdownEngine
     }
 
     private async Task<VmShutdownResult> StopOneAsync(
-        string name, ShutdownOptions options, IShutdownObserver observer, SemaphoreSlim? gate, SemaphoreSlim startup, CancellationToken cancellationToken)
+        string name, int? order, ShutdownOptions options, IShutdownObserver observer, SemaphoreSlim? gate, SemaphoreSlim startup, CancellationToken cancellationToken)
     {
         VmPaths vm;
         try
@@ -182,7 +266,7 @@ public sealed class ShutdownEngine
         {
             await startup.WaitAsync(cancellationToken).ConfigureAwait(false);
             using var slot = new StartupSlot(startup);
-            return await new VmShutdown(vm, options, observer, slot).RunAsync(cancellationToken).ConfigureAwait(false);
+            return await new VmShutdown(vm, options, observer, slot, order).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -32,6 +32,15 @@ public sealed record ShutdownOptions
     /// </summary>
     public TimeSpan? Deadline { get; init; }
 
+    /// <summary>
+    /// The pause after each shutdown group before the next one starts (not after the last): time for what the stopped
+    /// VMs served to notice (connections drained, replicas failed over). 0 to 86400 s; default none.
+    /// </summary>
+    public TimeSpan GroupDelay { get; init; }
+
+    /// <summary>Stop every VM of the call at once, whatever its <see cref="Shutdown.ShutdownOrder"/> (one group, no delay).</summary>
+    public bool IgnoreOrder { get; init; }
+
     /// <summary>Which cooperative channel to use (default Auto: agent if alive, else ACPI).</summary>
     public CooperativeMethod Method { get; init; } = CooperativeMethod.Auto;
 
@@ -84,6 +93,12 @@ public sealed record ShutdownOptions
         {
             throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument,
                 $"DrainTimeout must be 0 to {ShutdownTimeouts.MaxSeconds} seconds, not {DrainTimeout.TotalSeconds} s.");
+        }
+
+        if (GroupDelay < TimeSpan.Zero || GroupDelay.TotalSeconds > ShutdownTimeouts.MaxSeconds)
+        {
+            throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument,
+                $"GroupDelay must be 0 to {ShutdownTimeouts.MaxSeconds} seconds, not {GroupDelay.TotalSeconds} s.");
         }
 
         if (ThrottleLimit < 0)

@@ -20,52 +20,53 @@ public sealed class ShutdownPlanner
 
     public StateRoot Root { get; }
 
-    /// <param name="deadline">When given, each plan says whether its worst case exceeds it.</param>
+    /// <param name="deadline">When given, each plan says whether its group's start plus its worst case exceeds it.</param>
+    /// <returns>The plans in the order their groups would stop (see <see cref="ShutdownOrder"/>), each with its group.</returns>
     public async Task<IReadOnlyList<VmShutdownPlan>> PlanAsync(IEnumerable<string> vmNames, ShutdownOptions options, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(vmNames);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var plans = vmNames.Distinct(StringComparer.Ordinal).Select(name => PlanOneAsync(name, options, deadline, cancellationToken));
-        return await Task.WhenAll(plans).ConfigureAwait(false);
+        var names = vmNames.Distinct(StringComparer.Ordinal).ToList();
+
+        // The same read of each VM's order as the shutdown's (an unreadable vm.json: the default group).
+        var orders = names.ToDictionary(n => n, n => ShutdownOrder.Read(Root, n), StringComparer.Ordinal);
+        var plans = await Task.WhenAll(names.Select(name => PlanOneAsync(name, options, deadline, cancellationToken))).ConfigureAwait(false);
+        return OrderPreview.Apply(plans, orders, options, deadline);
     }
 
     /// <summary>
     /// Refuses, naming the VMs, when any worst case exceeds the deadline; with a throttle, also when the VMs that
-    /// have work to do could queue past it (conservatively: batches of the throttle size, each as long as the longest).
+    /// have work to do could queue past it (conservatively: batches of the throttle size, each as long as the longest);
+    /// with a shutdown order, when the groups one after another (and the delays between them) could run past it.
     /// </summary>
     /// <exception cref="CastraException">ErrorId CastraDeadlineExceeded.</exception>
     public static void EnsureWithinDeadline(IReadOnlyList<VmShutdownPlan> plans, TimeSpan deadline, int throttleLimit = 0)
     {
         ArgumentNullException.ThrowIfNull(plans);
-        var busy = plans.Where(p => p.WorstCaseMs > 0).ToList();
-        if (throttleLimit > 0 && busy.Count > throttleLimit)
+        if (OrderPreview.DeadlineProblem(plans, deadline, throttleLimit) is { } problem)
         {
-            var batches = (busy.Count + throttleLimit - 1) / throttleLimit;
-            var total = batches * busy.Max(p => p.WorstCaseMs);
-            if (total > deadline.TotalMilliseconds)
-            {
-                throw new CastraException(ErrorIds.DeadlineExceeded, CastraErrorCategory.LimitsExceeded,
-                    $"With a throttle of {throttleLimit}, {busy.Count} VMs may take up to {EventText.Seconds(total)}, past the deadline of " +
-                    $"{EventText.Seconds((long)deadline.TotalMilliseconds)}; nothing was started. Raise the throttle, lower the timeouts, or raise the deadline.")
-                {
-                    Target = string.Join(",", busy.Select(p => p.VmName)),
-                };
-            }
-        }
-
-        var over = plans.Where(p => p.ExceedsDeadline).ToList();
-        if (over.Count > 0)
-        {
-            var list = string.Join(", ", over.Select(p => $"{p.VmName} ({EventText.Seconds(p.WorstCaseMs)})"));
-            throw new CastraException(ErrorIds.DeadlineExceeded, CastraErrorCategory.LimitsExceeded,
-                $"The worst case of {list} exceeds the deadline of {EventText.Seconds((long)deadline.TotalMilliseconds)}; nothing was started. " +
-                "Lower the cooperative, TERM or KILL timeouts, or raise the deadline.")
-            {
-                Target = string.Join(",", over.Select(p => p.VmName)),
-            };
+            throw problem;
         }
     }
+
+    /// <summary>The refusal <see cref="EnsureWithinDeadline"/> would throw, or null: for a face that shows the plan first (--dry-run).</summary>
+    public static CastraException? DeadlineProblem(IReadOnlyList<VmShutdownPlan> plans, TimeSpan deadline, int throttleLimit = 0) =>
+        OrderPreview.DeadlineProblem(plans, deadline, throttleLimit);
+
+    /// <summary>
+    /// The worst case of a whole call from plans placed in their groups (<see cref="PlanAsync"/>), with each VM's
+    /// <see cref="VmShutdownPlan.WorstCaseMs"/> as given: for a budget that counts VMs differently (e.g. a stopped VM
+    /// as if it were running, for a unit installed ahead of time) but must combine them as the engine runs them.
+    /// </summary>
+    public static long OrderWorstCaseMs(IEnumerable<VmShutdownPlan> plans, int throttleLimit, TimeSpan groupDelay)
+    {
+        ArgumentNullException.ThrowIfNull(plans);
+        return OrderPreview.OrderWorstCaseMs(plans, throttleLimit, groupDelay);
+    }
+
+    /// <summary>The order in one line, for a face's summary under its plans ("group 1 (order 0: web) …").</summary>
+    public static string DescribeOrder(IReadOnlyList<VmShutdownPlan> plans) => OrderPreview.Describe(plans);
 
     /// <summary>One VM's plan; one VM that cannot be examined (a refused directory, a damaged file) never fails the others'.</summary>
     private async Task<VmShutdownPlan> PlanOneAsync(string name, ShutdownOptions options, TimeSpan? deadline, CancellationToken cancellationToken)

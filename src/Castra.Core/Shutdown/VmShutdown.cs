@@ -24,8 +24,12 @@ internal sealed class VmShutdown
     private readonly IShutdownObserver _observer;
     private readonly StartupSlot _startup;
 
-    public VmShutdown(VmPaths vm, ShutdownOptions options, IShutdownObserver observer, StartupSlot startup)
+    /// <summary>The group's order when the call ordered its VMs; null: the VM's own recorded order is reported.</summary>
+    private readonly int? _order;
+
+    public VmShutdown(VmPaths vm, ShutdownOptions options, IShutdownObserver observer, StartupSlot startup, int? order = null)
     {
+        _order = order;
         _vm = vm;
         _options = options;
         _observer = observer;
@@ -208,7 +212,12 @@ internal sealed class VmShutdown
 
             try
             {
-                Context.Recorder.Emit(new ShutdownRequestedEvent { Reason = ContractNames.Of(Options.Reason), Message = Options.Message });
+                Context.Recorder.Emit(new ShutdownRequestedEvent
+                {
+                    Reason = ContractNames.Of(Options.Reason),
+                    Message = Options.Message,
+                    ShutdownOrder = _owner._order ?? ShutdownOrder.Of(_definition),
+                });
                 await EndInterruptedHooksAsync(cancellationToken).ConfigureAwait(false);
                 var plan = await PlanAsync(cancellationToken).ConfigureAwait(false);
                 return await RunPlanAsync(plan, cancellationToken).ConfigureAwait(false);

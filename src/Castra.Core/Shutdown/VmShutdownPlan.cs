@@ -39,7 +39,19 @@ public sealed record VmShutdownPlan
     /// <summary>Castra's session drain and the cleanup hooks that would run, in order, e.g. "export (PreStop, priority 100, ≤5s)"; "none".</summary>
     public string Hooks { get; init; } = "";
 
-    /// <summary>True when a deadline was given and <see cref="WorstCaseMs"/> exceeds it.</summary>
+    /// <summary>The VM's shutdown order (vm.json's ShutdownOrder; 0 when none is recorded).</summary>
+    public int ShutdownOrder { get; init; }
+
+    /// <summary>Which group of the call it stops in: 1 stops first (every VM is in group 1 when the call ignores the order).</summary>
+    public int Group { get; init; } = 1;
+
+    /// <summary>The longest its group may wait for the groups before it: their worst cases and the delays after them.</summary>
+    public long EarlierGroupsMs { get; init; }
+
+    /// <summary>The worst case of the whole call: over the groups in order, each group's longest VM (in batches under a throttle) plus the delay after it.</summary>
+    public long OrderWorstCaseMs { get; init; }
+
+    /// <summary>True when a deadline was given and <see cref="EarlierGroupsMs"/> + <see cref="WorstCaseMs"/> exceeds it.</summary>
     public bool ExceedsDeadline { get; init; }
 
     /// <summary>No such VM: a shutdown would report CastraVmNotFound.</summary>

@@ -18,6 +18,12 @@ public sealed class VmDefinition
 
     public double? KillTimeoutSeconds { get; set; }
 
+    /// <summary>
+    /// This VM's shutdown order (0 to 1000; absent: 0). A call that stops several VMs stops them group by group,
+    /// lowest order first (see <see cref="Shutdown.ShutdownOrder"/>).
+    /// </summary>
+    public int? ShutdownOrder { get; set; }
+
     /// <summary>Field 22 of /proc/&lt;pid&gt;/stat (clock ticks since boot) of the VM's QEMU when it was started.</summary>
     public ulong? ProcessStartTime { get; set; }
 

@@ -54,6 +54,11 @@ public static class VmDefinitionStore
             Check(definition.CooperativeTimeoutSeconds, nameof(VmDefinition.CooperativeTimeoutSeconds));
             Check(definition.TermTimeoutSeconds, nameof(VmDefinition.TermTimeoutSeconds));
             Check(definition.KillTimeoutSeconds, nameof(VmDefinition.KillTimeoutSeconds));
+            if (definition.ShutdownOrder is { } order && !Shutdown.ShutdownOrder.IsValid(order))
+            {
+                throw new JsonException($"ShutdownOrder must be between {Shutdown.ShutdownOrder.Min} and {Shutdown.ShutdownOrder.Max}, not {order}");
+            }
+
             if (definition.BootId is { Length: > 64 })
             {
                 throw new JsonException("BootId is longer than a boot id");

@@ -32,4 +32,7 @@ public sealed record VmInfo
 
     /// <summary>Why the VM is Stale, when it is.</summary>
     public string? Detail { get; init; }
+
+    /// <summary>Its shutdown order from vm.json (0 when none is recorded or vm.json cannot be used): lower orders stop first.</summary>
+    public int ShutdownOrder { get; init; }
 }

@@ -97,6 +97,7 @@ public static class VmInventory
             Directory = vm.Directory,
             StateRoot = vm.Root.Path,
             Detail = state == VmState.Stale ? located.Detail : null,
+            ShutdownOrder = Shutdown.ShutdownOrder.Of(definition),
         };
     }
 }

@@ -68,4 +68,13 @@ public enum Term
 
     /// <summary>Replace a unit file Castra did not write (Register-CastraHostShutdown -Force, castra host-shutdown install --force).</summary>
     ReplaceUnit,
+
+    /// <summary>A VM's shutdown order, stored in vm.json (-ShutdownOrder, --shutdown-order).</summary>
+    ShutdownOrder,
+
+    /// <summary>The pause after each shutdown group (-GroupDelay, --group-delay).</summary>
+    GroupDelay,
+
+    /// <summary>Stop every VM at once, whatever its shutdown order (-IgnoreOrder, --ignore-order).</summary>
+    IgnoreOrder,
 }

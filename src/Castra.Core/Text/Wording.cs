@@ -45,6 +45,9 @@ public abstract class Wording
             Term.DrainTimeout => "the session drain timeout",
             Term.SaveState => "the debug snapshot",
             Term.ReplaceUnit => "the option to replace a unit file Castra did not write",
+            Term.ShutdownOrder => "the shutdown order",
+            Term.GroupDelay => "the group delay",
+            Term.IgnoreOrder => "the option to ignore the shutdown order",
             _ => term.ToString(),
         };
 

@@ -68,6 +68,12 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
     [ValidateRange(0.001, 86400)]
     public double KillTimeout { get; set; }
 
+    /// <summary>The VM's shutdown order, stored in vm.json: Stop-CastraVm of several VMs stops lower orders first.</summary>
+    [Parameter]
+    [WholeNumber]
+    [ValidateRange(Castra.Shutdown.ShutdownOrder.Min, Castra.Shutdown.ShutdownOrder.Max)]
+    public int ShutdownOrder { get; set; }
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? QemuPath { get; set; }
@@ -120,6 +126,7 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             CooperativeTimeoutSeconds = BoundOrNull(nameof(CooperativeTimeout), CooperativeTimeout),
             TermTimeoutSeconds = BoundOrNull(nameof(TermTimeout), TermTimeout),
             KillTimeoutSeconds = BoundOrNull(nameof(KillTimeout), KillTimeout),
+            ShutdownOrder = MyInvocation.BoundParameters.ContainsKey(nameof(ShutdownOrder)) ? ShutdownOrder : null,
             QemuPath = QemuPathArgument(),
             Accelerator = Accelerator.ToLowerInvariant(), // ValidateSet binds case-insensitively
             ExtraArguments = ArgumentList,

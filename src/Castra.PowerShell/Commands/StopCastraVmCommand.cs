@@ -100,6 +100,15 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     [Parameter]
     public SwitchParameter SaveState { get; set; }
 
+    /// <summary>Seconds to pause after each group of the shutdown order before the next group starts.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public double GroupDelay { get; set; }
+
+    /// <summary>Stop every VM at once, whatever its shutdown order.</summary>
+    [Parameter]
+    public SwitchParameter IgnoreOrder { get; set; }
+
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
@@ -251,6 +260,8 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
                 HookErrorAction = HookErrorAction,
                 DrainTimeout = TimeSpan.FromSeconds(DrainTimeout),
                 SaveState = SaveState,
+                GroupDelay = TimeSpan.FromSeconds(GroupDelay),
+                IgnoreOrder = IgnoreOrder,
             };
             options.Validate();
         }
@@ -300,6 +311,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         var whatIf = (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent)
             || SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
         Dictionary<string, VmShutdownPlan>? plans = null;
+        var ordered = false;
         if (whatIf || options.Deadline is not null)
         {
             IReadOnlyList<VmShutdownPlan> planned = [];
@@ -314,6 +326,17 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             }
 
             plans = planned.ToDictionary(p => p.VmName, StringComparer.Ordinal);
+            ordered = planned.Select(p => p.Group).Distinct().Count() > 1;
+            if (whatIf && ordered)
+            {
+                // The order as a whole, once: under -WhatIf ShouldProcess only prints, so this asks nothing.
+                ShouldProcess($"Stop {planned.Count} VMs in their shutdown order: {ShutdownPlanner.DescribeOrder(planned)}; worst case of the whole order " +
+                    $"{EventText.Seconds(planned.Max(p => p.OrderWorstCaseMs))}.", "", "Stop-CastraVm");
+            }
+
+            // -WhatIf lists the VMs in the order they would stop.
+            var asked = names.ToHashSet(StringComparer.Ordinal);
+            names = [.. planned.Select(p => p.VmName).Where(asked.Contains)];
         }
 
         var approved = new List<string>();
@@ -326,7 +349,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
             }
 
             var description = plans is not null && plans.TryGetValue(name, out var plan)
-                ? $"Stop VM '{name}' ({plan.State}): {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}. {plan.Detail}.{HooksText(plan)}"
+                ? $"Stop VM '{name}' ({plan.State}){(ordered ? GroupText(plan) : "")}: {plan.Steps}; worst case {EventText.Seconds(plan.WorstCaseMs)}. {plan.Detail}.{HooksText(plan)}"
                 : $"Stop VM '{name}': {(TurnOff ? "turn it off: SIGTERM, then SIGKILL, without asking the guest" : "cooperative step, then SIGTERM, then SIGKILL")}.";
             if (ShouldProcess(description, $"Stop VM '{name}'?", "Stop-CastraVm") && ConfirmTurnOff(name))
             {
@@ -397,6 +420,9 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
         Reason = Reason,
         Message = Message,
     };
+
+    private static string GroupText(VmShutdownPlan plan) =>
+        $" in group {plan.Group} (order {plan.ShutdownOrder}{(plan.EarlierGroupsMs > 0 ? $", starts within {EventText.Seconds(plan.EarlierGroupsMs)}" : "")})";
 
     private static string HooksText(VmShutdownPlan plan) =>
         string.IsNullOrEmpty(plan.Hooks) || plan.Hooks == "none" ? "" : $" Hooks: {plan.Hooks}.";

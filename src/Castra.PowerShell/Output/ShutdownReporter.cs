@@ -54,6 +54,11 @@ internal sealed class ShutdownReporter
             else if (diagnostic.Severity == DiagnosticSeverity.Trace)
             {
                 _sink.Verbose(EventPresentation.VerboseLine(diagnostic));
+                if (diagnostic.ErrorId == Errors.ErrorIds.WaitingForGroup)
+                {
+                    // A VM of a later group has no events yet: its progress says what it waits for, not nothing.
+                    _sink.Progress(ToRecord(_progress.Waiting(diagnostic.VmName, diagnostic.Message)));
+                }
             }
             else
             {

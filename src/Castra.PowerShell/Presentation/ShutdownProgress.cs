@@ -14,11 +14,7 @@ internal sealed class ShutdownProgress
     public ProgressSnapshot Observe(ShutdownEvent evt)
     {
         ArgumentNullException.ThrowIfNull(evt);
-        if (!_entries.TryGetValue(evt.VmName, out var entry))
-        {
-            entry = new Entry(_entries.Count + 1);
-            _entries[evt.VmName] = entry;
-        }
+        var entry = EntryOf(evt.VmName);
 
         (entry.Stage, entry.WaitEnds, entry.Completed) = evt switch
         {
@@ -34,9 +30,31 @@ internal sealed class ShutdownProgress
         return Snapshot(evt.VmName, entry, evt.Timestamp);
     }
 
+    /// <summary>A VM waiting for an earlier group of the shutdown order, before its first event.</summary>
+    public ProgressSnapshot Waiting(string vmName, string what)
+    {
+        ArgumentNullException.ThrowIfNull(vmName);
+        var entry = EntryOf(vmName);
+        var prefix = vmName + ": ";
+        entry.Stage = what.StartsWith(prefix, StringComparison.Ordinal) ? what[prefix.Length..] : what;
+        entry.WaitEnds = null;
+        return Snapshot(vmName, entry, DateTime.UtcNow);
+    }
+
     /// <summary>Current snapshots of the VMs still in progress, seconds remaining computed at <paramref name="now"/>.</summary>
     public IReadOnlyList<ProgressSnapshot> Active(DateTime now) =>
         _entries.Where(e => !e.Value.Completed).Select(e => Snapshot(e.Key, e.Value, now)).ToList();
+
+    private Entry EntryOf(string vmName)
+    {
+        if (!_entries.TryGetValue(vmName, out var entry))
+        {
+            entry = new Entry(_entries.Count + 1);
+            _entries[vmName] = entry;
+        }
+
+        return entry;
+    }
 
     private static ProgressSnapshot Snapshot(string vm, Entry entry, DateTime now) => new(
         vm,

@@ -59,6 +59,29 @@ public sealed class RealQemuShutdownTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_guests_in_two_groups_stop_in_their_shutdown_order()
+    {
+        // The order is recorded at launch (vm.json), as castra up --shutdown-order / Start-CastraVm -ShutdownOrder do.
+        var db = new VmLauncher(_root.Root).StartAsync("db", RealGuest.Options("acpi", shutdownOrder: 2));
+        var web = new VmLauncher(_root.Root).StartAsync("web", RealGuest.Options("acpi", shutdownOrder: 1));
+        await Task.WhenAll(db, web);
+        await Task.WhenAll(
+            RealGuest.WaitForSerialAsync(_root.Vm("db"), "CASTRA-READY", TimeSpan.FromSeconds(90)),
+            RealGuest.WaitForSerialAsync(_root.Vm("web"), "CASTRA-READY", TimeSpan.FromSeconds(90)));
+
+        var (observer, results) = await StopAsync(new ShutdownOptions(), "db", "web");
+
+        Assert.All(results, r => Assert.Equal(ShutdownOutcome.Graceful, r.Outcome));
+        var webDone = observer.For("web").OfType<ShutdownCompleteEvent>().Single();
+        var dbRequested = observer.For("db").OfType<ShutdownRequestedEvent>().Single();
+        Assert.True(webDone.Timestamp <= dbRequested.Timestamp, "the web guest was off before the db guest was asked");
+        Assert.Equal(1, observer.For("web").OfType<ShutdownRequestedEvent>().Single().ShutdownOrder);
+        Assert.Equal(2, dbRequested.ShutdownOrder);
+        Assert.Contains("CASTRA-POWEROFF acpi", RealGuest.SerialLog(_root.Vm("web")));
+        Assert.Contains("CASTRA-POWEROFF acpi", RealGuest.SerialLog(_root.Vm("db")));
+    }
+
+    [Fact]
     public async Task Agent_guest_is_shut_down_through_the_agent_in_auto_mode()
     {
         await RealGuest.StartAsync(_root.Root, "agent", "agent", agentChannel: true);

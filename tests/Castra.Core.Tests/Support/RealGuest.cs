@@ -31,8 +31,9 @@ public static class RealGuest
     }
 
     /// <summary>Options that boot the guest in a mode: acpi, noacpi or agent.</summary>
-    public static LaunchOptions Options(string mode, bool agentChannel = false) => new()
+    public static LaunchOptions Options(string mode, bool agentChannel = false, int? shutdownOrder = null) => new()
     {
+        ShutdownOrder = shutdownOrder,
         Kernel = Kernel,
         Initrd = Initrd,
         Append = $"console=ttyS0 quiet castra.mode={mode}",
