@@ -10,8 +10,8 @@ namespace Castra.HostShutdown;
 /// <summary>
 /// How long the unit's <c>castra down --all</c> may take, computed at install time from the engine's own plans (the
 /// preview -WhatIf and --dry-run show): each VM's worst case as if it were running, combined the way the engine runs
-/// them (concurrently: the longest; with a throttle: batches of the throttle size, each as long as the longest, as
-/// -Deadline counts them). It is a snapshot: a VM added later with longer timeouts or hooks needs the install re-run.
+/// them (group by group in shutdown order; within a group concurrently, the longest, or with a throttle batches of the
+/// throttle size, each as long as the longest; as -Deadline counts them). It is a snapshot: a VM added later with longer timeouts or hooks needs the install re-run.
 /// </summary>
 public sealed record HostShutdownBudget
 {
@@ -39,36 +39,20 @@ public sealed record HostShutdownBudget
         var previews = await new ShutdownEngine(root).PreviewAsync(names, options, cancellationToken).ConfigureAwait(false);
         var drain = SessionDrainer.Budget(options.DrainTimeout);
         var floor = Ms(ShutdownTimeouts.Resolve(options, null).WorstCase(options.Force) + drain);
-        var vms = previews.Select(p => new VmBudget
-        {
-            VmName = p.VmName,
-            State = p.State,
-            WorstCaseMs = Math.Max(p.WorstCaseMs, AsIfRunning(root, p.VmName, options, drain) ?? floor),
-        }).ToList();
+        // Each VM's plan as if it were running, keeping the group the preview placed it in (its vm.json ShutdownOrder).
+        var plans = previews.Select(p => p with { WorstCaseMs = Math.Max(p.WorstCaseMs, AsIfRunning(root, p.VmName, options, drain) ?? floor) }).ToList();
+        var vms = plans.Select(p => new VmBudget { VmName = p.VmName, State = p.State, WorstCaseMs = p.WorstCaseMs }).ToList();
 
         return new HostShutdownBudget
         {
             Vms = vms,
             FloorMs = floor,
             ThrottleLimit = options.ThrottleLimit,
-            WorstCaseMs = Math.Max(floor, Combined(vms.Select(v => v.WorstCaseMs).ToList(), options.ThrottleLimit)),
+
+            // Combined as the engine runs them (the rule -Deadline checks): group by group in shutdown order, each group
+            // as long as its longest VM (batches with a throttle), plus the delay after every group but the last.
+            WorstCaseMs = Math.Max(floor, ShutdownPlanner.OrderWorstCaseMs(plans, options.ThrottleLimit, options.GroupDelay)),
         };
-    }
-
-    /// <summary>
-    /// Concurrent VMs take as long as the longest; a throttle queues them in batches (as the -Deadline check counts).
-    /// The one place the VMs' worst cases are combined: with shutdown order groups (issue 15 item 3), this becomes the
-    /// sum over the groups of this per group, plus the delay after every group but the last, as the engine counts it.
-    /// </summary>
-    internal static long Combined(IReadOnlyList<long> worstCases, int throttleLimit)
-    {
-        if (worstCases.Count == 0)
-        {
-            return 0;
-        }
-
-        var batches = throttleLimit > 0 ? (worstCases.Count + throttleLimit - 1) / throttleLimit : 1;
-        return batches * worstCases.Max();
     }
 
     /// <summary>

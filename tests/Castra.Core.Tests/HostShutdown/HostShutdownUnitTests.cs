@@ -105,6 +105,11 @@ public sealed class HostShutdownUnitTests : IDisposable
         // The unit's own options count: a shorter cooperative window lowers every VM's worst case.
         var shorter = await HostShutdownService.PreviewAsync(Settings() with { CooperativeTimeout = TimeSpan.FromSeconds(30) }, Castra.Text.Wording.Neutral);
         Assert.Equal((long)(slow - TimeSpan.FromSeconds(270)).TotalMilliseconds, shorter.WorstCaseMs);
+
+        // In shutdown order the groups follow each other: quick (order 5) only starts once slow (order 0) has ended.
+        VmDefinitionStore.Write(_root.Vm("quick"), new VmDefinition { Name = "quick", ShutdownOrder = 5 });
+        var ordered = await HostShutdownService.PreviewAsync(Settings() with { Margin = TimeSpan.Zero }, Castra.Text.Wording.Neutral);
+        Assert.Equal((long)(slow + floor).TotalMilliseconds, ordered.WorstCaseMs);
     }
 
     [Fact]
