@@ -30,6 +30,10 @@ internal sealed class CliWording : Wording
         Term.HookErrorAction => "--hook-error",
         Term.DrainTimeout => "--drain-timeout",
         Term.SaveState => "--save-state",
+        Term.Save => "--save",
+        Term.Escalation => "--escalation",
+        Term.SaveTimeout => "--save-timeout",
+        Term.DiscardSavedState => "--discard-saved-state",
         _ => term.ToString(),
     };
 

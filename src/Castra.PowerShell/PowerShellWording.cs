@@ -30,6 +30,10 @@ internal sealed class PowerShellWording : Wording
         Term.HookErrorAction => "-HookErrorAction",
         Term.DrainTimeout => "-DrainTimeout",
         Term.SaveState => "-SaveState",
+        Term.Save => "-Save",
+        Term.Escalation => "-Escalation",
+        Term.SaveTimeout => "-SaveTimeout",
+        Term.DiscardSavedState => "-DiscardSavedState",
         _ => term.ToString(),
     };
 

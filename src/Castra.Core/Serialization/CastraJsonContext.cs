@@ -19,6 +19,9 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(CooperativeSucceededEvent))]
 [JsonSerializable(typeof(CooperativeTimedOutEvent))]
 [JsonSerializable(typeof(EscalationEvent))]
+[JsonSerializable(typeof(SaveAttemptedEvent))]
+[JsonSerializable(typeof(SaveSucceededEvent))]
+[JsonSerializable(typeof(SaveFailedEvent))]
 [JsonSerializable(typeof(ShutdownCompleteEvent))]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(VmDefinition))]
@@ -30,6 +33,7 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(Castra.Events.HookCompletedEvent))]
 [JsonSerializable(typeof(Castra.Sessions.VmSession))]
 [JsonSerializable(typeof(Castra.Shutdown.AuditRecord))]
+[JsonSerializable(typeof(SavedStateRecord))]
 internal sealed partial class CastraJsonContext : JsonSerializerContext
 {
 }

@@ -118,7 +118,7 @@ internal sealed class ChannelProbe : IAsyncDisposable
     }
 
     /// <summary>Reached through the open directory; the peer must be the proven QEMU.</summary>
-    private static ChannelTarget Target(VmDirectory dir, string name, string displayPath, TrackedProcess qemu) =>
+    internal static ChannelTarget Target(VmDirectory dir, string name, string displayPath, TrackedProcess qemu) =>
         new(dir.SocketPath(name), displayPath)
         {
             VerifyPeer = socket => PeerIdentity.Check(socket, qemu) is { Served: false } refused ? refused.Detail : null,

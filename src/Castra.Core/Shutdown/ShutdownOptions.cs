@@ -16,6 +16,23 @@ public sealed record ShutdownOptions
     /// <summary>Null: the VM's vm.json value, else 5 s.</summary>
     public TimeSpan? KillTimeout { get; init; }
 
+    /// <summary>
+    /// Save instead of power off (-Save, --save): pause the guest, write its whole state to the VM's image, end QEMU
+    /// (outcome Saved); the next start resumes it. A save that fails leaves the VM running and the run Failed.
+    /// </summary>
+    public bool Save { get; init; }
+
+    /// <summary>What follows a cooperative step that did not stop the VM: the signals (default), or a save first.</summary>
+    public ShutdownEscalation Escalation { get; init; } = ShutdownEscalation.Signals;
+
+    /// <summary>How long a save may take (-SaveTimeout, --save-timeout); null: 30 s.</summary>
+    public TimeSpan? SaveTimeout { get; init; }
+
+    public static readonly TimeSpan DefaultSaveTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The save timeout in effect.</summary>
+    public TimeSpan EffectiveSaveTimeout => SaveTimeout ?? DefaultSaveTimeout;
+
     public ShutdownReason Reason { get; init; } = ShutdownReason.UserRequested;
 
     public string? Message { get; init; }
@@ -70,6 +87,13 @@ public sealed record ShutdownOptions
         Check(CooperativeTimeout, nameof(CooperativeTimeout));
         Check(TermTimeout, nameof(TermTimeout));
         Check(KillTimeout, nameof(KillTimeout));
+        Check(SaveTimeout, nameof(SaveTimeout));
+        if (Save && Force)
+        {
+            throw new CastraException(ErrorIds.InvalidArgument, CastraErrorCategory.InvalidArgument,
+                $"{Wording.Name(Text.Term.Save)} and {Wording.Name(Text.Term.TurnOff)} cannot be combined: a save keeps the VM's state, turning it off discards it.");
+        }
+
         if (Deadline is { } deadline && deadline <= TimeSpan.Zero)
         {
             throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, $"Deadline must be positive, not {deadline.TotalSeconds} s.");

@@ -393,6 +393,18 @@ internal sealed class VmShutdown
                         stopped = result;
                         break;
                     }
+
+                    if (result.Kind == StepResultKind.Failed)
+                    {
+                        // A plain save that failed: the VM was left running, so nothing after it runs.
+                        return await FinishAsync(ShutdownOutcome.Failed, result.Detail, result.ErrorId).ConfigureAwait(false);
+                    }
+                }
+
+                if (Context.StateSaved && stopped is not null)
+                {
+                    // Saved, even when QEMU then needed a signal to end (the image was committed before).
+                    stopped = StepResult.Stopped(ShutdownOutcome.Saved);
                 }
 
                 if (stopped is not { } gone)
@@ -529,7 +541,7 @@ internal sealed class VmShutdown
 
             // Not written yet: its first write carries the plan too (milliseconds later, before anything acts on the VM).
             var status = new StatusTracker(Dir, document, _owner._observer);
-            _prepared = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer);
+            _prepared = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer) { Definition = _definition };
 
             if (takeover is not null)
             {

@@ -44,6 +44,10 @@ public abstract class Wording
             Term.HookErrorAction => "the hook error action",
             Term.DrainTimeout => "the session drain timeout",
             Term.SaveState => "the debug snapshot",
+            Term.Save => "saving instead of powering off",
+            Term.Escalation => "the escalation",
+            Term.SaveTimeout => "the save timeout",
+            Term.DiscardSavedState => "discarding the saved state",
             _ => term.ToString(),
         };
 

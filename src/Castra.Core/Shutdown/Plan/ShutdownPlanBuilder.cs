@@ -42,9 +42,23 @@ internal static class ShutdownPlanBuilder
                     steps.AddRange(Phases(HookStage.PreStop, hooks.PreStop));
                 }
 
-                steps.Add(new CooperateStep(options.Force ? TimeSpan.Zero : timeouts.Cooperative, options.Force, expected));
-                steps.Add(new SignalStep(ProcessSignal.Term, timeouts.Term));
-                steps.Add(new SignalStep(ProcessSignal.Kill, timeouts.Kill));
+                if (options.Save)
+                {
+                    // Save instead of power off: the guest is not asked and not signalled; a failed save leaves it running.
+                    steps.Add(new SaveStep(options.EffectiveSaveTimeout, Escalation: false));
+                }
+                else
+                {
+                    steps.Add(new CooperateStep(options.Force ? TimeSpan.Zero : timeouts.Cooperative, options.Force, expected));
+                    if (options.Escalation == ShutdownEscalation.Save)
+                    {
+                        steps.Add(new SaveStep(options.EffectiveSaveTimeout, Escalation: true));
+                    }
+
+                    steps.Add(new SignalStep(ProcessSignal.Term, timeouts.Term));
+                    steps.Add(new SignalStep(ProcessSignal.Kill, timeouts.Kill));
+                }
+
                 steps.AddRange(Phases(HookStage.PostStop, hooks.PostStop));
                 break;
 
