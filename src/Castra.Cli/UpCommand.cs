@@ -26,13 +26,14 @@ internal static class UpCommand
         var qemu = new Option<string?>("--qemu") { Description = $"QEMU binary (default {VmLauncher.DefaultQemu})", HelpName = "PATH" };
         var accel = new Option<string>("--accel") { Description = "auto (KVM if usable, else TCG), kvm or tcg", DefaultValueFactory = _ => "auto" };
         accel.AcceptOnlyFromAmong("auto", "kvm", "tcg");
+        var discard = new Option<bool>("--discard-saved-state") { Description = "Boot afresh even if the VM has a saved state (castra down --save), discarding it; without it a saved state is resumed, or the start refused if the options differ from the saved VM's" };
         var extra = new Argument<string[]>("QEMU-ARGS") { Description = "Extra QEMU arguments, after --", Arity = ArgumentArity.ZeroOrMore };
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
         var command = new Command("up", "Start a VM under the state root, ready to be shut down cleanly")
         {
-            name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, qemu, accel, json, home,
+            name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, qemu, accel, discard, json, home,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -55,6 +56,7 @@ internal static class UpCommand
                     QemuPath = parse.GetValue(qemu),
                     Accelerator = parse.GetValue(accel) ?? "auto",
                     ExtraArguments = parse.GetValue(extra) ?? [],
+                    DiscardSavedState = parse.GetValue(discard),
                 };
                 var launcher = new VmLauncher(StateRoot.Resolve(parse.GetValue(home)), CliWording.Instance);
                 var vm = await launcher.StartAsync(parse.GetValue(name)!, options, cancellationToken).ConfigureAwait(false);

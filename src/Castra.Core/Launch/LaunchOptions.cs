@@ -41,6 +41,15 @@ public sealed class LaunchOptions
     /// <summary>Appended verbatim to QEMU's command line.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 
+    /// <summary>
+    /// Start afresh even when the VM has a saved image (it is removed). Without it, a VM with a saved image resumes
+    /// from it when the definition matches, and the start is refused when it does not.
+    /// </summary>
+    public bool DiscardSavedState { get; init; }
+
+    /// <summary>How long loading a saved image may take once QEMU is up.</summary>
+    public TimeSpan ResumeTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long to wait for QEMU's QMP greeting after it daemonized.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

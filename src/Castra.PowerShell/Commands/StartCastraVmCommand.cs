@@ -75,6 +75,10 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
     [Parameter]
     public string[] ArgumentList { get; set; } = [];
 
+    /// <summary>Boot afresh even if the VM has a saved state (Stop-CastraVm -Save), discarding it.</summary>
+    [Parameter]
+    public SwitchParameter DiscardSavedState { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -102,6 +106,7 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             QemuPath = QemuPath is not null && QemuPath.Contains('/', StringComparison.Ordinal) ? Path(QemuPath) : QemuPath,
             Accelerator = Accelerator.ToLowerInvariant(), // ValidateSet binds case-insensitively
             ExtraArguments = ArgumentList,
+            DiscardSavedState = DiscardSavedState,
         };
 
         try
