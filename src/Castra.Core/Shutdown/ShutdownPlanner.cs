@@ -136,7 +136,7 @@ public sealed class ShutdownPlanner
 
         var hooks = found is QemuFound.Running or QemuFound.Exited ? ReadHooks(vm, found == QemuFound.Running) : HookSelection.None;
         var sessions = SessionDrainer.Active(vm);
-        if (found != QemuFound.Running || options.Force)
+        if (found != QemuFound.Running || options.Force || options.Save)
         {
             return PlanPreview.Of(ShutdownPlanBuilder.Build(name, found, located.Detail, sessions, hooks, timeouts, options), located.Pid, hooks, null, deadline, options.Wording);
         }
