@@ -38,6 +38,13 @@ internal static class StateSaver
                 $"{vm.Definition} records no launch (the VM was not started by Castra): a saved image could never be resumed, so none is written", false, false);
         }
 
+        // Castra starts (so resumes) VMs only in directories owned by root or the caller, from a vm.json it wrote.
+        if (!run.Dir.Files.OwnerTrusted || run.Definition?.OwnerTrusted != true)
+        {
+            return SaveOutcome.Failed(SaveFailureReason.NotResumable,
+                $"{vm.Directory} or its vm.json is not owned by root or the caller: Castra never starts a VM there, so a saved image could never be resumed, and none is written", false, false);
+        }
+
         var entry = run.Dir.Files.Stat(VmDirectory.QmpSocketName);
         if (entry is not { IsSocket: true })
         {
@@ -57,8 +64,10 @@ internal static class StateSaver
             qmp = await QmpClient.ConnectAsync(ChannelProbe.Target(run.Dir, VmDirectory.QmpSocketName, vm.QmpSocket, qemu), qmpTimeouts.CappedTo(Left()), cancellationToken).ConfigureAwait(false);
             var reply = qmpTimeouts.Reply;
             var status = await qmp.QueryStatusAsync(Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
-            await DoAsync(qmp, "stop", null, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
+
+            // Set before asking: a stop whose reply is lost may still have paused the guest, and cont is harmless.
             paused = status == "running";
+            await DoAsync(qmp, "stop", null, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
             await DoAsync(qmp, "migrate-set-capabilities", w =>
             {
                 w.WriteStartArray("capabilities");
@@ -119,6 +128,12 @@ internal static class StateSaver
             var exited = await qemu.WaitForExitAsync(Left(), cancellationToken).ConfigureAwait(false);
             return new SaveOutcome(true, exited, size, Changed: true);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by the caller: no further signal, but the guest is not left paused mid-save either.
+            await FailAsync(SaveFailureReason.ChannelError, "cancelled").ConfigureAwait(false);
+            throw;
+        }
         catch (QmpException ex)
         {
             // A step cut short because the whole budget ran out is the save timing out, not a broken channel.
@@ -142,8 +157,8 @@ internal static class StateSaver
             var resumed = false;
             if (qmp is not null && !qmp.Closed.IsCompleted)
             {
-                using var cleanup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                cleanup.CancelAfter(CleanupGrace);
+                // Its own bound, not the caller's token: a cancelled save still cancels the migration and resumes the guest.
+                using var cleanup = new CancellationTokenSource(CleanupGrace);
                 try
                 {
                     if (migrating)
@@ -157,7 +172,7 @@ internal static class StateSaver
                         resumed = true;
                     }
                 }
-                catch (Exception ex) when (ex is QmpException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                catch (Exception ex) when (ex is QmpException or OperationCanceledException)
                 {
                     detail += $"; resuming the guest failed too ({ex.Message})";
                 }

@@ -61,6 +61,37 @@ public sealed class HostileSaveTests : IDisposable
     }
 
     [Fact]
+    public async Task A_save_cancelled_by_the_caller_cancels_the_migration_and_resumes_the_guest_then_sends_no_signal()
+    {
+        var guests = Path.Combine(_root.Path, "guests");
+        Directory.CreateDirectory(guests);
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var monitor = new HostileChannelServer(Path.Combine(guests, "qmp.sock"), Monitor("none", Silence, received));
+        var vm = _root.Launch("web", "ignore-acpi", qmp: false, extraArgs: ["--fake-relay", $"{_root.Vm("web").QmpSocket}={monitor.Path}"]);
+        RecordLaunch(_root.Vm("web"));
+        using var cancel = new CancellationTokenSource();
+        var observer = new RecordingObserver();
+        observer.WhenEvent(e =>
+        {
+            if (e is SaveAttemptedEvent)
+            {
+                cancel.CancelAfter(TimeSpan.FromMilliseconds(500));
+            }
+        });
+
+        var result = (await new ShutdownEngine(_root.Root).StopAsync(["web"], new ShutdownOptions { Save = true, SaveTimeout = TimeSpan.FromSeconds(60) }, observer, cancel.Token)).Single();
+
+        Assert.Equal(ShutdownOutcome.Cancelled, result.Outcome);
+        Assert.Equal(["ShutdownRequested", "SaveAttempted", "ShutdownComplete"], observer.TypesFor("web"));
+        Assert.Contains("migrate", received);
+        Assert.Contains("migrate_cancel", received);
+        Assert.Contains("cont", received);
+        Assert.True(vm.IsAlive, "no signal after a cancellation");
+        Assert.False(File.Exists(Path.Combine(_root.Vm("web").Directory, SavedStateStore.PartialName)));
+        vm.Kill();
+    }
+
+    [Fact]
     public async Task A_VM_not_started_by_Castra_is_not_saved_and_a_plain_save_leaves_it_running()
     {
         var vm = _root.Launch("byo", "ignore-acpi");
@@ -77,12 +108,13 @@ public sealed class HostileSaveTests : IDisposable
     }
 
     /// <summary>QEMU's answers to the save's commands, with <paramref name="responder"/> for <paramref name="command"/>.</summary>
-    private static Func<HostileConnection, CancellationToken, Task> Monitor(string command, HostileResponder responder) =>
+    private static Func<HostileConnection, CancellationToken, Task> Monitor(string command, HostileResponder responder, System.Collections.Concurrent.ConcurrentQueue<string>? received = null) =>
         async (connection, ct) =>
         {
             await connection.SendLineAsync(Greeting, ct);
             while (await connection.ReadRequestAsync(ct) is { } request)
             {
+                received?.Enqueue(request.Command);
                 if (request.Command == command)
                 {
                     await responder(connection, request, ct);

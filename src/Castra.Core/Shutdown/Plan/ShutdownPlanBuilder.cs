@@ -44,8 +44,11 @@ internal static class ShutdownPlanBuilder
 
                 if (options.Save)
                 {
-                    // Save instead of power off: the guest is not asked and not signalled; a failed save leaves it running.
+                    // Save instead of power off: the guest is not asked; a failed save ends the run with the VM running.
+                    // The signals run only for a QEMU that outlived its quit after the image was committed.
                     steps.Add(new SaveStep(options.EffectiveSaveTimeout, Escalation: false));
+                    steps.Add(new SignalStep(ProcessSignal.Term, timeouts.Term));
+                    steps.Add(new SignalStep(ProcessSignal.Kill, timeouts.Kill));
                 }
                 else
                 {
