@@ -29,8 +29,8 @@ internal static class DownCommand
         var hookError = new Option<HookErrorAction>("--hook-error") { Description = "Continue (default): a failing hook is reported and the shutdown goes on; Stop: a failing PreStop hook aborts the VM's shutdown before the guest is asked (the VM keeps running)", DefaultValueFactory = _ => HookErrorAction.Continue, HelpName = "continue|stop" };
         var drain = SecondsOption.Create("--drain-timeout", "How long guest sessions get after SIGINT before SIGTERM (0 to 86400, default 10)", ShutdownTimeouts.MaxSeconds, allowZero: true);
         var save = new Option<bool>("--save") { Description = "Save instead of power off: pause the guest, write its whole state to the VM's saved-state.img, end QEMU (outcome Saved); the next castra up resumes it. A failed save leaves the VM running" };
-        var escalation = new Option<ShutdownEscalation>("--escalation") { Description = "What follows a cooperative step that did not stop the VM: signals (default: SIGTERM, then SIGKILL) or save (save the state first; the signals only if that fails)", DefaultValueFactory = _ => ShutdownEscalation.Signals, HelpName = "signals|save" };
-        var saveTimeout = SecondsOption.Create("--save-timeout", "How long a save (--save, --escalation save) may take (default 30)", ShutdownTimeouts.MaxSeconds);
+        var escalation = new Option<ShutdownEscalation?>("--escalation") { Description = "What follows a cooperative step that did not stop the VM: signals (SIGTERM, then SIGKILL) or save (save the state first; the signals only if that fails). Default: vm.json, else signals", HelpName = "signals|save" };
+        var saveTimeout = SecondsOption.Create("--save-timeout", "How long a save (--save, --escalation save) may take (default: vm.json, else 30)", ShutdownTimeouts.MaxSeconds);
         var saveState = new Option<bool>("--save-state") { Description = "Write a debug snapshot per VM (shutdown-<ShutdownId>.snapshot.json in its directory)" };
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();

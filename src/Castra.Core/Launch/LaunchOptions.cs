@@ -32,6 +32,12 @@ public sealed class LaunchOptions
 
     public double? KillTimeoutSeconds { get; init; }
 
+    /// <summary>Stored in vm.json: what follows this VM's cooperative step (null: keep what vm.json says).</summary>
+    public ShutdownEscalation? Escalation { get; init; }
+
+    /// <summary>Stored in vm.json: this VM's save timeout (seconds).</summary>
+    public double? SaveTimeoutSeconds { get; init; }
+
     /// <summary>QEMU binary; default qemu-system-x86_64 from PATH.</summary>
     public string? QemuPath { get; init; }
 
@@ -82,7 +88,7 @@ public sealed class LaunchOptions
         {
             problem = $"accelerator must be auto, kvm or tcg, not '{Accelerator}'";
         }
-        else if (new[] { CooperativeTimeoutSeconds, TermTimeoutSeconds, KillTimeoutSeconds }.Any(s => s is { } v && !ShutdownTimeouts.IsValidSeconds(v)))
+        else if (new[] { CooperativeTimeoutSeconds, TermTimeoutSeconds, KillTimeoutSeconds, SaveTimeoutSeconds }.Any(s => s is { } v && !ShutdownTimeouts.IsValidSeconds(v)))
         {
             problem = $"timeouts must be more than 0 and at most {ShutdownTimeouts.MaxSeconds} seconds";
         }

@@ -105,6 +105,8 @@ public sealed class VmLauncher
         definition.CooperativeTimeoutSeconds = options.CooperativeTimeoutSeconds ?? definition.CooperativeTimeoutSeconds;
         definition.TermTimeoutSeconds = options.TermTimeoutSeconds ?? definition.TermTimeoutSeconds;
         definition.KillTimeoutSeconds = options.KillTimeoutSeconds ?? definition.KillTimeoutSeconds;
+        definition.Escalation = options.Escalation?.ToString() ?? definition.Escalation;
+        definition.SaveTimeoutSeconds = options.SaveTimeoutSeconds ?? definition.SaveTimeoutSeconds;
         definition.ProcessStartTime = ProcStat.TryRead(pid)?.StartTime;
         definition.BootId = HostClock.BootId;
         definition.EphemeralOverlay = overlay;

@@ -190,9 +190,9 @@ internal static class ShutdownFollower
             ignored.Add(w.Name(Text.Term.Save));
         }
 
-        if (mine.Escalation != ShutdownEscalation.Signals)
+        if (mine.Escalation is { } escalation)
         {
-            ignored.Add($"{w.Name(Text.Term.Escalation)} {mine.Escalation}");
+            ignored.Add($"{w.Name(Text.Term.Escalation)} {escalation}");
         }
 
         if (mine.SaveTimeout is { } saveTimeout)

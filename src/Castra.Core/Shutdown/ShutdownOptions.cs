@@ -1,6 +1,7 @@
 using Castra.Errors;
 using Castra.Hooks;
 using Castra.Qmp;
+using Castra.State;
 
 namespace Castra.Shutdown;
 
@@ -22,16 +23,26 @@ public sealed record ShutdownOptions
     /// </summary>
     public bool Save { get; init; }
 
-    /// <summary>What follows a cooperative step that did not stop the VM: the signals (default), or a save first.</summary>
-    public ShutdownEscalation Escalation { get; init; } = ShutdownEscalation.Signals;
+    /// <summary>What follows a cooperative step that did not stop the VM: the signals, or a save first. Null: the VM's vm.json, else Signals.</summary>
+    public ShutdownEscalation? Escalation { get; init; }
 
-    /// <summary>How long a save may take (-SaveTimeout, --save-timeout); null: 30 s.</summary>
+    /// <summary>How long a save may take (-SaveTimeout, --save-timeout); null: the VM's vm.json, else 30 s.</summary>
     public TimeSpan? SaveTimeout { get; init; }
 
     public static readonly TimeSpan DefaultSaveTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The save timeout in effect.</summary>
     public TimeSpan EffectiveSaveTimeout => SaveTimeout ?? DefaultSaveTimeout;
+
+    /// <summary>
+    /// These options for one VM: the escalation and save timeout the call left open taken from the VM's vm.json
+    /// (Start-CastraVm -Escalation, castra up --escalation), else the defaults. The plan is built from the result.
+    /// </summary>
+    public ShutdownOptions ResolveFor(VmDefinition? definition) => this with
+    {
+        Escalation = Escalation ?? VmDefinition.ParseEscalation(definition?.Escalation) ?? ShutdownEscalation.Signals,
+        SaveTimeout = SaveTimeout ?? (definition?.SaveTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null),
+    };
 
     public ShutdownReason Reason { get; init; } = ShutdownReason.UserRequested;
 

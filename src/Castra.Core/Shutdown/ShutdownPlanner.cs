@@ -115,6 +115,7 @@ public sealed class ShutdownPlanner
         }
 
         var timeouts = ShutdownTimeouts.Resolve(options, definition);
+        options = options.ResolveFor(definition);
 
         // The same look as the shutdown's, read-only: the pre-flight talks only to the proven QEMU, through the VM's open directory.
         var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);

@@ -276,7 +276,7 @@ internal sealed class VmShutdown
                     break;
             }
 
-            var plan = ShutdownPlanBuilder.Build(Vm.Name, found, detail, sessions, hooks, _timeouts, Options);
+            var plan = ShutdownPlanBuilder.Build(Vm.Name, found, detail, sessions, hooks, _timeouts, Options.ResolveFor(_definition));
             if (found is QemuFound.Running or QemuFound.Exited)
             {
                 var pre = plan.Steps.OfType<HookPhaseStep>().Where(s => s.Stage == HookStage.PreStop).Sum(s => s.Hooks.Count);

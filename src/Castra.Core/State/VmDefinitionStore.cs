@@ -54,6 +54,8 @@ public static class VmDefinitionStore
             Check(definition.CooperativeTimeoutSeconds, nameof(VmDefinition.CooperativeTimeoutSeconds));
             Check(definition.TermTimeoutSeconds, nameof(VmDefinition.TermTimeoutSeconds));
             Check(definition.KillTimeoutSeconds, nameof(VmDefinition.KillTimeoutSeconds));
+            Check(definition.SaveTimeoutSeconds, nameof(VmDefinition.SaveTimeoutSeconds));
+            _ = VmDefinition.ParseEscalation(definition.Escalation);
             if (definition.BootId is { Length: > 64 })
             {
                 throw new JsonException("BootId is longer than a boot id");

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Castra.Errors;
 using Castra.Launch;
+using Castra.Shutdown;
 using Castra.State;
 
 namespace Castra.PowerShell.Commands;
@@ -75,6 +76,15 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
     [Parameter]
     public string[] ArgumentList { get; set; } = [];
 
+    /// <summary>This VM's escalation, stored in vm.json: Signals, or Save (a guest that ignores the power button is saved before any signal).</summary>
+    [Parameter]
+    public ShutdownEscalation Escalation { get; set; } = ShutdownEscalation.Signals;
+
+    /// <summary>This VM's save timeout in seconds, stored in vm.json.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double SaveTimeout { get; set; }
+
     /// <summary>Boot afresh even if the VM has a saved state (Stop-CastraVm -Save), discarding it.</summary>
     [Parameter]
     public SwitchParameter DiscardSavedState { get; set; }
@@ -107,6 +117,8 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             Accelerator = Accelerator.ToLowerInvariant(), // ValidateSet binds case-insensitively
             ExtraArguments = ArgumentList,
             DiscardSavedState = DiscardSavedState,
+            Escalation = MyInvocation.BoundParameters.ContainsKey(nameof(Escalation)) ? Escalation : null,
+            SaveTimeoutSeconds = BoundOrNull(nameof(SaveTimeout), SaveTimeout),
         };
 
         try

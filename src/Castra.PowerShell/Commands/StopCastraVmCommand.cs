@@ -71,7 +71,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     [Parameter]
     public SwitchParameter Save { get; set; }
 
-    /// <summary>What follows a cooperative step that did not stop the VM: Signals (SIGTERM, then SIGKILL) or Save first.</summary>
+    /// <summary>What follows a cooperative step that did not stop the VM: Signals (SIGTERM, then SIGKILL) or Save first. Unbound: the VM's vm.json, else Signals.</summary>
     [Parameter]
     public ShutdownEscalation Escalation { get; set; } = ShutdownEscalation.Signals;
 
@@ -215,7 +215,7 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
                 DrainTimeout = TimeSpan.FromSeconds(DrainTimeout),
                 SaveState = SaveState,
                 Save = Save,
-                Escalation = Escalation,
+                Escalation = MyInvocation.BoundParameters.ContainsKey(nameof(Escalation)) ? Escalation : null,
                 SaveTimeout = BoundOrNull(nameof(SaveTimeout), SaveTimeout) is { } saveSeconds ? TimeSpan.FromSeconds(saveSeconds) : null,
             };
             options.Validate();

@@ -77,6 +77,21 @@ public sealed class ShutdownPlanBuilderTests
     }
 
     [Fact]
+    public void The_VMs_own_escalation_applies_unless_the_call_names_one()
+    {
+        var definition = new Castra.State.VmDefinition { Escalation = "save", SaveTimeoutSeconds = 12 };
+
+        var own = new ShutdownOptions().ResolveFor(definition);
+        Assert.Equal((ShutdownEscalation.Save, TimeSpan.FromSeconds(12)), (own.Escalation, own.EffectiveSaveTimeout));
+        var call = new ShutdownOptions { Escalation = ShutdownEscalation.Signals, SaveTimeout = TimeSpan.FromSeconds(3) }.ResolveFor(definition);
+        Assert.Equal((ShutdownEscalation.Signals, TimeSpan.FromSeconds(3)), (call.Escalation, call.EffectiveSaveTimeout));
+        var none = new ShutdownOptions().ResolveFor(null);
+        Assert.Equal((ShutdownEscalation.Signals, ShutdownOptions.DefaultSaveTimeout), (none.Escalation, none.EffectiveSaveTimeout));
+        Assert.Throws<System.Text.Json.JsonException>(() => new ShutdownOptions().ResolveFor(new Castra.State.VmDefinition { Escalation = "1" }));
+        Assert.Throws<System.Text.Json.JsonException>(() => new ShutdownOptions().ResolveFor(new Castra.State.VmDefinition { Escalation = "hibernate" }));
+    }
+
+    [Fact]
     public void Save_and_TurnOff_together_are_refused_before_anything_runs()
     {
         var ex = Assert.Throws<Castra.Errors.CastraException>(() => new ShutdownOptions { Save = true, Force = true }.Validate());

@@ -27,14 +27,19 @@ public sealed partial class RealQemuCliSaveTests : IDisposable
         ["up", "cli", "--kernel", RealGuest.Kernel, "--initrd", RealGuest.Initrd, "--append", "console=ttyS0 quiet castra.mode=counter", "--accel", "tcg", "--home", _root.Path, .. extra];
 
     [Fact]
-    public async Task Down_escalation_save_ends_Saved_and_up_resumes_or_refuses_a_changed_definition()
+    public async Task A_VM_started_with_escalation_save_is_saved_by_down_and_up_resumes_or_refuses_a_changed_definition()
     {
+        // The escalation and its timeout are this VM's (vm.json), so a plain castra down saves it.
         var vm = _root.Vm("cli");
-        var (upExit, _, upErr) = await CliRunner.RunAsync(Up("--memory", "128"));
+        var (upExit, _, upErr) = await CliRunner.RunAsync(Up("--memory", "128", "--escalation", "save", "--save-timeout", "20"));
         Assert.True(upExit == 0, upErr);
         await RealGuest.WaitForSerialAsync(vm, "CASTRA-COUNT 3", TimeSpan.FromSeconds(90));
 
-        var (exit, stdout, stderr) = await CliRunner.RunAsync("down", "cli", "--escalation", "save", "--cooperative-timeout", "1", "--save-timeout", "20", "--json", "--home", _root.Path);
+        var (planExit, plan, _) = await CliRunner.RunAsync("down", "cli", "--cooperative-timeout", "1", "--dry-run", "--home", _root.Path);
+        Assert.Equal(0, planExit);
+        Assert.Contains("ACPI power button (≤1s) → save to saved-state.img (≤20s) → SIGTERM (≤10s) → SIGKILL (≤5s); worst case 38s", plan, StringComparison.Ordinal);
+
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("down", "cli", "--cooperative-timeout", "1", "--json", "--home", _root.Path);
 
         Assert.True(exit == 0, stderr);
         var events = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
