@@ -55,6 +55,7 @@ public sealed class VmLauncher
         using var vmLock = StateCall(vm, () => VmLock.TryAcquire(dir)) ?? throw VmBusy.Refusal(dir, "it cannot be started");
         await RefuseIfRunningAsync(dir, cancellationToken).ConfigureAwait(false);
         LeftoverFiles.RemoveFor(dir, null);
+        SavedStateStore.Abandon(dir);
         StateCall(vm, () => dir.Files.Delete(VmDirectory.SerialLogName));
 
         // The command line is decided before anything is created, so that a saved image can be matched against it.

@@ -556,6 +556,9 @@ internal sealed class VmShutdown
                     // Leftover temporary files are harmless; they only take space.
                 }
 
+                // A save the owner did not finish: its partial image is as large as the guest's memory and never used.
+                SavedStateStore.Abandon(Dir);
+
                 _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.ShutdownInterruptedTakeover, CastraErrorCategory.ResourceUnavailable,
                     $"{Vm.Name}: shutdown {takeover.ShutdownId} (owner PID {takeover.OwnerPid}) was interrupted in phase {takeover.Phase}; taking over");
             }

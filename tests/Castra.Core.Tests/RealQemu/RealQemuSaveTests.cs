@@ -98,6 +98,10 @@ public sealed partial class RealQemuSaveTests : IDisposable
         var image = Path.Combine(vm.Directory, "saved-state.img");
         Assert.True(File.Exists(image));
 
+        // What an interrupted save leaves: a partial image, never taken for a saved state, removed by the next start.
+        var partial = Path.Combine(vm.Directory, ".saved-state.img.partial");
+        await File.WriteAllTextAsync(partial, "half a guest");
+
         var changed = RealGuest.Options("counter");
         changed = new LaunchOptions { Kernel = changed.Kernel, Initrd = changed.Initrd, Append = changed.Append, MemoryMB = 160, Accelerator = "tcg" };
         var refused = await Assert.ThrowsAsync<CastraException>(() => new VmLauncher(_root.Root).StartAsync("keep", changed));
@@ -111,6 +115,7 @@ public sealed partial class RealQemuSaveTests : IDisposable
         var fresh = new LaunchOptions { Kernel = changed.Kernel, Initrd = changed.Initrd, Append = changed.Append, MemoryMB = 160, Accelerator = "tcg", DiscardSavedState = true };
         await new VmLauncher(_root.Root).StartAsync("keep", fresh);
         Assert.False(File.Exists(image));
+        Assert.False(File.Exists(partial));
         await RealGuest.WaitForSerialAsync(vm, "CASTRA-COUNT 1", TimeSpan.FromSeconds(90));
         Assert.Contains("CASTRA-BOOT counter", RealGuest.SerialLog(vm));
     }
