@@ -137,9 +137,11 @@ internal static class StateSaver
         catch (QmpException ex)
         {
             // A step cut short because the whole budget ran out is the save timing out, not a broken channel.
-            return Left() <= TimeSpan.Zero && ex.Kind is QmpErrorKind.ReplyTimeout or QmpErrorKind.ConnectTimeout or QmpErrorKind.GreetingTimeout
-                ? await FailAsync(SaveFailureReason.TimeoutExpired, $"the save timeout ({EventsMs(timeout)} ms) ran out: {ex.Message}").ConfigureAwait(false)
-                : await FailAsync(SaveFailureReason.ChannelError, ex.Message).ConfigureAwait(false);
+            // QEMU answering "no" (a migration blocker, a device that cannot be saved) is the save failing, not the channel.
+            var reason = Left() <= TimeSpan.Zero && ex.Kind is QmpErrorKind.ReplyTimeout or QmpErrorKind.ConnectTimeout or QmpErrorKind.GreetingTimeout
+                ? SaveFailureReason.TimeoutExpired
+                : ex.Kind == QmpErrorKind.CommandFailed ? SaveFailureReason.MigrationFailed : SaveFailureReason.ChannelError;
+            return await FailAsync(reason, reason == SaveFailureReason.TimeoutExpired ? $"the save timeout ({EventsMs(timeout)} ms) ran out: {ex.Message}" : ex.Message).ConfigureAwait(false);
         }
         finally
         {

@@ -23,6 +23,7 @@ public sealed class HostileSaveTests : IDisposable
         // command answered badly, its answer, SaveFailed.Reason, a fragment of SaveFailed.Detail
         { "migrate", "garbage, not JSON", "ChannelError", "not JSON" },
         { "migrate", """{"return": [1, 2], "id": $ID}""", "ChannelError", "its return is a JSON array, not an object" },
+        { "migrate", """{"id": $ID, "error": {"class": "GenericError", "desc": "State blocked by non-migratable device '\u001b[31mvfio'"}}""", "MigrationFailed", "QEMU refused migrate: GenericError: State blocked by non-migratable device '\\x1B[31mvfio'" },
         { "query-migrate", """{"return": {"status": 42}, "id": $ID}""", "ChannelError", "its status is not a migration state name" },
         { "query-migrate", """{"return": {"status": "\u001b[2J"}, "id": $ID}""", "ChannelError", "its status is not a migration state name" },
         { "query-migrate", """{"return": {"status": "failed", "error-desc": "\u202edisk\nfull"}, "id": $ID}""", "MigrationFailed", "QEMU reports the migration failed: \\u202Edisk\\x0Afull" },
