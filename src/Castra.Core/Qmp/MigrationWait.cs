@@ -2,9 +2,6 @@ using System.Diagnostics;
 
 namespace Castra.Qmp;
 
-/// <summary>How a migration (a save to the image, or a resume from it) ended, as QEMU's query-migrate says.</summary>
-internal readonly record struct MigrationEnd(bool Completed, bool TimedOut, string? Detail);
-
 /// <summary>
 /// Waits, bounded, for the migration on <paramref name="qmp"/> to end: query-migrate, and between two queries the
 /// next MIGRATION event (the <c>events</c> capability is set before the migration starts), never a sleep-poll. The
