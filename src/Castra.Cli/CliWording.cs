@@ -34,6 +34,10 @@ internal sealed class CliWording : Wording
         Term.ShutdownOrder => "--shutdown-order",
         Term.GroupDelay => "--group-delay",
         Term.IgnoreOrder => "--ignore-order",
+        Term.Save => "--save",
+        Term.Escalation => "--escalation",
+        Term.SaveTimeout => "--save-timeout",
+        Term.DiscardSavedState => "--discard-saved-state",
         _ => term.ToString(),
     };
 

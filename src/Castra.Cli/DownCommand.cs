@@ -28,6 +28,9 @@ internal static class DownCommand
         var deadline = SecondsOption.Create("--deadline", "Refuse to start (exit 4) if any VM's worst case exceeds this many seconds", ShutdownTimeouts.MaxFollow.TotalSeconds);
         var hookError = new Option<HookErrorAction>("--hook-error") { Description = "Continue (default): a failing hook is reported and the shutdown goes on; Stop: a failing PreStop hook aborts the VM's shutdown before the guest is asked (the VM keeps running)", DefaultValueFactory = _ => HookErrorAction.Continue, HelpName = "continue|stop" };
         var drain = SecondsOption.Create("--drain-timeout", "How long guest sessions get after SIGINT before SIGTERM (0 to 86400, default 10)", ShutdownTimeouts.MaxSeconds, allowZero: true);
+        var save = new Option<bool>("--save") { Description = "Save instead of power off: pause the guest, write its whole state to the VM's saved-state.img, end QEMU (outcome Saved); the next castra up resumes it. A failed save leaves the VM running" };
+        var escalation = new Option<ShutdownEscalation?>("--escalation") { Description = "What follows a cooperative step that did not stop the VM: signals (SIGTERM, then SIGKILL) or save (save the state first; the signals only if that fails). Default: vm.json, else signals", HelpName = "signals|save" };
+        var saveTimeout = SecondsOption.Create("--save-timeout", "How long a save (--save, --escalation save) may take (default: vm.json, else 30)", ShutdownTimeouts.MaxSeconds);
         var saveState = new Option<bool>("--save-state") { Description = "Write a debug snapshot per VM (shutdown-<ShutdownId>.snapshot.json in its directory)" };
         var groupDelay = SecondsOption.Create("--group-delay", "Pause after each group of the shutdown order before the next starts (0 to 86400, default 0)", ShutdownTimeouts.MaxSeconds, allowZero: true);
         var ignoreOrder = new Option<bool>("--ignore-order") { Description = "Stop every VM at once, whatever its shutdown order (vm.json ShutdownOrder)" };
@@ -36,8 +39,16 @@ internal static class DownCommand
 
         var command = new Command("down", "Shut VMs down: the guest is asked (guest agent or ACPI power button), then SIGTERM, then SIGKILL, each bounded")
         {
-            names, all, cooperative, term, kill, method, force, reason, message, throttle, dryRun, deadline, hookError, drain, saveState, groupDelay, ignoreOrder, json, home,
+            names, all, cooperative, term, kill, method, force, save, escalation, saveTimeout, reason, message, throttle, dryRun, deadline, hookError, drain, saveState, groupDelay, ignoreOrder, json, home,
         };
+
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(save) && result.GetValue(force))
+            {
+                result.AddError("--save and --force cannot be combined: a save keeps the VM's state, --force discards it");
+            }
+        });
 
         command.SetAction(async (parse, _) =>
         {
@@ -69,6 +80,9 @@ internal static class DownCommand
                 KillTimeout = SecondsOption.ToSpan(parse.GetValue(kill)),
                 Method = parse.GetValue(method),
                 Force = parse.GetValue(force),
+                Save = parse.GetValue(save),
+                Escalation = parse.GetValue(escalation),
+                SaveTimeout = SecondsOption.ToSpan(parse.GetValue(saveTimeout)),
                 Reason = parse.GetValue(reason),
                 Message = parse.GetValue(message),
                 ThrottleLimit = parse.GetValue(throttle),

@@ -48,12 +48,12 @@ internal static class PsCommand
                 return ExitCodes.Success;
             }
 
-            Console.Out.WriteLine($"{"NAME",-20} {"STATE",-13} {"PID",7} {"QMP",-4} {"AGENT",-5} {"UPTIME",10}  LAST");
+            Console.Out.WriteLine($"{"NAME",-20} {"STATE",-13} {"PID",7} {"QMP",-4} {"AGENT",-5} {"UPTIME",10}  {"SAVED",-5}  LAST");
             foreach (var vm in vms)
             {
                 var uptime = vm.UptimeMs is { } ms ? TimeSpan.FromMilliseconds(ms).ToString(@"d\.hh\:mm\:ss", CultureInfo.InvariantCulture) : "-";
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{vm.Name,-20} {vm.State,-13} {(vm.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-"),7} {(vm.Qmp ? "yes" : "no"),-4} {(vm.Agent ? "yes" : "no"),-5} {uptime,10}  {vm.LastOutcome ?? "-"}"));
+                    $"{vm.Name,-20} {vm.State,-13} {(vm.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-"),7} {(vm.Qmp ? "yes" : "no"),-4} {(vm.Agent ? "yes" : "no"),-5} {uptime,10}  {(vm.SavedState ? "yes" : "no"),-5}  {vm.LastOutcome ?? "-"}"));
             }
 
             return ExitCodes.Success;

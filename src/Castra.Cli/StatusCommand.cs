@@ -89,7 +89,7 @@ internal static class StatusCommand
         ShutdownStatusReader.Interrupted => string.Create(CultureInfo.InvariantCulture,
             $"{s.VmName}: interrupted in phase {s.Phase} (owner PID {s.OwnerPid} is gone); the next shutdown takes over"),
         _ => string.Create(CultureInfo.InvariantCulture,
-            $"{s.VmName}: {s.Outcome} in {s.TotalMs} ms at {s.CompletedAt:u} ({s.Reason}){HookProgress(s)}{(s.Detail is null ? "" : ": " + s.Detail)}"),
+            $"{s.VmName}: {s.Outcome} in {s.TotalMs} ms at {s.CompletedAt:u} ({s.Reason}){HookProgress(s)}{(s.Detail is null ? "" : ": " + s.Detail)}{(s.SavedState ? "; its state is saved: the next start resumes it" : "")}"),
     };
 
     /// <summary>E.g. ", hooks 1/3 done, running export,flush" — only when the run has hooks or a drain.</summary>

@@ -27,13 +27,16 @@ internal static class UpCommand
         var qemu = new Option<string?>("--qemu") { Description = $"QEMU binary (default {VmLauncher.DefaultQemu})", HelpName = "PATH" };
         var accel = new Option<string>("--accel") { Description = "auto (KVM if usable, else TCG), kvm or tcg", DefaultValueFactory = _ => "auto" };
         accel.AcceptOnlyFromAmong("auto", "kvm", "tcg");
+        var escalation = new Option<Shutdown.ShutdownEscalation?>("--escalation") { Description = "This VM's escalation, stored in vm.json: signals, or save (a guest that ignores the power button is saved before any signal)", HelpName = "signals|save" };
+        var saveTimeout = SecondsOption.Create("--save-timeout", "This VM's save timeout, stored in vm.json", Shutdown.ShutdownTimeouts.MaxSeconds);
+        var discard = new Option<bool>("--discard-saved-state") { Description = "Boot afresh even if the VM has a saved state (castra down --save), discarding it; without it a saved state is resumed, or the start refused if the options differ from the saved VM's" };
         var extra = new Argument<string[]>("QEMU-ARGS") { Description = "Extra QEMU arguments, after --", Arity = ArgumentArity.ZeroOrMore };
         var json = CommonOptions.Json();
         var home = CommonOptions.Home();
 
         var command = new Command("up", "Start a VM under the state root, ready to be shut down cleanly; with only NAME, again from the launch its vm.json records")
         {
-            name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, order, qemu, accel, json, home,
+            name, extra, kernel, initrd, append, disk, ephemeral, memory, cpus, agent, cooperative, term, kill, order, escalation, saveTimeout, qemu, accel, discard, json, home,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -55,6 +58,10 @@ internal static class UpCommand
                         QemuPath = parse.GetValue(qemu),
                         Accelerator = Given(parse, accel) ? parse.GetValue(accel) : null,
                         ExtraArguments = parse.GetResult(extra) is { Tokens.Count: > 0 } ? parse.GetValue(extra) : null,
+                        ShutdownOrder = parse.GetValue(order),
+                        Escalation = parse.GetValue(escalation),
+                        SaveTimeoutSeconds = parse.GetValue(saveTimeout),
+                        DiscardSavedState = parse.GetValue(discard),
                     };
                     Print(await launcher.StartRecordedAsync(parse.GetValue(name)!, overrides, cancellationToken).ConfigureAwait(false), parse.GetValue(json));
                     return ExitCodes.Success;
@@ -74,9 +81,12 @@ internal static class UpCommand
                     TermTimeoutSeconds = parse.GetValue(term),
                     KillTimeoutSeconds = parse.GetValue(kill),
                     ShutdownOrder = parse.GetValue(order),
+                    Escalation = parse.GetValue(escalation),
+                    SaveTimeoutSeconds = parse.GetValue(saveTimeout),
                     QemuPath = parse.GetValue(qemu),
                     Accelerator = parse.GetValue(accel) ?? "auto",
                     ExtraArguments = parse.GetValue(extra) ?? [],
+                    DiscardSavedState = parse.GetValue(discard),
                 };
                 Print(await launcher.StartAsync(parse.GetValue(name)!, options, cancellationToken).ConfigureAwait(false), parse.GetValue(json));
                 return ExitCodes.Success;

@@ -34,6 +34,10 @@ internal sealed class PowerShellWording : Wording
         Term.ShutdownOrder => "-ShutdownOrder",
         Term.GroupDelay => "-GroupDelay",
         Term.IgnoreOrder => "-IgnoreOrder",
+        Term.Save => "-Save",
+        Term.Escalation => "-Escalation",
+        Term.SaveTimeout => "-SaveTimeout",
+        Term.DiscardSavedState => "-DiscardSavedState",
         _ => term.ToString(),
     };
 

@@ -106,6 +106,9 @@ public sealed class CliTests : IDisposable
     [InlineData("down", "a", "--deadline", "-Infinity")]
     [InlineData("down", "a", "--drain-timeout", "NaN")]
     [InlineData("up", "a", "--kill-timeout", "1e400")]
+    [InlineData("down", "a", "--save", "--force")]
+    [InlineData("down", "a", "--escalation", "hibernate")]
+    [InlineData("down", "a", "--save-timeout", "0")]
     [InlineData("status", "--bogus")]
     [InlineData("frobnicate")]
     public async Task Usage_errors_give_exit_code_2(params string[] args)

@@ -18,6 +18,9 @@ public sealed class ContractTests
         new CooperativeSucceededEvent { Method = "ACPI", DurationMs = 48 },
         new CooperativeTimedOutEvent { TimeoutMs = 0, Reason = "ChannelError", Detail = "d", Hint = "h" },
         new EscalationEvent { Signal = "SIGTERM", WaitMs = 10000 },
+        new SaveAttemptedEvent { TimeoutMs = 30000, Path = "/root/.castra/vms/web/saved-state.img" },
+        new SaveSucceededEvent { DurationMs = 119, SizeBytes = 77645632, Path = "/root/.castra/vms/web/saved-state.img" },
+        new SaveFailedEvent { Reason = "MigrationFailed", Detail = "QEMU reports the migration failed: No space left on device", DurationMs = 40, GuestResumed = true },
         new ShutdownCompleteEvent { Outcome = "Forced", TotalMs = 61234, Changed = true },
         new StartedEvent { Pid = 4242, StartMs = 239 },
     ];
@@ -73,7 +76,8 @@ public sealed class ContractTests
         Assert.Equal("ACPI", ContractNames.Of(CooperativeChannel.Acpi));
         Assert.Equal(["ACPI", "Agent", "Unavailable", "None"], Enum.GetValues<CooperativeChannel>().Select(ContractNames.Of));
         Assert.Equal(["TimeoutExpired", "ChannelUnavailable", "ChannelError", "Skipped"], Enum.GetValues<CooperativeFailureReason>().Select(ContractNames.Of));
-        Assert.Equal(["Graceful", "Forced", "Failed", "Cancelled"], Enum.GetValues<ShutdownOutcome>().Select(ContractNames.Of));
+        Assert.Equal(["Graceful", "Forced", "Failed", "Saved", "Cancelled"], Enum.GetValues<ShutdownOutcome>().Select(ContractNames.Of));
+        Assert.Equal(["TimeoutExpired", "MigrationFailed", "WriteError", "ChannelError", "NotResumable"], Enum.GetValues<SaveFailureReason>().Select(ContractNames.Of));
         Assert.Equal(
             ["UserRequested", "SystemShutdown", "Administrative", "Maintenance", "Unhealthy", "IdleTimeout", "ResourceLimitExceeded", "Replaced"],
             Enum.GetValues<ShutdownReason>().Select(ContractNames.Of));

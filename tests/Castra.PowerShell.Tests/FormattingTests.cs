@@ -121,7 +121,7 @@ public sealed partial class FormattingTests : IDisposable
         var web = _root.Launch("database-primary-eu-west-1a");
 
         var vms = Rendered("Get-CastraVm -StateRoot $root", width: 80);
-        Assert.Matches(@"^Name\s+State\s+Pid\s+Uptime\s+LastOutcome$", vms[0]);
+        Assert.Matches(@"^Name\s+State\s+Pid\s+Uptime\s+LastOutcome\s+Saved$", vms[0]);
         Assert.Matches($@"^database-primary-eu-west-1a\s+Running\s+{web.Pid}\s+0\.\d\d:\d\d:\d\d$", vms[2]);
 
         var hooks = Rendered("Register-CastraCleanupHook export-the-database -VmName database-primary-eu-west-1a -FilePath /bin/echo -ArgumentList one, two -Priority 50 -StateRoot $root -PassThru", width: 80);

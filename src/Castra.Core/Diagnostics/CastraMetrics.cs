@@ -16,6 +16,7 @@ public static class CastraMetrics
     private static readonly Histogram<double> ShutdownDuration = Meter.CreateHistogram<double>("castra.shutdown.duration", "ms", "Duration of one VM's shutdown, by outcome");
     private static readonly Counter<long> Graceful = Meter.CreateCounter<long>("castra.shutdown.graceful", "{shutdown}", "Shutdowns that ended Graceful");
     private static readonly Counter<long> Forced = Meter.CreateCounter<long>("castra.shutdown.forced", "{shutdown}", "Shutdowns that needed a signal (Forced)");
+    private static readonly Counter<long> Saved = Meter.CreateCounter<long>("castra.shutdown.saved", "{shutdown}", "Shutdowns that saved the guest's state (Saved)");
     private static readonly Histogram<double> HookDuration = Meter.CreateHistogram<double>("castra.hook.duration", "ms", "Duration of one cleanup hook run, by stage and status");
     private static readonly Counter<long> HookSucceeded = Meter.CreateCounter<long>("castra.hook.succeeded", "{hook}", "Hook runs that exited 0");
     private static readonly Counter<long> HookFailed = Meter.CreateCounter<long>("castra.hook.failed", "{hook}", "Hook runs that failed");
@@ -32,6 +33,10 @@ public static class CastraMetrics
         else if (outcome == nameof(Shutdown.ShutdownOutcome.Forced))
         {
             Forced.Add(1, tags);
+        }
+        else if (outcome == nameof(Shutdown.ShutdownOutcome.Saved))
+        {
+            Saved.Add(1, tags);
         }
     }
 

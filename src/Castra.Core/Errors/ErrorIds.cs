@@ -83,4 +83,19 @@ public static class ErrorIds
 
     /// <summary>The castra executable the unit would run cannot be found or is not an absolute path to a file.</summary>
     public const string CastraCliNotFound = "CastraCliNotFound";
+
+    /// <summary>Options of one call that contradict each other (e.g. a save together with turning the VM off).</summary>
+    public const string InvalidArgument = "CastraInvalidArgument";
+
+    /// <summary>-Save / --save: the guest's state could not be saved (the VM was left running).</summary>
+    public const string SaveFailed = "CastraSaveFailed";
+
+    /// <summary>-Save / --save on a VM Castra did not start: an image could never be resumed, so none is written.</summary>
+    public const string SaveNotResumable = "CastraSaveNotResumable";
+
+    /// <summary>A start found a saved image taken with a different definition (and was not told to discard it).</summary>
+    public const string SavedStateMismatch = "CastraSavedStateMismatch";
+
+    /// <summary>A start could not resume the VM from its saved image (the image is kept).</summary>
+    public const string ResumeFailed = "CastraResumeFailed";
 }

@@ -8,6 +8,9 @@ public static class EventTypes
     public const string CooperativeSucceeded = nameof(CooperativeSucceeded);
     public const string CooperativeTimedOut = nameof(CooperativeTimedOut);
     public const string Escalation = nameof(Escalation);
+    public const string SaveAttempted = nameof(SaveAttempted);
+    public const string SaveSucceeded = nameof(SaveSucceeded);
+    public const string SaveFailed = nameof(SaveFailed);
     public const string HookStarted = nameof(HookStarted);
     public const string HookCompleted = nameof(HookCompleted);
     public const string ShutdownComplete = nameof(ShutdownComplete);

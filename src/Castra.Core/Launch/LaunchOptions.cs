@@ -35,6 +35,12 @@ public sealed class LaunchOptions
     /// <summary>Stored in vm.json: this VM's shutdown order (0 to 1000; lower stops first). Null keeps the recorded one.</summary>
     public int? ShutdownOrder { get; init; }
 
+    /// <summary>Stored in vm.json: what follows this VM's cooperative step (null: keep what vm.json says).</summary>
+    public ShutdownEscalation? Escalation { get; init; }
+
+    /// <summary>Stored in vm.json: this VM's save timeout (seconds).</summary>
+    public double? SaveTimeoutSeconds { get; init; }
+
     /// <summary>QEMU binary; default qemu-system-x86_64 from PATH.</summary>
     public string? QemuPath { get; init; }
 
@@ -43,6 +49,15 @@ public sealed class LaunchOptions
 
     /// <summary>Appended verbatim to QEMU's command line.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>
+    /// Start afresh even when the VM has a saved image (it is removed). Without it, a VM with a saved image resumes
+    /// from it when the definition matches, and the start is refused when it does not.
+    /// </summary>
+    public bool DiscardSavedState { get; init; }
+
+    /// <summary>How long loading a saved image may take once QEMU is up.</summary>
+    public TimeSpan ResumeTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long to wait for QEMU's QMP greeting after it daemonized.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -76,7 +91,7 @@ public sealed class LaunchOptions
         {
             problem = $"accelerator must be auto, kvm or tcg, not '{Accelerator}'";
         }
-        else if (new[] { CooperativeTimeoutSeconds, TermTimeoutSeconds, KillTimeoutSeconds }.Any(s => s is { } v && !ShutdownTimeouts.IsValidSeconds(v)))
+        else if (new[] { CooperativeTimeoutSeconds, TermTimeoutSeconds, KillTimeoutSeconds, SaveTimeoutSeconds }.Any(s => s is { } v && !ShutdownTimeouts.IsValidSeconds(v)))
         {
             problem = $"timeouts must be more than 0 and at most {ShutdownTimeouts.MaxSeconds} seconds";
         }

@@ -25,5 +25,15 @@ public sealed record LaunchOverrides
 
     public IReadOnlyList<string>? ExtraArguments { get; init; }
 
+    /// <summary>Recorded in vm.json in turn, like the timeouts (null keeps what vm.json holds).</summary>
+    public int? ShutdownOrder { get; init; }
+
+    public Shutdown.ShutdownEscalation? Escalation { get; init; }
+
+    public double? SaveTimeoutSeconds { get; init; }
+
+    /// <summary>Boot afresh, discarding a saved image (not recorded: it applies to this start only).</summary>
+    public bool DiscardSavedState { get; init; }
+
     public static LaunchOverrides None { get; } = new();
 }

@@ -17,6 +17,9 @@ public sealed class VmLauncher
 {
     public const string DefaultQemu = "qemu-system-x86_64";
 
+    /// <summary>The throwaway overlay of an ephemeral VM's disk, in its directory (kept while a saved image needs it).</summary>
+    internal const string OverlayName = "ephemeral.qcow2";
+
     public VmLauncher(StateRoot root, Text.Wording? wording = null)
     {
         Root = root;
@@ -52,35 +55,51 @@ public sealed class VmLauncher
         using var vmLock = StateCall(vm, () => VmLock.TryAcquire(dir)) ?? throw VmBusy.Refusal(dir, "it cannot be started");
         await RefuseIfRunningAsync(dir, cancellationToken).ConfigureAwait(false);
         LeftoverFiles.RemoveFor(dir, null);
+        SavedStateStore.Abandon(dir);
         StateCall(vm, () => dir.Files.Delete(VmDirectory.SerialLogName));
 
-        string? overlay = null;
-        if (options.Ephemeral)
-        {
-            overlay = await CreateOverlayAsync(vm, Path.GetFullPath(options.Disk!), cancellationToken).ConfigureAwait(false);
-        }
-
+        // The command line is decided before anything is created, so that a saved image can be matched against it.
+        var overlay = options.Ephemeral ? Path.Combine(vm.Directory, OverlayName) : null;
         var diskFormat = options.Disk is null ? null : overlay is not null ? "qcow2" : await ProbeFormatAsync(Path.GetFullPath(options.Disk), cancellationToken).ConfigureAwait(false);
         var arguments = BuildArguments(vm, options, overlay, diskFormat);
+        var resume = SavedStateResume.Decide(dir, qemu, arguments, options, Wording);
+        if (overlay is not null && !resume)
+        {
+            await CreateOverlayAsync(vm, overlay, Path.GetFullPath(options.Disk!), cancellationToken).ConfigureAwait(false);
+        }
+
         ExternalCommand.Result result;
         try
         {
-            result = await ExternalCommand.RunAsync(qemu, arguments, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+            // Resuming: the same command line, QEMU waiting for the state (-incoming defer) instead of booting.
+            result = await ExternalCommand.RunAsync(qemu, resume ? [.. arguments, "-incoming", "defer"] : arguments, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or IOException or System.ComponentModel.Win32Exception)
         {
-            DeleteQuietly(overlay);
+            if (!resume)
+            {
+                DeleteQuietly(overlay);
+            }
+
             throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.OperationTimeout, $"QEMU did not start: {ex.Message}", ex) { Target = name };
         }
 
         if (result.ExitCode != 0)
         {
-            DeleteQuietly(overlay);
+            if (!resume)
+            {
+                DeleteQuietly(overlay);
+            }
+
             throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, Explain(result.Stderr, result.ExitCode, options, Wording)) { Target = name };
         }
 
         var pid = ReadLaunchedPid(dir);
         await WaitForGreetingAsync(vm, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+        if (resume)
+        {
+            await SavedStateResume.LoadAsync(dir, pid, options, Wording, cancellationToken).ConfigureAwait(false);
+        }
 
         var definition = ReadDefinitionQuietly(dir) ?? new VmDefinition();
         definition.Name = name;
@@ -88,6 +107,8 @@ public sealed class VmLauncher
         definition.TermTimeoutSeconds = options.TermTimeoutSeconds ?? definition.TermTimeoutSeconds;
         definition.KillTimeoutSeconds = options.KillTimeoutSeconds ?? definition.KillTimeoutSeconds;
         definition.ShutdownOrder = options.ShutdownOrder ?? definition.ShutdownOrder;
+        definition.Escalation = options.Escalation?.ToString() ?? definition.Escalation;
+        definition.SaveTimeoutSeconds = options.SaveTimeoutSeconds ?? definition.SaveTimeoutSeconds;
         definition.ProcessStartTime = ProcStat.TryRead(pid)?.StartTime;
         definition.BootId = HostClock.BootId;
         definition.EphemeralOverlay = overlay;
@@ -244,20 +265,17 @@ public sealed class VmLauncher
         }
     }
 
-    private async Task<string> CreateOverlayAsync(VmPaths vm, string disk, CancellationToken cancellationToken)
+    private async Task CreateOverlayAsync(VmPaths vm, string overlay, string disk, CancellationToken cancellationToken)
     {
         var qemuImg = ExternalCommand.Which("qemu-img") ?? throw new CastraException(ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
             $"qemu-img was not found (needed for {Wording.Name(Text.Term.Ephemeral)}). On Debian: apt-get install qemu-utils.") { Target = vm.Name };
         var format = await ProbeFormatAsync(disk, cancellationToken).ConfigureAwait(false) ?? "raw";
-        var overlay = Path.Combine(vm.Directory, "ephemeral.qcow2");
         DeleteQuietly(overlay);
         var result = await ExternalCommand.RunAsync(qemuImg, ["create", "-q", "-f", "qcow2", "-b", disk, "-F", format, overlay], TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new CastraException(ErrorIds.LaunchFailed, CastraErrorCategory.InvalidOperation, $"qemu-img could not create the ephemeral overlay: {result.Stderr.Trim()}") { Target = vm.Name };
         }
-
-        return overlay;
     }
 
     private static async Task<string?> ProbeFormatAsync(string disk, CancellationToken cancellationToken)

@@ -126,7 +126,33 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>Sends a command and returns its reply, whose <see cref="QmpReply.Return"/> is an object (the caller disposes it).</summary>
     /// <exception cref="QmpException">ReplyTimeout, CommandFailed, MalformedMessage, Disconnected, or the protocol failure that closed the connection.</exception>
-    public async Task<QmpReply> ExecuteAsync(string command, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<QmpReply> ExecuteAsync(string command, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ExecuteAsync(command, null, timeout, cancellationToken);
+
+    /// <summary>Sends a command with its <c>arguments</c> object (written by <paramref name="arguments"/>) and returns its reply.</summary>
+    /// <exception cref="QmpException">As <see cref="ExecuteAsync(string, TimeSpan, CancellationToken)"/>.</exception>
+    public Task<QmpReply> ExecuteAsync(string command, Action<Utf8JsonWriter>? arguments, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ExecuteCoreAsync(command, arguments, null, timeout, cancellationToken);
+
+    /// <summary>
+    /// Hands <paramref name="fd"/> to QEMU under <paramref name="fdName"/> (QMP <c>getfd</c>, the descriptor attached
+    /// to the command's bytes with SCM_RIGHTS): a later command names it, e.g. <c>migrate</c> with <c>fd:NAME</c>.
+    /// QEMU gets its own copy; the caller keeps and closes its own.
+    /// </summary>
+    /// <exception cref="QmpException">As <see cref="ExecuteAsync(string, TimeSpan, CancellationToken)"/>; SocketError when the descriptor could not be sent.</exception>
+    public async Task PassFdAsync(string fdName, System.Runtime.InteropServices.SafeHandle fd, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        using var reply = await ExecuteCoreAsync("getfd", w => w.WriteString("fdname", fdName), fd, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Completes when the next event named <paramref name="name"/> arrives (or the connection ends): register before
+    /// asking for the state the event announces a change of, so a change between the two is never missed.
+    /// </summary>
+    public Task NextEvent(string name) => _events.Next(name, _closed.Task);
+
+    private async Task<QmpReply> ExecuteCoreAsync(string command, Action<Utf8JsonWriter>? arguments, System.Runtime.InteropServices.SafeHandle? fd, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var id = $"castra-{Interlocked.Increment(ref _nextId)}";
         var waiter = new TaskCompletionSource<QmpMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -139,7 +165,7 @@ public sealed class QmpClient : IAsyncDisposable
             var message = await SocketSteps.WithTimeout(
                 async ct =>
                 {
-                    await SendAsync(Request(command, id), ct).ConfigureAwait(false);
+                    await SendAsync(Request(command, id, arguments), fd, ct).ConfigureAwait(false);
                     return await waiter.Task.WaitAsync(ct).ConfigureAwait(false);
                 },
                 timeout,
@@ -360,12 +386,19 @@ public sealed class QmpClient : IAsyncDisposable
 
     private static QmpException Copy(QmpException failure) => new(failure.Kind, failure.Message, failure.InnerException);
 
-    private async Task SendAsync(byte[] data, CancellationToken cancellationToken)
+    private Task SendAsync(byte[] data, CancellationToken cancellationToken) => SendAsync(data, null, cancellationToken);
+
+    private async Task SendAsync(byte[] data, System.Runtime.InteropServices.SafeHandle? fd, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var remaining = data.AsMemory();
+            if (fd is not null)
+            {
+                remaining = remaining[SendWithFd(data, fd)..];
+            }
+
             while (!remaining.IsEmpty)
             {
                 var sent = await _socket.SendAsync(remaining, SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -375,6 +408,30 @@ public sealed class QmpClient : IAsyncDisposable
         finally
         {
             _sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The first bytes of a command with the descriptor attached (sendmsg; .NET sockets cannot carry SCM_RIGHTS). A
+    /// command is a few dozen bytes on an idle socket, so a full send buffer (EAGAIN) is a failure, not a wait.
+    /// </summary>
+    private int SendWithFd(byte[] data, System.Runtime.InteropServices.SafeHandle fd)
+    {
+        var added = false;
+        fd.DangerousAddRef(ref added);
+        try
+        {
+            var sent = Native.Libc.SendWithFd((int)_socket.Handle, data, (int)fd.DangerousGetHandle());
+            return sent > 0
+                ? (int)sent
+                : throw new QmpException(QmpErrorKind.SocketError, $"could not pass a file descriptor over {SocketPath}: {Native.Libc.ErrorText(Native.Libc.LastError)}");
+        }
+        finally
+        {
+            if (added)
+            {
+                fd.DangerousRelease();
+            }
         }
     }
 
@@ -417,7 +474,7 @@ public sealed class QmpClient : IAsyncDisposable
     private static bool IsRunStateName(string text) =>
         text.Length is > 0 and <= 32 && char.IsAsciiLetterLower(text[0]) && text.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
 
-    private static byte[] Request(string command, string id)
+    private static byte[] Request(string command, string id, Action<Utf8JsonWriter>? arguments = null)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -425,6 +482,13 @@ public sealed class QmpClient : IAsyncDisposable
             writer.WriteStartObject();
             writer.WriteString("execute", command);
             writer.WriteString("id", id);
+            if (arguments is not null)
+            {
+                writer.WriteStartObject("arguments");
+                arguments(writer);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 

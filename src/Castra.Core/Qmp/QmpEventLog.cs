@@ -10,6 +10,7 @@ internal sealed class QmpEventLog
     public const int Capacity = 16;
 
     private readonly Queue<QmpEvent> _recent = new(Capacity);
+    private readonly List<(string Name, TaskCompletionSource Waiter)> _waiters = [];
     private QmpEvent? _lastShutdown;
 
     public IReadOnlyList<QmpEvent> Recent
@@ -34,10 +35,25 @@ internal sealed class QmpEventLog
         }
     }
 
+    /// <summary>Completes at the next event named <paramref name="name"/>, or when <paramref name="closed"/> does.</summary>
+    public Task Next(string name, Task closed)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_recent)
+        {
+            _waiters.Add((name, waiter));
+        }
+
+        return Task.WhenAny(waiter.Task, closed);
+    }
+
     public void Add(QmpEvent evt)
     {
         lock (_recent)
         {
+            // Waiters are few (one per wait for a MIGRATION change) and each is released by its first match.
+            _waiters.RemoveAll(w => w.Name == evt.Name && w.Waiter.TrySetResult());
+
             if (_recent.Count == Capacity)
             {
                 _recent.Dequeue();

@@ -19,6 +19,9 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(CooperativeSucceededEvent))]
 [JsonSerializable(typeof(CooperativeTimedOutEvent))]
 [JsonSerializable(typeof(EscalationEvent))]
+[JsonSerializable(typeof(SaveAttemptedEvent))]
+[JsonSerializable(typeof(SaveSucceededEvent))]
+[JsonSerializable(typeof(SaveFailedEvent))]
 [JsonSerializable(typeof(ShutdownCompleteEvent))]
 [JsonSerializable(typeof(StartedEvent))]
 [JsonSerializable(typeof(Castra.Launch.VmReadiness))]
@@ -34,6 +37,7 @@ namespace Castra.Serialization;
 [JsonSerializable(typeof(Castra.Shutdown.AuditRecord))]
 [JsonSerializable(typeof(Castra.HostShutdown.HostShutdownUnit))]
 [JsonSerializable(typeof(Castra.HostShutdown.HostShutdownChange))]
+[JsonSerializable(typeof(SavedStateRecord))]
 internal sealed partial class CastraJsonContext : JsonSerializerContext
 {
 }

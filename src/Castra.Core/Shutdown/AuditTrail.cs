@@ -76,6 +76,7 @@ internal static class AuditTrail
         {
             CooperativeAttemptedEvent a => a.Method,
             EscalationEvent x => x.Signal,
+            SaveAttemptedEvent => "Save",
             _ => null,
         }).Where(s => s is not null).ToList();
         return steps.Count == 0 ? "None" : string.Join(",", steps);

@@ -22,6 +22,8 @@ public static class ContractNames
 
     public static string Of(QemuFound found) => found.ToString();
 
+    public static string Of(SaveFailureReason reason) => reason.ToString();
+
     public const string SigTerm = "SIGTERM";
     public const string SigKill = "SIGKILL";
 }

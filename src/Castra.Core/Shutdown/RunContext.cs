@@ -47,6 +47,12 @@ internal sealed class RunContext
 
     public int SessionsInterrupted { get; set; }
 
+    /// <summary>vm.json as the run read it (null when missing or unreadable): a save fingerprints its launch.</summary>
+    public VmDefinition? Definition { get; set; }
+
+    /// <summary>The guest's state is in the VM's saved image: however QEMU then ends, the run ends Saved.</summary>
+    public bool StateSaved { get; set; }
+
     public void Diagnose(DiagnosticSeverity severity, string errorId, CastraErrorCategory category, string message) =>
         _observer.OnDiagnostic(new ShutdownDiagnostic(Vm.Name, severity, errorId, category, message));
 }

@@ -184,6 +184,22 @@ internal static class ShutdownFollower
             ignored.Add($"{w.Name(Text.Term.SaveState)} (no snapshot is written by this call)");
         }
 
+        // The owner's plan decides whether the guest is saved; this call's wish is not recorded, so say it is not used.
+        if (mine.Save)
+        {
+            ignored.Add(w.Name(Text.Term.Save));
+        }
+
+        if (mine.Escalation is { } escalation)
+        {
+            ignored.Add($"{w.Name(Text.Term.Escalation)} {escalation}");
+        }
+
+        if (mine.SaveTimeout is { } saveTimeout)
+        {
+            ignored.Add($"{w.Name(Text.Term.SaveTimeout)} {EventText.Seconds((long)Math.Round(saveTimeout.TotalMilliseconds))}");
+        }
+
         var started = owner.StartedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
         return $"{vm.Name}: already being shut down by PID {owner.OwnerPid} on {owner.OwnerHost} (started {started}, phase {owner.Phase}; {theirs}); " +
             "following it and reporting its events and outcome" +

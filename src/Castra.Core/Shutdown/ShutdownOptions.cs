@@ -1,6 +1,7 @@
 using Castra.Errors;
 using Castra.Hooks;
 using Castra.Qmp;
+using Castra.State;
 
 namespace Castra.Shutdown;
 
@@ -15,6 +16,33 @@ public sealed record ShutdownOptions
 
     /// <summary>Null: the VM's vm.json value, else 5 s.</summary>
     public TimeSpan? KillTimeout { get; init; }
+
+    /// <summary>
+    /// Save instead of power off (-Save, --save): pause the guest, write its whole state to the VM's image, end QEMU
+    /// (outcome Saved); the next start resumes it. A save that fails leaves the VM running and the run Failed.
+    /// </summary>
+    public bool Save { get; init; }
+
+    /// <summary>What follows a cooperative step that did not stop the VM: the signals, or a save first. Null: the VM's vm.json, else Signals.</summary>
+    public ShutdownEscalation? Escalation { get; init; }
+
+    /// <summary>How long a save may take (-SaveTimeout, --save-timeout); null: the VM's vm.json, else 30 s.</summary>
+    public TimeSpan? SaveTimeout { get; init; }
+
+    public static readonly TimeSpan DefaultSaveTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The save timeout in effect.</summary>
+    public TimeSpan EffectiveSaveTimeout => SaveTimeout ?? DefaultSaveTimeout;
+
+    /// <summary>
+    /// These options for one VM: the escalation and save timeout the call left open taken from the VM's vm.json
+    /// (Start-CastraVm -Escalation, castra up --escalation), else the defaults. The plan is built from the result.
+    /// </summary>
+    public ShutdownOptions ResolveFor(VmDefinition? definition) => this with
+    {
+        Escalation = Escalation ?? VmDefinition.ParseEscalation(definition?.Escalation) ?? ShutdownEscalation.Signals,
+        SaveTimeout = SaveTimeout ?? (definition?.SaveTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null),
+    };
 
     public ShutdownReason Reason { get; init; } = ShutdownReason.UserRequested;
 
@@ -79,6 +107,13 @@ public sealed record ShutdownOptions
         Check(CooperativeTimeout, nameof(CooperativeTimeout));
         Check(TermTimeout, nameof(TermTimeout));
         Check(KillTimeout, nameof(KillTimeout));
+        Check(SaveTimeout, nameof(SaveTimeout));
+        if (Save && Force)
+        {
+            throw new CastraException(ErrorIds.InvalidArgument, CastraErrorCategory.InvalidArgument,
+                $"{Wording.Name(Text.Term.Save)} and {Wording.Name(Text.Term.TurnOff)} cannot be combined: a save keeps the VM's state, turning it off discards it.");
+        }
+
         if (Deadline is { } deadline && deadline <= TimeSpan.Zero)
         {
             throw new CastraException(ErrorIds.InvalidTimeout, CastraErrorCategory.InvalidArgument, $"Deadline must be positive, not {deadline.TotalSeconds} s.");

@@ -12,6 +12,9 @@ public enum ShutdownOutcome
     /// <summary>The VM could not be stopped (it survived SIGKILL's wait, or a hook aborted the shutdown).</summary>
     Failed,
 
+    /// <summary>The guest's whole state was saved to the VM's image and QEMU ended: the next start resumes it.</summary>
+    Saved,
+
     /// <summary>The caller cancelled (Ctrl+C, Stop-Job, a token): waiting stopped and no further signal was sent.</summary>
     Cancelled,
 }

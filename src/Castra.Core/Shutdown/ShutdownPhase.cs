@@ -7,6 +7,7 @@ public enum ShutdownPhase
     DrainingSessions,
     PreStopHooks,
     Cooperative,
+    Saving,
     Terminating,
     Killing,
     PostStopHooks,

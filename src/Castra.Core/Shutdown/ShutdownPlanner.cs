@@ -116,6 +116,7 @@ public sealed class ShutdownPlanner
         }
 
         var timeouts = ShutdownTimeouts.Resolve(options, definition);
+        options = options.ResolveFor(definition);
 
         // The same look as the shutdown's, read-only: the pre-flight talks only to the proven QEMU, through the VM's open directory.
         var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
@@ -137,7 +138,7 @@ public sealed class ShutdownPlanner
 
         var hooks = found is QemuFound.Running or QemuFound.Exited ? ReadHooks(vm, found == QemuFound.Running) : HookSelection.None;
         var sessions = SessionDrainer.Active(vm);
-        if (found != QemuFound.Running || options.Force)
+        if (found != QemuFound.Running || options.Force || options.Save)
         {
             return PlanPreview.Of(ShutdownPlanBuilder.Build(name, found, located.Detail, sessions, hooks, timeouts, options), located.Pid, hooks, null, deadline, options.Wording);
         }

@@ -285,7 +285,7 @@ internal sealed class VmShutdown
                     break;
             }
 
-            var plan = ShutdownPlanBuilder.Build(Vm.Name, found, detail, sessions, hooks, _timeouts, Options);
+            var plan = ShutdownPlanBuilder.Build(Vm.Name, found, detail, sessions, hooks, _timeouts, Options.ResolveFor(_definition));
             if (found is QemuFound.Running or QemuFound.Exited)
             {
                 var pre = plan.Steps.OfType<HookPhaseStep>().Where(s => s.Stage == HookStage.PreStop).Sum(s => s.Hooks.Count);
@@ -402,6 +402,18 @@ internal sealed class VmShutdown
                         stopped = result;
                         break;
                     }
+
+                    if (result.Kind == StepResultKind.Failed)
+                    {
+                        // A plain save that failed: the VM was left running, so nothing after it runs.
+                        return await FinishAsync(ShutdownOutcome.Failed, result.Detail, result.ErrorId).ConfigureAwait(false);
+                    }
+                }
+
+                if (Context.StateSaved && stopped is not null)
+                {
+                    // Saved, even when QEMU then needed a signal to end (the image was committed before).
+                    stopped = StepResult.Stopped(ShutdownOutcome.Saved);
                 }
 
                 if (stopped is not { } gone)
@@ -538,7 +550,7 @@ internal sealed class VmShutdown
 
             // Not written yet: its first write carries the plan too (milliseconds later, before anything acts on the VM).
             var status = new StatusTracker(Dir, document, _owner._observer);
-            _prepared = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer);
+            _prepared = new RunContext(Dir, Options, _timeouts, new EventRecorder(Vm, shutdownId, journal, _owner._observer), status, _owner._observer) { Definition = _definition };
 
             if (takeover is not null)
             {
@@ -552,6 +564,9 @@ internal sealed class VmShutdown
                 {
                     // Leftover temporary files are harmless; they only take space.
                 }
+
+                // A save the owner did not finish: its partial image is as large as the guest's memory and never used.
+                SavedStateStore.Abandon(Dir);
 
                 _owner.Diagnose(DiagnosticSeverity.Warning, ErrorIds.ShutdownInterruptedTakeover, CastraErrorCategory.ResourceUnavailable,
                     $"{Vm.Name}: shutdown {takeover.ShutdownId} (owner PID {takeover.OwnerPid}) was interrupted in phase {takeover.Phase}; taking over");

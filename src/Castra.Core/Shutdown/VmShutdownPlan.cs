@@ -33,6 +33,9 @@ public sealed record VmShutdownPlan
     /// <summary>The longest the shutdown can take: the budgets of the stages it may go through.</summary>
     public long WorstCaseMs { get; init; }
 
+    /// <summary>The save step's timeout, when the plan saves the guest (-Save, -Escalation Save); else null.</summary>
+    public long? SaveTimeoutMs { get; init; }
+
     /// <summary>The stages in order, e.g. "ACPI power button (≤60s) → SIGTERM (≤10s) → SIGKILL (≤5s)".</summary>
     public string Steps { get; init; } = "";
 

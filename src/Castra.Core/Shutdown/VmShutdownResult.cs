@@ -4,5 +4,5 @@ namespace Castra.Shutdown;
 public sealed record VmShutdownResult(string VmName, ShutdownOutcome? Outcome, bool Changed, long TotalMs, string? ErrorId = null, string? Message = null)
 {
     /// <summary>The VM's QEMU is not running any more (stopped now, or already).</summary>
-    public bool Stopped => Outcome is ShutdownOutcome.Graceful or ShutdownOutcome.Forced;
+    public bool Stopped => Outcome is ShutdownOutcome.Graceful or ShutdownOutcome.Forced or ShutdownOutcome.Saved;
 }

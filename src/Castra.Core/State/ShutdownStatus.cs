@@ -56,6 +56,9 @@ public sealed record ShutdownStatus
 
     public int SessionsInterrupted { get; init; }
 
+    /// <summary>The VM has a saved image (saved-state.img): its next start resumes it. Read from the directory, not shutdown.json.</summary>
+    public bool SavedState { get; init; }
+
     /// <summary>The -SaveState snapshot, if one was written.</summary>
     public string? SaveStatePath { get; init; }
 

@@ -16,17 +16,19 @@ public static class ShutdownStatusReader
     public static ShutdownStatus? Read(VmPaths vm)
     {
         StatusDocument? document;
+        var saved = false;
         try
         {
             using var dir = VmDirectory.TryOpen(vm);
             document = dir is null ? null : StatusStore.TryRead(dir);
+            saved = dir is not null && SavedStateStore.Exists(dir);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             throw new CastraException(ErrorIds.StatusUnreadable, CastraErrorCategory.ReadError, ex.Message, ex) { Target = vm.Name };
         }
 
-        return document is null ? null : ToStatus(document) with { StateRoot = vm.Root.Path };
+        return document is null ? null : ToStatus(document) with { StateRoot = vm.Root.Path, SavedState = saved };
     }
 
     internal static ShutdownStatus ToStatus(StatusDocument d)

@@ -24,6 +24,12 @@ public sealed class VmDefinition
     /// </summary>
     public int? ShutdownOrder { get; set; }
 
+    /// <summary>What follows a cooperative step that did not stop this VM: "Signals" or "Save" (a call's own option wins).</summary>
+    public string? Escalation { get; set; }
+
+    /// <summary>This VM's save timeout (the Save escalation), seconds.</summary>
+    public double? SaveTimeoutSeconds { get; set; }
+
     /// <summary>Field 22 of /proc/&lt;pid&gt;/stat (clock ticks since boot) of the VM's QEMU when it was started.</summary>
     public ulong? ProcessStartTime { get; set; }
 
@@ -42,6 +48,13 @@ public sealed class VmDefinition
     /// </summary>
     [JsonIgnore]
     public bool OwnerTrusted { get; internal set; }
+
+    /// <summary>The escalation a vm.json names (case-insensitive); null when it names none.</summary>
+    /// <exception cref="JsonException">It names something else.</exception>
+    public static Shutdown.ShutdownEscalation? ParseEscalation(string? value) =>
+        value is null ? null
+        : Enum.TryParse<Shutdown.ShutdownEscalation>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !value.Any(char.IsAsciiDigit) ? parsed
+        : throw new JsonException($"Escalation must be Signals or Save, not '{value}'");
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }

@@ -59,6 +59,8 @@ public static class VmDefinitionStore
                 throw new JsonException($"ShutdownOrder must be between {Shutdown.ShutdownOrder.Min} and {Shutdown.ShutdownOrder.Max}, not {order}");
             }
 
+            Check(definition.SaveTimeoutSeconds, nameof(VmDefinition.SaveTimeoutSeconds));
+            _ = VmDefinition.ParseEscalation(definition.Escalation);
             if (definition.BootId is { Length: > 64 })
             {
                 throw new JsonException("BootId is longer than a boot id");

@@ -25,6 +25,9 @@ public sealed record VmInfo
 
     public DateTime? LastShutdownAt { get; init; }
 
+    /// <summary>The VM has a saved image (saved-state.img, from Stop-CastraVm -Save / castra down --save): its next start resumes it.</summary>
+    public bool SavedState { get; init; }
+
     public string Directory { get; init; } = "";
 
     /// <summary>The state root the VM lives under (binds -StateRoot by property name when piped).</summary>

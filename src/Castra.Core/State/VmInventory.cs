@@ -94,6 +94,7 @@ public static class VmInventory
             UptimeMs = uptime,
             LastOutcome = completed ? last!.Outcome : null,
             LastShutdownAt = completed ? last!.CompletedAt : null,
+            SavedState = SavedStateStore.Exists(dir),
             Directory = vm.Directory,
             StateRoot = vm.Root.Path,
             Detail = state == VmState.Stale ? located.Detail : null,

@@ -77,4 +77,16 @@ public enum Term
 
     /// <summary>Stop every VM at once, whatever its shutdown order (-IgnoreOrder, --ignore-order).</summary>
     IgnoreOrder,
+
+    /// <summary>Save instead of power off (-Save, --save).</summary>
+    Save,
+
+    /// <summary>What follows the cooperative step (-Escalation, --escalation).</summary>
+    Escalation,
+
+    /// <summary>How long a save may take (-SaveTimeout, --save-timeout).</summary>
+    SaveTimeout,
+
+    /// <summary>Start afresh, discarding a saved image (-DiscardSavedState, --discard-saved-state).</summary>
+    DiscardSavedState,
 }

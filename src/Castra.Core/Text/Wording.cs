@@ -48,6 +48,10 @@ public abstract class Wording
             Term.ShutdownOrder => "the shutdown order",
             Term.GroupDelay => "the group delay",
             Term.IgnoreOrder => "the option to ignore the shutdown order",
+            Term.Save => "saving instead of powering off",
+            Term.Escalation => "the escalation",
+            Term.SaveTimeout => "the save timeout",
+            Term.DiscardSavedState => "discarding the saved state",
             _ => term.ToString(),
         };
 

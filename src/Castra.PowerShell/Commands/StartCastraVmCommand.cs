@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using Castra.Errors;
 using Castra.Launch;
+using Castra.Shutdown;
 using Castra.State;
 
 namespace Castra.PowerShell.Commands;
@@ -85,6 +86,19 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
     [Parameter]
     public string[] ArgumentList { get; set; } = [];
 
+    /// <summary>This VM's escalation, stored in vm.json: Signals, or Save (a guest that ignores the power button is saved before any signal).</summary>
+    [Parameter]
+    public ShutdownEscalation Escalation { get; set; } = ShutdownEscalation.Signals;
+
+    /// <summary>This VM's save timeout in seconds, stored in vm.json.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double SaveTimeout { get; set; }
+
+    /// <summary>Boot afresh even if the VM has a saved state (Stop-CastraVm -Save), discarding it.</summary>
+    [Parameter]
+    public SwitchParameter DiscardSavedState { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -130,6 +144,9 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             QemuPath = QemuPathArgument(),
             Accelerator = Accelerator.ToLowerInvariant(), // ValidateSet binds case-insensitively
             ExtraArguments = ArgumentList,
+            DiscardSavedState = DiscardSavedState,
+            Escalation = MyInvocation.BoundParameters.ContainsKey(nameof(Escalation)) ? Escalation : null,
+            SaveTimeoutSeconds = BoundOrNull(nameof(SaveTimeout), SaveTimeout),
         };
 
         try
@@ -164,6 +181,10 @@ public sealed class StartCastraVmCommand : CastraCmdletBase
             QemuPath = bound.ContainsKey(nameof(QemuPath)) ? QemuPathArgument() : null,
             Accelerator = bound.ContainsKey(nameof(Accelerator)) ? Accelerator.ToLowerInvariant() : null,
             ExtraArguments = bound.ContainsKey(nameof(ArgumentList)) ? ArgumentList : null,
+            ShutdownOrder = bound.ContainsKey(nameof(ShutdownOrder)) ? ShutdownOrder : null,
+            Escalation = bound.ContainsKey(nameof(Escalation)) ? Escalation : null,
+            SaveTimeoutSeconds = BoundOrNull(nameof(SaveTimeout), SaveTimeout),
+            DiscardSavedState = DiscardSavedState,
         };
 
         try

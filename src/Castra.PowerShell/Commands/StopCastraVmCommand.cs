@@ -17,7 +17,7 @@ namespace Castra.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "CastraVm", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ShutdownRequestedEvent), typeof(CooperativeAttemptedEvent), typeof(CooperativeSucceededEvent), typeof(CooperativeTimedOutEvent),
-    typeof(EscalationEvent), typeof(HookStartedEvent), typeof(HookCompletedEvent), typeof(ShutdownCompleteEvent))]
+    typeof(EscalationEvent), typeof(SaveAttemptedEvent), typeof(SaveSucceededEvent), typeof(SaveFailedEvent), typeof(HookStartedEvent), typeof(HookCompletedEvent), typeof(ShutdownCompleteEvent))]
 [OutputType(typeof(CastraShutdownJob), typeof(CastraRemoteJob))]
 [OutputType(typeof(VmInfo))]
 public sealed class StopCastraVmCommand : CastraCmdletBase
@@ -70,6 +70,19 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
     /// <summary>Turn the VM off without asking the guest: SIGTERM, then SIGKILL (high impact: confirmed unless -Force).</summary>
     [Parameter]
     public SwitchParameter TurnOff { get; set; }
+
+    /// <summary>Save instead of power off: the guest's whole state goes to the VM's image, QEMU ends (outcome Saved), the next start resumes it.</summary>
+    [Parameter]
+    public SwitchParameter Save { get; set; }
+
+    /// <summary>What follows a cooperative step that did not stop the VM: Signals (SIGTERM, then SIGKILL) or Save first. Unbound: the VM's vm.json, else Signals.</summary>
+    [Parameter]
+    public ShutdownEscalation Escalation { get; set; } = ShutdownEscalation.Signals;
+
+    /// <summary>How long a save (-Save, -Escalation Save) may take, in seconds (default 30).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double SaveTimeout { get; set; }
 
     /// <summary>No confirmation prompt (for -TurnOff): what scheduled tasks and scripts pass to run unattended.</summary>
     [Parameter]
@@ -262,6 +275,9 @@ public sealed class StopCastraVmCommand : CastraCmdletBase
                 SaveState = SaveState,
                 GroupDelay = TimeSpan.FromSeconds(GroupDelay),
                 IgnoreOrder = IgnoreOrder,
+                Save = Save,
+                Escalation = MyInvocation.BoundParameters.ContainsKey(nameof(Escalation)) ? Escalation : null,
+                SaveTimeout = BoundOrNull(nameof(SaveTimeout), SaveTimeout) is { } saveSeconds ? TimeSpan.FromSeconds(saveSeconds) : null,
             };
             options.Validate();
         }

@@ -18,6 +18,7 @@ internal static class EventPresentation
     {
         CooperativeTimedOutEvent { Reason: "ChannelUnavailable" or "ChannelError" } t =>
             $"{t.VmName}: {t.Reason}: {t.Detail}" + (t.Hint is null ? "" : $". Hint: {t.Hint}"),
+        SaveFailedEvent f => $"{f.VmName}: saving its state failed: {f.Reason}: {f.Detail}",
         ShutdownCompleteEvent { Outcome: "Forced" } c when !turnedOff => $"{c.VmName} had to be forced: the guest did not power itself off",
         HookCompletedEvent { Status: "Failed" or "TimedOut" } h =>
             $"{h.VmName}: {EventText.Describe(h)}" + (h.LogPath is null ? "" : $" (log: {h.LogPath})"),

@@ -22,6 +22,8 @@ internal sealed class ShutdownProgress
             CooperativeAttemptedEvent { TimeoutMs: > 0 } a => ($"Waiting for the guest ({a.Method})", a.Timestamp.AddMilliseconds(a.TimeoutMs), false),
             CooperativeAttemptedEvent a => ($"Cooperative step: {a.Method}", null, false),
             EscalationEvent e => ($"Waiting after {e.Signal}", e.Timestamp.AddMilliseconds(e.WaitMs), false),
+            SaveAttemptedEvent s => ("Saving the guest's state", s.Timestamp.AddMilliseconds(s.TimeoutMs), false),
+            SaveFailedEvent s => ($"Save failed: {s.Reason}", null, false),
             HookStartedEvent h => ($"{h.Stage} hook {h.HookName}", h.Timestamp.AddMilliseconds(h.TimeoutMs), false),
             HookCompletedEvent h => ($"{h.Stage} hook {h.HookName}: {h.Status}", null, false),
             ShutdownCompleteEvent c => ($"Complete: {c.Outcome}", null, true),

@@ -28,6 +28,7 @@ public sealed class ShutdownPlanBuilderTests
         HookPhaseStep h => $"{h.Stage} {h.Priority}: {string.Join(",", h.Hooks.Select(x => x.Name))}",
         CooperateStep c => c.Skipped ? "cooperate skipped" : "cooperate",
         SignalStep g => g.Signal.ContractName(),
+        SaveStep v => v.Escalation ? "save (escalation)" : "save",
         FailStep f => $"fail {f.ErrorId}",
         _ => s.GetType().Name,
     }));
@@ -49,6 +50,52 @@ public sealed class ShutdownPlanBuilderTests
             + TimeSpan.FromSeconds(4) + Graces;
         Assert.Equal(expected, plan.WorstCase);
         Assert.Equal(4, plan.HookCount);
+    }
+
+    [Fact]
+    public void Escalation_Save_puts_a_save_between_the_cooperative_step_and_SIGTERM_and_counts_its_budget()
+    {
+        var plan = ShutdownPlanBuilder.Build("web", QemuFound.Running, "proven", [], HookSelection.None, Timeouts,
+            new ShutdownOptions { Escalation = ShutdownEscalation.Save, SaveTimeout = TimeSpan.FromSeconds(12) });
+
+        Assert.Equal("cooperate | save (escalation) | SIGTERM | SIGKILL", Shape(plan));
+        Assert.Equal(TimeSpan.FromSeconds(60) + TimeSpan.FromSeconds(12) + StateSaver.CleanupGrace + TimeSpan.FromSeconds(15), plan.WorstCase);
+        var preview = PlanPreview.Of(plan, 42, HookSelection.None, "running", TimeSpan.FromSeconds(80), Castra.Text.Wording.Neutral);
+        Assert.Equal(12_000, preview.SaveTimeoutMs);
+        Assert.Contains("save to saved-state.img (≤12s)", preview.Steps, StringComparison.Ordinal);
+        Assert.True(preview.ExceedsDeadline, "60 + 12 + 2 + 15 s is more than 80 s");
+    }
+
+    [Fact]
+    public void Save_replaces_the_cooperative_step_and_keeps_the_hooks()
+    {
+        var plan = ShutdownPlanBuilder.Build("web", QemuFound.Running, "proven", [], Hooks, Timeouts, new ShutdownOptions { Save = true });
+
+        // The signals follow only a QEMU that outlived its quit once the state was saved (a failed save ends the run).
+        Assert.Equal("PreStop 50: a-export,b-flush | PreStop 200: notify | save | SIGTERM | SIGKILL | PostStop 100: release", Shape(plan));
+        Assert.Equal(TimeSpan.FromSeconds(7) + Graces + TimeSpan.FromSeconds(1) + Graces + ShutdownOptions.DefaultSaveTimeout + StateSaver.CleanupGrace + TimeSpan.FromSeconds(15) + TimeSpan.FromSeconds(4) + Graces, plan.WorstCase);
+    }
+
+    [Fact]
+    public void The_VMs_own_escalation_applies_unless_the_call_names_one()
+    {
+        var definition = new Castra.State.VmDefinition { Escalation = "save", SaveTimeoutSeconds = 12 };
+
+        var own = new ShutdownOptions().ResolveFor(definition);
+        Assert.Equal((ShutdownEscalation.Save, TimeSpan.FromSeconds(12)), (own.Escalation, own.EffectiveSaveTimeout));
+        var call = new ShutdownOptions { Escalation = ShutdownEscalation.Signals, SaveTimeout = TimeSpan.FromSeconds(3) }.ResolveFor(definition);
+        Assert.Equal((ShutdownEscalation.Signals, TimeSpan.FromSeconds(3)), (call.Escalation, call.EffectiveSaveTimeout));
+        var none = new ShutdownOptions().ResolveFor(null);
+        Assert.Equal((ShutdownEscalation.Signals, ShutdownOptions.DefaultSaveTimeout), (none.Escalation, none.EffectiveSaveTimeout));
+        Assert.Throws<System.Text.Json.JsonException>(() => new ShutdownOptions().ResolveFor(new Castra.State.VmDefinition { Escalation = "1" }));
+        Assert.Throws<System.Text.Json.JsonException>(() => new ShutdownOptions().ResolveFor(new Castra.State.VmDefinition { Escalation = "hibernate" }));
+    }
+
+    [Fact]
+    public void Save_and_TurnOff_together_are_refused_before_anything_runs()
+    {
+        var ex = Assert.Throws<Castra.Errors.CastraException>(() => new ShutdownOptions { Save = true, Force = true }.Validate());
+        Assert.Equal(Castra.Errors.ErrorIds.InvalidArgument, ex.ErrorId);
     }
 
     [Fact]

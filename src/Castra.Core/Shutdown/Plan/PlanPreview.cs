@@ -15,6 +15,7 @@ internal static class PlanPreview
         var running = plan.Found == QemuFound.Running;
         var refusal = plan.Steps.OfType<FailStep>().FirstOrDefault();
         var cooperate = plan.Steps.OfType<CooperateStep>().FirstOrDefault();
+        var save = plan.Steps.OfType<SaveStep>().FirstOrDefault();
         var stop = plan.In(StepSection.Stop).Select(s => s.Describe()).OfType<string>().ToList();
         var listed = plan.Steps.Where(s => s is DrainSessionsStep or HookPhaseStep).Select(s => s.Describe()).OfType<string>().ToList();
         if (hooks.Failure is { } unreadable && refusal is null)
@@ -28,12 +29,13 @@ internal static class PlanPreview
             State = (running ? PlanState.Running : plan.Found == QemuFound.NotRunning ? PlanState.Stopped : PlanState.Stale).ToString(),
             Pid = running ? pid : null,
             Method = cooperate is null ? "" : cooperate.Skipped ? ContractNames.Of(CooperativeChannel.None) : cooperate.Expected is { } e ? ContractNames.Of(e.Channel) : "",
-            Detail = Detail(plan, refusal, cooperate, hooks, guestStatus, wording),
+            Detail = save is { Escalation: false } ? $"{wording.Name(Text.Term.Save)}: the guest would be paused and its whole state saved to {SavedStateStore.ImageName}, then QEMU ended; the next start resumes it" : Detail(plan, refusal, cooperate, hooks, guestStatus, wording),
             GuestStatus = guestStatus,
             CooperativeTimeoutMs = Ms(plan.Timeouts.Cooperative),
             TermTimeoutMs = Ms(plan.Timeouts.Term),
             KillTimeoutMs = Ms(plan.Timeouts.Kill),
             WorstCaseMs = Ms(plan.WorstCase),
+            SaveTimeoutMs = save is null ? null : Ms(save.Timeout),
             Steps = stop.Count == 0 ? "none" : string.Join(" → ", stop),
             Hooks = listed.Count == 0 ? (running ? "none" : "") : string.Join("; ", listed),
         };

@@ -42,9 +42,26 @@ internal static class ShutdownPlanBuilder
                     steps.AddRange(Phases(HookStage.PreStop, hooks.PreStop));
                 }
 
-                steps.Add(new CooperateStep(options.Force ? TimeSpan.Zero : timeouts.Cooperative, options.Force, expected));
-                steps.Add(new SignalStep(ProcessSignal.Term, timeouts.Term));
-                steps.Add(new SignalStep(ProcessSignal.Kill, timeouts.Kill));
+                if (options.Save)
+                {
+                    // Save instead of power off: the guest is not asked; a failed save ends the run with the VM running.
+                    // The signals run only for a QEMU that outlived its quit after the image was committed.
+                    steps.Add(new SaveStep(options.EffectiveSaveTimeout, Escalation: false));
+                    steps.Add(new SignalStep(ProcessSignal.Term, timeouts.Term));
+                    steps.Add(new SignalStep(ProcessSignal.Kill, timeouts.Kill));
+                }
+                else
+                {
+                    steps.Add(new CooperateStep(options.Force ? TimeSpan.Zero : timeouts.Cooperative, options.Force, expected));
+                    if (options.Escalation == ShutdownEscalation.Save)
+                    {
+                        steps.Add(new SaveStep(options.EffectiveSaveTimeout, Escalation: true));
+                    }
+
+                    steps.Add(new SignalStep(ProcessSignal.Term, timeouts.Term));
+                    steps.Add(new SignalStep(ProcessSignal.Kill, timeouts.Kill));
+                }
+
                 steps.AddRange(Phases(HookStage.PostStop, hooks.PostStop));
                 break;
 
