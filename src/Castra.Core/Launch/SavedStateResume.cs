@@ -81,17 +81,9 @@ internal static class SavedStateResume
 
             using (image)
             {
-                await DoAsync(qmp, "migrate-set-capabilities", w =>
-                {
-                    w.WriteStartArray("capabilities");
-                    w.WriteStartObject();
-                    w.WriteString("capability", "events");
-                    w.WriteBoolean("state", true);
-                    w.WriteEndObject();
-                    w.WriteEndArray();
-                }, reply, cancellationToken).ConfigureAwait(false);
+                await MigrationWait.EnableEventsAsync(qmp, reply, cancellationToken).ConfigureAwait(false);
                 await qmp.PassFdAsync(FdName, image, reply, cancellationToken).ConfigureAwait(false);
-                await DoAsync(qmp, "migrate-incoming", w => w.WriteString("uri", "fd:" + FdName), reply, cancellationToken).ConfigureAwait(false);
+                await qmp.RunAsync("migrate-incoming", w => w.WriteString("uri", "fd:" + FdName), reply, cancellationToken).ConfigureAwait(false);
                 var end = await MigrationWait.UntilEndAsync(qmp, options.ResumeTimeout, reply, cancellationToken).ConfigureAwait(false);
                 if (!end.Completed)
                 {
@@ -114,7 +106,7 @@ internal static class SavedStateResume
 
             if (await qmp.QueryStatusAsync(reply, cancellationToken).ConfigureAwait(false) != "running")
             {
-                await DoAsync(qmp, "cont", null, reply, cancellationToken).ConfigureAwait(false);
+                await qmp.RunAsync("cont", null, reply, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (QmpException ex)
@@ -149,7 +141,7 @@ internal static class SavedStateResume
 
         try
         {
-            await DoAsync(qmp, "quit", null, TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+            await qmp.RunAsync("quit", null, TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
         }
         catch (QmpException)
         {
@@ -157,8 +149,4 @@ internal static class SavedStateResume
         }
     }
 
-    private static async Task DoAsync(QmpClient qmp, string command, Action<System.Text.Json.Utf8JsonWriter>? arguments, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var reply = await qmp.ExecuteAsync(command, arguments, timeout, cancellationToken).ConfigureAwait(false);
-    }
 }

@@ -12,6 +12,19 @@ internal static class MigrationWait
     /// <summary>A wait for the next MIGRATION event never longer than this, in case QEMU sends none (older builds).</summary>
     private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Turns on QEMU's MIGRATION events, which <see cref="UntilEndAsync"/> waits on: set before a migration starts.</summary>
+    /// <exception cref="QmpException">The channel failed or QEMU refused.</exception>
+    public static Task EnableEventsAsync(QmpClient qmp, TimeSpan replyTimeout, CancellationToken cancellationToken) =>
+        qmp.RunAsync("migrate-set-capabilities", w =>
+        {
+            w.WriteStartArray("capabilities");
+            w.WriteStartObject();
+            w.WriteString("capability", "events");
+            w.WriteBoolean("state", true);
+            w.WriteEndObject();
+            w.WriteEndArray();
+        }, replyTimeout, cancellationToken);
+
     /// <exception cref="QmpException">The channel failed or QEMU answered query-migrate with a malformed reply.</exception>
     public static async Task<MigrationEnd> UntilEndAsync(QmpClient qmp, TimeSpan timeout, TimeSpan replyTimeout, CancellationToken cancellationToken)
     {

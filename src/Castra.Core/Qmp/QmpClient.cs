@@ -129,6 +129,13 @@ public sealed class QmpClient : IAsyncDisposable
     public Task<QmpReply> ExecuteAsync(string command, TimeSpan timeout, CancellationToken cancellationToken) =>
         ExecuteAsync(command, null, timeout, cancellationToken);
 
+    /// <summary>Sends a command whose reply only matters for being a success (an empty object, e.g. stop, cont, quit).</summary>
+    /// <exception cref="QmpException">As <see cref="ExecuteAsync(string, TimeSpan, CancellationToken)"/>.</exception>
+    public async Task RunAsync(string command, Action<Utf8JsonWriter>? arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var reply = await ExecuteAsync(command, arguments, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Sends a command with its <c>arguments</c> object (written by <paramref name="arguments"/>) and returns its reply.</summary>
     /// <exception cref="QmpException">As <see cref="ExecuteAsync(string, TimeSpan, CancellationToken)"/>.</exception>
     public Task<QmpReply> ExecuteAsync(string command, Action<Utf8JsonWriter>? arguments, TimeSpan timeout, CancellationToken cancellationToken) =>

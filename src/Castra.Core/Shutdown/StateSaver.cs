@@ -67,17 +67,9 @@ internal static class StateSaver
 
             // Set before asking: a stop whose reply is lost may still have paused the guest, and cont is harmless.
             paused = status == "running";
-            await DoAsync(qmp, "stop", null, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
-            await DoAsync(qmp, "migrate-set-capabilities", w =>
-            {
-                w.WriteStartArray("capabilities");
-                w.WriteStartObject();
-                w.WriteString("capability", "events");
-                w.WriteBoolean("state", true);
-                w.WriteEndObject();
-                w.WriteEndArray();
-            }, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
-            await DoAsync(qmp, "migrate-set-parameters", w => w.WriteNumber("max-bandwidth", MaxBandwidth), Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
+            await qmp.RunAsync("stop", null, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
+            await MigrationWait.EnableEventsAsync(qmp, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
+            await qmp.RunAsync("migrate-set-parameters", w => w.WriteNumber("max-bandwidth", MaxBandwidth), Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
 
             try
             {
@@ -90,7 +82,7 @@ internal static class StateSaver
 
             await qmp.PassFdAsync(FdName, partial, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
             migrating = true;
-            await DoAsync(qmp, "migrate", w => w.WriteString("uri", "fd:" + FdName), Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
+            await qmp.RunAsync("migrate", w => w.WriteString("uri", "fd:" + FdName), Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
             var end = await MigrationWait.UntilEndAsync(qmp, Left(), reply, cancellationToken).ConfigureAwait(false);
             if (!end.Completed)
             {
@@ -114,7 +106,7 @@ internal static class StateSaver
             // The image is in place: from here on the VM is saved, whatever QEMU does next.
             try
             {
-                await DoAsync(qmp, "quit", null, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
+                await qmp.RunAsync("quit", null, Cap(reply, Left()), cancellationToken).ConfigureAwait(false);
             }
             catch (QmpException ex) when (ex.Kind == QmpErrorKind.Disconnected)
             {
@@ -165,12 +157,12 @@ internal static class StateSaver
                 {
                     if (migrating)
                     {
-                        await DoAsync(qmp, "migrate_cancel", null, CleanupGrace, cleanup.Token).ConfigureAwait(false);
+                        await qmp.RunAsync("migrate_cancel", null, CleanupGrace, cleanup.Token).ConfigureAwait(false);
                     }
 
                     if (paused)
                     {
-                        await DoAsync(qmp, "cont", null, CleanupGrace, cleanup.Token).ConfigureAwait(false);
+                        await qmp.RunAsync("cont", null, CleanupGrace, cleanup.Token).ConfigureAwait(false);
                         resumed = true;
                     }
                 }
@@ -184,10 +176,6 @@ internal static class StateSaver
         }
     }
 
-    private static async Task DoAsync(QmpClient qmp, string command, Action<System.Text.Json.Utf8JsonWriter>? arguments, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var reply = await qmp.ExecuteAsync(command, arguments, timeout, cancellationToken).ConfigureAwait(false);
-    }
 
     private static TimeSpan Cap(TimeSpan step, TimeSpan left) => step < left ? step : left;
 
