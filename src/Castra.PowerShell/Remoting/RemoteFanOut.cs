@@ -35,12 +35,25 @@ internal static class RemoteFanOut
     /// <param name="callFor">The call for a host, made when that host is ready to run it; null when the host must not
     /// run (it then reports why to the sink it is given).</param>
     public static IReadOnlyList<Task<bool>> StartEach(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, IRecordSink, RemoteCall?> callFor,
-        Func<PSSession, IRecordSink> sinkFor, Func<PSSession, CancellationToken> cancellationFor) =>
+        Func<PSSession, IRecordSink> sinkFor, Func<PSSession, CancellationToken> cancellationFor, Func<PSSession, HostCheck?>? checkedFor = null) =>
         [.. sessions.Select((session, index) =>
         {
             var sink = sinkFor(session);
-            return Task.Run(() => RemoteHostRun.RunAsync(session, version, () => callFor(session, sink), sink, index + 1, cancellationFor(session)));
+            return Task.Run(() => RemoteHostRun.RunAsync(session, version, () => callFor(session, sink), sink, index + 1, cancellationFor(session),
+                checkedFor?.Invoke(session)));
         })];
+
+    /// <summary>
+    /// The module check of every host at once, each also naming the VMs its call will work on (-AsJob: its per-VM child
+    /// jobs exist before anything runs). Waits on the pipeline thread; never throws (a host's trouble is its refusal).
+    /// </summary>
+    /// <param name="selectFor">Per host, the names (null: every VM) and -StateRoot of its call (<see cref="RemoteModuleCheck.Select"/>).</param>
+    public static IReadOnlyList<HostCheck> CheckEach(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, System.Collections.Hashtable> selectFor,
+        CancellationToken cancellation)
+    {
+        var checks = sessions.Select(s => Task.Run(() => RemoteHostRun.CheckAsync(s, version, selectFor(s), cancellation))).ToArray();
+        return Task.WhenAll(checks).GetAwaiter().GetResult();
+    }
 
     /// <summary>
     /// On the pipeline thread: runs the hosts' parts and writes their records to <paramref name="target"/> as they
