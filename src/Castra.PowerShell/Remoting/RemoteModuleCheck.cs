@@ -37,7 +37,8 @@ internal static class RemoteModuleCheck
         if ($null -ne $Select -and @($loaded | Where-Object { $_.Version -eq [version] $Version }).Count -gt 0) {
             $reply += '|VMs|'
             try {
-                $root = if ($Select.StateRoot) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath([string] $Select.StateRoot) } else { $null }
+                # [NullString]: a $null passed to a string parameter would arrive as '' (an explicit, empty root).
+                $root = if ($Select.StateRoot) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath([string] $Select.StateRoot) } else { [NullString]::Value }
                 $reply += @([Castra.PowerShell.Remoting.RemoteVmSelection]::Resolve($root, $Select.Names))
             } catch {
                 # Names unknown: the host's own call reports what is wrong, to that host's job.
