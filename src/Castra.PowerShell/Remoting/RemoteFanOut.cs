@@ -51,8 +51,26 @@ internal static class RemoteFanOut
     public static IReadOnlyList<HostCheck> CheckEach(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, System.Collections.Hashtable> selectFor,
         CancellationToken cancellation)
     {
-        var checks = sessions.Select(s => Task.Run(() => RemoteHostRun.CheckAsync(s, version, selectFor(s), cancellation))).ToArray();
+        var checks = sessions.Select(s => Task.Run(() => CheckBoundedAsync(s, version, selectFor(s), cancellation))).ToArray();
         return Task.WhenAll(checks).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// How long a host gets to answer the module check when the cmdlet waits for it (-AsJob): the job must be returned
+    /// even when a host hangs. Generous: the check imports the module there, which a busy host may take seconds to do.
+    /// </summary>
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(60);
+
+    private static async Task<HostCheck> CheckBoundedAsync(PSSession session, Version version, System.Collections.Hashtable select, CancellationToken cancellation)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        bounded.CancelAfter(CheckTimeout);
+        var check = await RemoteHostRun.CheckAsync(session, version, select, bounded.Token).ConfigureAwait(false);
+
+        // Stopped by the bound, not by the caller: the host did not answer, and its job says so.
+        return check.Stopped && !cancellation.IsCancellationRequested
+            ? new HostCheck(RemoteErrors.Unreachable(session.ComputerName, $"it did not answer the module check within {CheckTimeout.TotalSeconds:0} s"), [])
+            : check;
     }
 
     /// <summary>
