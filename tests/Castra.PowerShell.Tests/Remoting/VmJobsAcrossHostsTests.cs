@@ -115,4 +115,25 @@ public sealed class VmJobsAcrossHostsTests : IDisposable
         Assert.Empty(_pwsh.Run("Receive-Job $job.ChildJobs[0] -NoRecurse").Errors);
         Poll.Until(() => !web.IsAlive && !stubborn.IsAlive, "both VMs to exit");
     }
+
+    [Fact]
+    public void A_host_that_went_down_gets_no_VM_jobs_and_its_error_is_in_its_own_job()
+    {
+        var alphaWeb = Alpha.Launch("web");
+        var betaWeb = Beta.Launch("web");
+        _pwsh.Run(_hosts.OpenSessions(Alpha, Beta));
+        Beta.Stop();
+
+        var returned = _pwsh.Run("$job = Stop-CastraVm -Session $sessions -All -AsJob; $null = $job | Wait-Job -Timeout 120");
+        Assert.Empty(returned.Errors);
+
+        Assert.Equal([$"{Alpha.Address} Completed: web Completed", $"{Beta.Address} Failed: ", "Failed"],
+            Lines("foreach ($h in $job.ChildJobs) { '{0} {1}: {2}' -f $h.Location, $h.State, (($h.ChildJobs | ForEach-Object { '{0} {1}' -f $_.Name, $_.State }) -join ', ') }; $job.State"));
+        var error = Assert.Single(_pwsh.Run("Receive-Job $job.ChildJobs[1]").Errors);
+        Assert.Equal("CastraRemoteHostUnreachable", error.FullyQualifiedErrorId);
+        Assert.Equal(Beta.Address, error.TargetObject);
+        Assert.Equal(Graceful, _pwsh.Run("Receive-Job $job.ChildJobs[0].ChildJobs[0]").TypesOf("web"));
+        Poll.Until(() => !alphaWeb.IsAlive, "alpha's VM to exit");
+        Assert.True(betaWeb.IsAlive);
+    }
 }
