@@ -13,6 +13,12 @@ namespace Castra.PowerShell.Remoting;
 /// </summary>
 internal static class RemoteFanOut
 {
+    /// <summary>
+    /// How long a host gets to answer the module check when the cmdlet waits for it (-AsJob): the job must be returned
+    /// even when a host hangs. Generous: the check imports the module there, which a busy host may take seconds to do.
+    /// </summary>
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>A session given twice runs once; each remaining session is a host of the call, in the caller's order.</summary>
     public static IReadOnlyList<PSSession> Distinct(IEnumerable<PSSession> sessions) =>
         [.. sessions.Where(s => s is not null).GroupBy(s => s.InstanceId).Select(g => g.First())];
@@ -54,12 +60,6 @@ internal static class RemoteFanOut
         var checks = sessions.Select(s => Task.Run(() => CheckBoundedAsync(s, version, selectFor(s), cancellation))).ToArray();
         return Task.WhenAll(checks).GetAwaiter().GetResult();
     }
-
-    /// <summary>
-    /// How long a host gets to answer the module check when the cmdlet waits for it (-AsJob): the job must be returned
-    /// even when a host hangs. Generous: the check imports the module there, which a busy host may take seconds to do.
-    /// </summary>
-    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(60);
 
     private static async Task<HostCheck> CheckBoundedAsync(PSSession session, Version version, System.Collections.Hashtable select, CancellationToken cancellation)
     {
