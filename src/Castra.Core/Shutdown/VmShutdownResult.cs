@@ -4,5 +4,8 @@ namespace Castra.Shutdown;
 public sealed record VmShutdownResult(string VmName, ShutdownOutcome? Outcome, bool Changed, long TotalMs, string? ErrorId = null, string? Message = null)
 {
     /// <summary>The VM's QEMU is not running any more (stopped now, or already).</summary>
-    public bool Stopped => Outcome is ShutdownOutcome.Graceful or ShutdownOutcome.Forced or ShutdownOutcome.Saved;
+    public bool Stopped => StoppedBy(Outcome);
+
+    /// <summary>Whether a VM that ended with this outcome is not running any more (the one rule, for results and events alike).</summary>
+    public static bool StoppedBy(ShutdownOutcome? outcome) => outcome is ShutdownOutcome.Graceful or ShutdownOutcome.Forced or ShutdownOutcome.Saved;
 }

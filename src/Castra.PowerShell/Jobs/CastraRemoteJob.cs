@@ -7,7 +7,8 @@ namespace Castra.PowerShell.Jobs;
 /// <summary>
 /// The job a cmdlet's -Session -AsJob returns: one child job per host (<see cref="CastraRemoteHostJob"/>, its Location
 /// the host), each ending when its host's part ends, so Wait-Job -Any returns at the first host done and Stop-Job on a
-/// child stops that host's part only. The parent completes when every child has: Completed when every host ran
+/// child stops that host's part only. Each host's job has one child job per VM of that host (named after the VM),
+/// ending when that VM's ShutdownComplete arrives. The parent completes when every child has: Completed when every host ran
 /// without an error, Failed when any had one, Stopped when stopped.
 /// </summary>
 public sealed class CastraRemoteJob : Job
@@ -18,13 +19,18 @@ public sealed class CastraRemoteJob : Job
     private readonly CancellationTokenSource _cancellation = new();
     private Task? _all;
 
-    internal CastraRemoteJob(string command, IReadOnlyList<PSSession> sessions)
+    private readonly Dictionary<Guid, HostCheck> _checks = [];
+
+    /// <param name="checks">Per session, its module check, made with the VM names (its VM jobs exist from the start).</param>
+    /// <param name="passThru">-PassThru: each VM's object goes to its VM's job.</param>
+    internal CastraRemoteJob(string command, IReadOnlyList<PSSession> sessions, IReadOnlyList<HostCheck> checks, bool passThru)
         : base(command, null)
     {
         PSJobTypeName = JobTypeName;
-        foreach (var session in sessions)
+        for (var i = 0; i < sessions.Count; i++)
         {
-            var child = new CastraRemoteHostJob(command, session, _cancellation.Token);
+            _checks[sessions[i].InstanceId] = checks[i];
+            var child = new CastraRemoteHostJob(command, sessions[i], checks[i].Vms, passThru, _cancellation.Token);
             _children.Add(child);
             ChildJobs.Add(child);
         }
@@ -41,7 +47,8 @@ public sealed class CastraRemoteJob : Job
     {
         SetJobState(JobState.Running);
         var sessions = _children.Select(c => c.Session).ToList();
-        var runs = RemoteFanOut.StartEach(sessions, version, callFor, s => Child(s).Sink, s => Child(s).CancellationToken);
+        var runs = RemoteFanOut.StartEach(sessions, version, callFor, s => Child(s).Sink, s => Child(s).CancellationToken,
+            s => _checks[s.InstanceId]);
 
         // Each child ends with its host; the parent with the last of them. Never faults (see RemoteFanOut.StartEach).
         for (var i = 0; i < _children.Count; i++)

@@ -100,13 +100,7 @@ public sealed class CastraVmShutdownJob : Job, IShutdownObserver
             Output.Add(PSObject.AsPSObject(vm));
         }
 
-        SetJobState(result switch
-        {
-            null => JobState.Failed,
-            { Outcome: ShutdownOutcome.Cancelled } => JobState.Stopped,
-            { Stopped: true } => JobState.Completed,
-            _ => JobState.Failed,
-        });
+        SetJobState(VmJobState.For(result?.Outcome));
         _finished.TrySetResult();
     }
 }

@@ -13,6 +13,12 @@ namespace Castra.PowerShell.Remoting;
 /// </summary>
 internal static class RemoteFanOut
 {
+    /// <summary>
+    /// How long a host gets to answer the module check when the cmdlet waits for it (-AsJob): the job must be returned
+    /// even when a host hangs. Generous: the check imports the module there, which a busy host may take seconds to do.
+    /// </summary>
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>A session given twice runs once; each remaining session is a host of the call, in the caller's order.</summary>
     public static IReadOnlyList<PSSession> Distinct(IEnumerable<PSSession> sessions) =>
         [.. sessions.Where(s => s is not null).GroupBy(s => s.InstanceId).Select(g => g.First())];
@@ -35,12 +41,37 @@ internal static class RemoteFanOut
     /// <param name="callFor">The call for a host, made when that host is ready to run it; null when the host must not
     /// run (it then reports why to the sink it is given).</param>
     public static IReadOnlyList<Task<bool>> StartEach(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, IRecordSink, RemoteCall?> callFor,
-        Func<PSSession, IRecordSink> sinkFor, Func<PSSession, CancellationToken> cancellationFor) =>
+        Func<PSSession, IRecordSink> sinkFor, Func<PSSession, CancellationToken> cancellationFor, Func<PSSession, HostCheck?>? checkedFor = null) =>
         [.. sessions.Select((session, index) =>
         {
             var sink = sinkFor(session);
-            return Task.Run(() => RemoteHostRun.RunAsync(session, version, () => callFor(session, sink), sink, index + 1, cancellationFor(session)));
+            return Task.Run(() => RemoteHostRun.RunAsync(session, version, () => callFor(session, sink), sink, index + 1, cancellationFor(session),
+                checkedFor?.Invoke(session)));
         })];
+
+    /// <summary>
+    /// The module check of every host at once, each also naming the VMs its call will work on (-AsJob: its per-VM child
+    /// jobs exist before anything runs). Waits on the pipeline thread; never throws (a host's trouble is its refusal).
+    /// </summary>
+    /// <param name="selectFor">Per host, the names (null: every VM) and -StateRoot of its call (<see cref="RemoteModuleCheck.Select"/>).</param>
+    public static IReadOnlyList<HostCheck> CheckEach(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, System.Collections.Hashtable> selectFor,
+        CancellationToken cancellation)
+    {
+        var checks = sessions.Select(s => Task.Run(() => CheckBoundedAsync(s, version, selectFor(s), cancellation))).ToArray();
+        return Task.WhenAll(checks).GetAwaiter().GetResult();
+    }
+
+    private static async Task<HostCheck> CheckBoundedAsync(PSSession session, Version version, System.Collections.Hashtable select, CancellationToken cancellation)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        bounded.CancelAfter(CheckTimeout);
+        var check = await RemoteHostRun.CheckAsync(session, version, select, bounded.Token).ConfigureAwait(false);
+
+        // Stopped by the bound, not by the caller: the host did not answer, and its job says so.
+        return check.Stopped && !cancellation.IsCancellationRequested
+            ? new HostCheck(RemoteErrors.Unreachable(session.ComputerName, $"it did not answer the module check within {CheckTimeout.TotalSeconds:0} s"), [])
+            : check;
+    }
 
     /// <summary>
     /// On the pipeline thread: runs the hosts' parts and writes their records to <paramref name="target"/> as they

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Remoting;
 using System.Management.Automation.Runspaces;
@@ -24,29 +25,54 @@ internal static class RemoteHostRun
         & "Castra\$Command" @Parameters 3>&1 4>&1
         """;
 
-    /// <returns>True when the host ran its part to the end without any error.</returns>
-    /// <param name="activityId">This host's progress bar (distinct per host of a call).</param>
-    public static async Task<bool> RunAsync(PSSession session, Version localVersion, Func<RemoteCall?> call, IRecordSink sink, int activityId,
-        CancellationToken cancellation)
+    /// <summary>
+    /// The module check alone (one round trip), with the VM names when <paramref name="select"/> is given. Never
+    /// throws: whatever goes wrong with the host is its refusal.
+    /// </summary>
+    public static async Task<HostCheck> CheckAsync(PSSession session, Version localVersion, Hashtable? select, CancellationToken cancellation)
     {
         var host = session.ComputerName;
         var runspace = session.Runspace;
         if (runspace.RunspaceStateInfo.State != RunspaceState.Opened)
         {
-            sink.Error(RemoteErrors.Unreachable(host, $"the session is {runspace.RunspaceStateInfo.State}", runspace.RunspaceStateInfo.Reason));
+            return new HostCheck(RemoteErrors.Unreachable(host, $"the session is {runspace.RunspaceStateInfo.State}", runspace.RunspaceStateInfo.Reason), []);
+        }
+
+        try
+        {
+            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString(), select], null, _ => { }, cancellation).ConfigureAwait(false);
+            return new HostCheck(RemoteModuleCheck.Verdict(reply, localVersion, host), RemoteModuleCheck.Vms(reply));
+        }
+#pragma warning disable CA1031 // Whatever it is becomes that host's error (or, stopped, nothing), never an escape.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Failure(ex, host, runspace.InstanceId) is { } error ? new HostCheck(error, []) : new HostCheck(null, [], Stopped: true);
+        }
+    }
+
+    /// <returns>True when the host ran its part to the end without any error.</returns>
+    /// <param name="activityId">This host's progress bar (distinct per host of a call).</param>
+    /// <param name="checkedBefore">The host's module check when it was made already (-AsJob); null: made here first.</param>
+    public static async Task<bool> RunAsync(PSSession session, Version localVersion, Func<RemoteCall?> call, IRecordSink sink, int activityId,
+        CancellationToken cancellation, HostCheck? checkedBefore = null)
+    {
+        var check = checkedBefore ?? await CheckAsync(session, localVersion, null, cancellation).ConfigureAwait(false);
+        if (!check.Ready)
+        {
+            if (check.Refused is { } refused)
+            {
+                sink.Error(refused);
+            }
+
             return false;
         }
 
+        var host = session.ComputerName;
+        var runspace = session.Runspace;
         var tagger = new RemoteOutput(host, runspace.InstanceId, activityId);
         try
         {
-            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString()], null, _ => { }, cancellation).ConfigureAwait(false);
-            if (RemoteModuleCheck.Verdict(reply, localVersion, host) is { } refused)
-            {
-                sink.Error(refused);
-                return false;
-            }
-
             // Built now, not before: what it carries (the rest of a -Deadline) depends on when this host starts.
             if (call() is not { } command)
             {
@@ -64,28 +90,14 @@ internal static class RemoteHostRun
                 cancellation).ConfigureAwait(false);
             return clean;
         }
-        catch (RemoteException ex) when (ex.ErrorRecord is not null)
-        {
-            // The host's cmdlet ended its own call (say CastraStateRootNotFound there): that host's error, as written there.
-            sink.Error(RemoteErrors.FromHost(ex.ErrorRecord, host, runspace.InstanceId));
-        }
-        catch (PipelineStoppedException)
-        {
-            // Stopped from here (Ctrl+C, Stop-Job): the host's own records already say what each VM did.
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (Exception ex) when (ex is PSRemotingTransportException or InvalidRunspaceStateException or PSInvalidOperationException
-            or RuntimeException or InvalidOperationException)
-        {
-            sink.Error(RemoteErrors.Unreachable(host, ex.Message, ex));
-        }
 #pragma warning disable CA1031 // The last resort of one host's task: whatever it is becomes that host's error, never an escape.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            sink.Error(RemoteErrors.Unexpected(host, ex));
+            if (Failure(ex, host, runspace.InstanceId) is { } error)
+            {
+                sink.Error(error);
+            }
         }
         finally
         {
@@ -96,11 +108,24 @@ internal static class RemoteHostRun
         return false;
     }
 
+    /// <summary>What a failed pipeline on the host means for the caller: that host's error, or nothing when it was stopped from here.</summary>
+    private static ErrorRecord? Failure(Exception exception, string host, Guid runspaceId) => exception switch
+    {
+        // The host's cmdlet ended its own call (say CastraStateRootNotFound there): that host's error, as written there.
+        RemoteException { ErrorRecord: { } record } => RemoteErrors.FromHost(record, host, runspaceId),
+
+        // Stopped from here (Ctrl+C, Stop-Job): the host's own records already say what each VM did.
+        PipelineStoppedException or OperationCanceledException => null,
+        PSRemotingTransportException or InvalidRunspaceStateException or PSInvalidOperationException or RuntimeException or InvalidOperationException
+            => RemoteErrors.Unreachable(host, exception.Message, exception),
+        _ => RemoteErrors.Unexpected(host, exception),
+    };
+
     /// <summary>
     /// One pipeline on the host, its output and errors handed on in the order they arrive; Stop on cancellation.
     /// Without <paramref name="onOutput"/> the output is returned instead (a short reply, such as the module check's).
     /// </summary>
-    private static async Task<IReadOnlyList<PSObject>> InvokeAsync(Runspace runspace, string script, object[] arguments,
+    private static async Task<IReadOnlyList<PSObject>> InvokeAsync(Runspace runspace, string script, object?[] arguments,
         Action<PSObject>? onOutput, Action<ErrorRecord> onError, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();

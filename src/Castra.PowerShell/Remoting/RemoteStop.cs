@@ -104,7 +104,16 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
 
         if (asJob)
         {
-            var job = new CastraRemoteJob(cmdlet.MyInvocation.Line, approved);
+            // One round trip per host before the job exists: the module check, which also names the VMs each host's
+            // call works on, so the per-VM child jobs are there when the job is returned.
+            var checks = RemoteFanOut.CheckEach(approved, version, s => RemoteModuleCheck.Select(calls[s.InstanceId].Call.Parameters), cancellation);
+            if (cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var passThru = cmdlet.MyInvocation.BoundParameters.TryGetValue("PassThru", out var p) && p is SwitchParameter { IsPresent: true };
+            var job = new CastraRemoteJob(cmdlet.MyInvocation.Line, approved, checks, passThru);
             cmdlet.JobRepository.Add(job);
             job.Start(version, CallFor);
             cmdlet.WriteObject(job);
