@@ -155,6 +155,32 @@ public sealed class RecordedLaunchTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void A_record_others_may_write_is_never_run()
+    {
+        // Root owns it, but anyone may rewrite it (chmod 666): its Qemu and ExtraArguments are anyone's choice.
+        var file = Define("web", Recorded);
+        File.SetUnixFileMode(file, (UnixFileMode)0x1B6);
+
+        var ex = Assert.Throws<CastraException>(() => RecordedLaunch.Read(_root.Root, "web"));
+
+        Assert.Equal(ErrorIds.VmDefinitionUntrusted, ex.ErrorId);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void A_record_in_a_directory_others_may_write_is_never_run()
+    {
+        // Root owns the directory, but its group may write it (chmod 775): they can replace vm.json by rename.
+        Define("web", Recorded);
+        File.SetUnixFileMode(_root.Vm("web").Directory, (UnixFileMode)0x1FD);
+
+        var ex = Assert.Throws<CastraException>(() => RecordedLaunch.Read(_root.Root, "web"));
+
+        Assert.Equal(ErrorIds.VmDefinitionUntrusted, ex.ErrorId);
+    }
+
+    [Fact]
     public void A_vm_json_that_is_a_link_is_refused_not_followed()
     {
         var elsewhere = Path.Combine(_root.Path, "elsewhere.json");

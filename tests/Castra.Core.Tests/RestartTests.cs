@@ -41,6 +41,23 @@ public sealed class RestartTests : IDisposable
     };
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Qemu_is_never_started_into_a_directory_others_may_write()
+    {
+        // Root owns it but its group may write it: they could plant serial.log or qemu.pid as a link for QEMU (root)
+        // to open by path and write through.
+        var dir = _root.Vm("shared").Directory;
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FD);
+
+        var ex = await Assert.ThrowsAsync<CastraException>(() => new VmLauncher(_root.Root).StartAsync("shared", Fake("graceful")));
+
+        Assert.Equal(ErrorIds.UnsafeStateFile, ex.ErrorId);
+        Assert.Contains("writable", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_root.Vm("shared").PidFile));
+    }
+
+    [Fact]
     public async Task Each_vm_is_stopped_then_started_from_its_record_and_one_without_a_usable_record_is_left_running()
     {
         var before = await new VmLauncher(_root.Root).StartAsync("a", Fake("graceful"));

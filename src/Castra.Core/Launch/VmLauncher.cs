@@ -197,17 +197,18 @@ public sealed class VmLauncher
 
     /// <summary>
     /// QEMU, run by this user (root at boot), opens its pidfile, socket and serial log by path: so the directory it
-    /// writes into must belong to root or the caller, where nobody else can plant a link for QEMU to write through.
+    /// writes into must belong to root or the caller and be writable by no one else, where nobody can plant a link for
+    /// QEMU to write through.
     /// </summary>
     private static VmDirectory OpenTrusted(VmPaths vm)
     {
         var dir = StateCall(vm, () => VmDirectory.OpenOrCreate(vm));
-        if (!dir.Files.OwnerTrusted)
+        if (!dir.Files.Controlled)
         {
-            var owner = dir.Files.Owner;
+            var why = dir.Files.OwnerTrusted ? dir.Files.WritableByOthersText : FileTrust.Untrusted(dir.Files.Owner);
             dir.Dispose();
             throw StateFileError.For(vm, new UnsafeStateFileException(vm.Directory,
-                FileTrust.Untrusted(owner) + "; Castra launches QEMU only into a directory owned by root or the user running it"));
+                why + "; Castra launches QEMU only into a directory owned by root or the user running it, and writable by no one else"));
         }
 
         return dir;
