@@ -18,6 +18,16 @@ internal static class RemoteHostRun
     /// <summary>How long a host that is being stopped (Ctrl+C, Stop-Job) gets to end its part before it is left.</summary>
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// With -Deadline: how long past the deadline a host's part may take to come back (the host's own Stop-CastraVm ends
+    /// within what was left of the deadline; this covers the link). A host silent by then is not answering: it is stopped
+    /// and left, so a hung host or a link that drops packets cannot hold the call past its deadline.
+    /// </summary>
+    public static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a host left at the deadline gets to acknowledge the stop (it did not answer until then).</summary>
+    private static readonly TimeSpan DeadlineStopWait = TimeSpan.FromSeconds(5);
+
     private const string InvokeScript = """
         param([string] $Command, [hashtable] $Parameters)
         $ProgressPreference = 'SilentlyContinue'
@@ -26,9 +36,18 @@ internal static class RemoteHostRun
 
     /// <returns>True when the host ran its part to the end without any error.</returns>
     /// <param name="activityId">This host's progress bar (distinct per host of a call).</param>
+    /// <param name="limit">With -Deadline: the host's part is left after this long (<see cref="DeadlineGrace"/> included).</param>
     public static async Task<bool> RunAsync(PSSession session, Version localVersion, Func<RemoteCall?> call, IRecordSink sink, int activityId,
-        CancellationToken cancellation)
+        CancellationToken cancellation, TimeSpan? limit = null)
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (limit is { } l)
+        {
+            bounded.CancelAfter(l);
+        }
+
+        var stopWait = () => cancellation.IsCancellationRequested ? StopWait : DeadlineStopWait;
+        var leftAtDeadline = () => !cancellation.IsCancellationRequested && bounded.IsCancellationRequested;
         var host = session.ComputerName;
         var runspace = session.Runspace;
         if (runspace.RunspaceStateInfo.State != RunspaceState.Opened)
@@ -40,7 +59,7 @@ internal static class RemoteHostRun
         var tagger = new RemoteOutput(host, runspace.InstanceId, activityId);
         try
         {
-            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString()], null, _ => { }, cancellation).ConfigureAwait(false);
+            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString()], null, _ => { }, stopWait, bounded.Token).ConfigureAwait(false);
             if (RemoteModuleCheck.Verdict(reply, localVersion, host) is { } refused)
             {
                 sink.Error(refused);
@@ -61,13 +80,18 @@ internal static class RemoteHostRun
                     clean = false;
                     sink.Error(RemoteErrors.FromHost(error, host, runspace.InstanceId));
                 },
-                cancellation).ConfigureAwait(false);
+                stopWait, bounded.Token).ConfigureAwait(false);
             return clean;
         }
         catch (RemoteException ex) when (ex.ErrorRecord is not null)
         {
             // The host's cmdlet ended its own call (say CastraStateRootNotFound there): that host's error, as written there.
             sink.Error(RemoteErrors.FromHost(ex.ErrorRecord, host, runspace.InstanceId));
+        }
+        catch (Exception ex) when ((ex is PipelineStoppedException or OperationCanceledException) && leftAtDeadline())
+        {
+            // Stopped from here at the deadline: the host did not answer in time, which is its error.
+            sink.Error(RemoteErrors.NoAnswer(host, limit!.Value - DeadlineGrace, DeadlineGrace, ex));
         }
         catch (PipelineStoppedException)
         {
@@ -101,10 +125,13 @@ internal static class RemoteHostRun
     /// Without <paramref name="onOutput"/> the output is returned instead (a short reply, such as the module check's).
     /// </summary>
     private static async Task<IReadOnlyList<PSObject>> InvokeAsync(Runspace runspace, string script, object[] arguments,
-        Action<PSObject>? onOutput, Action<ErrorRecord> onError, CancellationToken cancellation)
+        Action<PSObject>? onOutput, Action<ErrorRecord> onError, Func<TimeSpan> stopWait, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        using var ps = System.Management.Automation.PowerShell.Create();
+
+        // Disposed below once the pipeline has ended, never while it runs: disposing a running remote pipeline stops
+        // it synchronously, waiting for the host to acknowledge, which a hung host never does.
+        var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = runspace;
         ps.AddScript(script);
         foreach (var argument in arguments)
@@ -114,7 +141,7 @@ internal static class RemoteHostRun
 
         var kept = new List<PSObject>();
         var gate = new object();
-        using var output = new PSDataCollection<PSObject>();
+        var output = new PSDataCollection<PSObject>();
         output.DataAdded += (_, _) =>
         {
             // ReadAll takes what has arrived so far, in order, and frees it: a long run keeps no history here.
@@ -144,7 +171,18 @@ internal static class RemoteHostRun
             }
         };
 
-        var started = ps.BeginInvoke<PSObject, PSObject>(null, output);
+        IAsyncResult started;
+        try
+        {
+            started = ps.BeginInvoke<PSObject, PSObject>(null, output);
+        }
+        catch
+        {
+            output.Dispose();
+            ps.Dispose();
+            throw;
+        }
+
         using var stop = cancellation.Register(() =>
         {
             try
@@ -157,16 +195,25 @@ internal static class RemoteHostRun
             }
         });
         var ended = Task.Factory.FromAsync(started, ps.EndInvoke);
+        _ = ended.ContinueWith(_ =>
+        {
+            output.Dispose();
+            ps.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
-        // Once stopped, the host gets a bounded time to end its part (a dead link must not hold Ctrl+C forever).
+        // Once stopped, the host gets a bounded time to end its part (a dead link or a hung host must not hold Ctrl+C
+        // or a deadline forever): then it is left, its pipeline disposed whenever (if ever) it ends.
         var leave = Task.Delay(Timeout.Infinite, cancellation)
-            .ContinueWith(_ => Task.Delay(StopWait), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            .ContinueWith(_ => Task.Delay(stopWait()), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
         if (await Task.WhenAny(ended, leave).ConfigureAwait(false) != ended)
         {
             throw new OperationCanceledException(cancellation);
         }
 
         await ended.ConfigureAwait(false);
-        return kept;
+        lock (gate)
+        {
+            return [.. kept];
+        }
     }
 }

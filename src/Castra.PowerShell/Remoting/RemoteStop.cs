@@ -102,16 +102,19 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
             return call.With("Deadline", Math.Round(left, 3));
         }
 
+        // The deadline bounds this side's wait too: a host that never answers (hung, or its link dropping packets) is
+        // left once the deadline and a grace for the link have passed, rather than holding the whole call.
+        TimeSpan? limit = deadlineSeconds is { } d ? TimeSpan.FromSeconds(d) + RemoteHostRun.DeadlineGrace : null;
         if (asJob)
         {
             var job = new CastraRemoteJob(cmdlet.MyInvocation.Line, approved);
             cmdlet.JobRepository.Add(job);
-            job.Start(version, CallFor);
+            job.Start(version, CallFor, limit);
             cmdlet.WriteObject(job);
             return;
         }
 
-        RemoteFanOut.RunHere(approved, version, CallFor, sink, track, cancellation);
+        RemoteFanOut.RunHere(approved, version, CallFor, sink, track, cancellation, limit);
     }
 
     private static string Description(PSSession session, string what, bool turnOff) =>
