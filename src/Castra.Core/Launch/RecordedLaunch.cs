@@ -37,7 +37,7 @@ public static class RecordedLaunch
         if (definition?.Launch is not { } record)
         {
             throw new CastraException(ErrorIds.NoLaunchDefinition, CastraErrorCategory.ObjectNotFound,
-                $"VM '{vm.Name}' has no recorded launch in {vm.Definition} (it was not started by Castra): give {w.Name(Text.Term.Kernel)} or {w.Name(Text.Term.Disk)}.") { Target = vm.Name };
+                $"VM '{vm.Name}' has no recorded launch in {vm.Definition} (it was not started by Castra): start it from explicit arguments first ({w.StartCommand(vm.Name)} {w.Name(Text.Term.Kernel)} ... or {w.Name(Text.Term.Disk)} ...).") { Target = vm.Name };
         }
 
         if (!definition.OwnerTrusted)
@@ -45,7 +45,7 @@ public static class RecordedLaunch
             // Whoever wrote it would choose the binary, kernel and arguments this user (root at boot) runs.
             throw new CastraException(ErrorIds.VmDefinitionUntrusted, CastraErrorCategory.SecurityError,
                 $"{vm.Definition} (or its directory) is not owned by root or the user running Castra, or others may write it, so its recorded launch is not run; " +
-                $"check the file, or give {w.Name(Text.Term.Kernel)} or {w.Name(Text.Term.Disk)} to start the VM from explicit arguments.") { Target = vm.Name };
+                $"check the file, or start the VM from explicit arguments ({w.StartCommand(vm.Name)} {w.Name(Text.Term.Kernel)} ... or {w.Name(Text.Term.Disk)} ...).") { Target = vm.Name };
         }
 
         return ToOptions(vm, record, overrides ?? LaunchOverrides.None, w);
