@@ -107,6 +107,8 @@ public sealed class RecordedLaunchTests : IDisposable
         { """{"Launch": {"Kernel": "/k", "MemoryMB": 0, "CpuCount": 1}}""", ErrorIds.VmDefinitionInvalid, "memory must be between" },
         { """{"Launch": {"Kernel": "/k", "MemoryMB": 128, "CpuCount": 1, "Accelerator": "xen"}}""", ErrorIds.VmDefinitionInvalid, "accelerator must be" },
         { """{"Launch": {"Kernel": "/k", "MemoryMB": 128, "CpuCount": 1, "ExtraArguments": ["a\u0000b"]}}""", ErrorIds.VmDefinitionInvalid, "NUL" },
+        { """{"Launch": {"Disk": "/d.img", "DiskFormat": "raw,backing.file.filename=/dev/sda", "MemoryMB": 128, "CpuCount": 1}}""", ErrorIds.VmDefinitionInvalid, "disk format must be" },
+        { """{"Launch": {"Kernel": "/k", "DiskFormat": "raw", "MemoryMB": 128, "CpuCount": 1}}""", ErrorIds.VmDefinitionInvalid, "disk format must be" },
     };
 
     [Theory]

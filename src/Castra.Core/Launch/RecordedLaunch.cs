@@ -77,6 +77,7 @@ public static class RecordedLaunch
             Initrd = record.Initrd,
             Append = record.Append,
             Disk = record.Disk,
+            DiskFormat = record.DiskFormat,
             Ephemeral = record.Ephemeral,
             MemoryMB = overrides.MemoryMB ?? record.MemoryMB,
             CpuCount = overrides.CpuCount ?? record.CpuCount,

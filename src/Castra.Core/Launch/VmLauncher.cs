@@ -54,13 +54,16 @@ public sealed class VmLauncher
         LeftoverFiles.RemoveFor(dir, null);
         StateCall(vm, () => dir.Files.Delete(VmDirectory.SerialLogName));
 
+        // A start from a record keeps the format probed at the first launch (LaunchRecord.DiskFormat).
+        var baseFormat = options.Disk is null ? null : options.DiskFormat ?? await ProbeFormatAsync(Path.GetFullPath(options.Disk), cancellationToken).ConfigureAwait(false);
         string? overlay = null;
         if (options.Ephemeral)
         {
-            overlay = await CreateOverlayAsync(vm, Path.GetFullPath(options.Disk!), cancellationToken).ConfigureAwait(false);
+            baseFormat ??= "raw";
+            overlay = await CreateOverlayAsync(vm, Path.GetFullPath(options.Disk!), baseFormat, cancellationToken).ConfigureAwait(false);
         }
 
-        var diskFormat = options.Disk is null ? null : overlay is not null ? "qcow2" : await ProbeFormatAsync(Path.GetFullPath(options.Disk), cancellationToken).ConfigureAwait(false);
+        var diskFormat = overlay is not null ? "qcow2" : baseFormat;
         var arguments = BuildArguments(vm, options, overlay, diskFormat);
         ExternalCommand.Result result;
         try
@@ -97,6 +100,7 @@ public sealed class VmLauncher
             Initrd = options.Initrd is null ? null : Path.GetFullPath(options.Initrd),
             Append = options.Append,
             Disk = options.Disk is null ? null : Path.GetFullPath(options.Disk),
+            DiskFormat = baseFormat,
             Ephemeral = options.Ephemeral,
             MemoryMB = options.MemoryMB,
             CpuCount = options.CpuCount,
@@ -245,11 +249,10 @@ public sealed class VmLauncher
         }
     }
 
-    private async Task<string> CreateOverlayAsync(VmPaths vm, string disk, CancellationToken cancellationToken)
+    private async Task<string> CreateOverlayAsync(VmPaths vm, string disk, string format, CancellationToken cancellationToken)
     {
         var qemuImg = ExternalCommand.Which("qemu-img") ?? throw new CastraException(ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
             $"qemu-img was not found (needed for {Wording.Name(Text.Term.Ephemeral)}). On Debian: apt-get install qemu-utils.") { Target = vm.Name };
-        var format = await ProbeFormatAsync(disk, cancellationToken).ConfigureAwait(false) ?? "raw";
         var overlay = Path.Combine(vm.Directory, "ephemeral.qcow2");
         DeleteQuietly(overlay);
         var result = await ExternalCommand.RunAsync(qemuImg, ["create", "-q", "-f", "qcow2", "-b", disk, "-F", format, overlay], TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
