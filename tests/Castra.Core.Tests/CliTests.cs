@@ -142,6 +142,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Restart_of_a_vm_never_started_by_castra_names_the_command_that_starts_it()
+    {
+        // castra restart has no --kernel: the hint names castra up, where the options are.
+        Directory.CreateDirectory(_root.Vm("byo").Directory);
+
+        var (code, _, err) = await CliRunner.RunAsync("restart", "byo", "--home", _root.Path);
+
+        Assert.Equal(1, code);
+        Assert.Contains("CastraNoLaunchDefinition", err);
+        Assert.Contains("castra up byo --kernel", err);
+    }
+
+    [Fact]
     public async Task Up_explains_bad_input_and_missing_qemu()
     {
         // A name alone starts again from vm.json: an unknown VM is exit 3, naming how to start a new one.

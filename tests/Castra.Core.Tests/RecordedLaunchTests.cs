@@ -107,6 +107,8 @@ public sealed class RecordedLaunchTests : IDisposable
         { """{"Launch": {"Kernel": "/k", "MemoryMB": 0, "CpuCount": 1}}""", ErrorIds.VmDefinitionInvalid, "memory must be between" },
         { """{"Launch": {"Kernel": "/k", "MemoryMB": 128, "CpuCount": 1, "Accelerator": "xen"}}""", ErrorIds.VmDefinitionInvalid, "accelerator must be" },
         { """{"Launch": {"Kernel": "/k", "MemoryMB": 128, "CpuCount": 1, "ExtraArguments": ["a\u0000b"]}}""", ErrorIds.VmDefinitionInvalid, "NUL" },
+        { """{"Launch": {"Disk": "/d.img", "DiskFormat": "raw,backing.file.filename=/dev/sda", "MemoryMB": 128, "CpuCount": 1}}""", ErrorIds.VmDefinitionInvalid, "disk format must be" },
+        { """{"Launch": {"Kernel": "/k", "DiskFormat": "raw", "MemoryMB": 128, "CpuCount": 1}}""", ErrorIds.VmDefinitionInvalid, "disk format must be" },
     };
 
     [Theory]
@@ -148,6 +150,32 @@ public sealed class RecordedLaunchTests : IDisposable
     {
         Define("web", Recorded);
         OtherUser.Own(_root.Vm("web").Directory);
+
+        var ex = Assert.Throws<CastraException>(() => RecordedLaunch.Read(_root.Root, "web"));
+
+        Assert.Equal(ErrorIds.VmDefinitionUntrusted, ex.ErrorId);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void A_record_others_may_write_is_never_run()
+    {
+        // Root owns it, but anyone may rewrite it (chmod 666): its Qemu and ExtraArguments are anyone's choice.
+        var file = Define("web", Recorded);
+        File.SetUnixFileMode(file, (UnixFileMode)0x1B6);
+
+        var ex = Assert.Throws<CastraException>(() => RecordedLaunch.Read(_root.Root, "web"));
+
+        Assert.Equal(ErrorIds.VmDefinitionUntrusted, ex.ErrorId);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void A_record_in_a_directory_others_may_write_is_never_run()
+    {
+        // Root owns the directory, but its group may write it (chmod 775): they can replace vm.json by rename.
+        Define("web", Recorded);
+        File.SetUnixFileMode(_root.Vm("web").Directory, (UnixFileMode)0x1FD);
 
         var ex = Assert.Throws<CastraException>(() => RecordedLaunch.Read(_root.Root, "web"));
 

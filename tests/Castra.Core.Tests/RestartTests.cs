@@ -41,6 +41,52 @@ public sealed class RestartTests : IDisposable
     };
 
     [Fact]
+    public async Task A_start_from_the_record_keeps_the_disk_format_probed_at_the_first_launch()
+    {
+        // Root launched a raw image; whoever can write the image turns it into a qcow2 whose backing file is a host
+        // file. A start from the record must not probe again and let QEMU (root) open that backing file.
+        var disk = Path.Combine(_root.Path, "disk.img");
+        await File.WriteAllBytesAsync(disk, new byte[1 << 20]);
+        var first = await new VmLauncher(_root.Root).StartAsync("d", new LaunchOptions
+        {
+            Disk = disk, MemoryMB = 128, Accelerator = "tcg", QemuPath = FakeQemuBinary.Path, ExtraArguments = ["--fake-behavior", "graceful"],
+        });
+        Assert.Equal("raw", VmDefinitionStore.TryRead(_root.Vm("d"))!.Launch!.DiskFormat);
+        var stopped = await new ShutdownEngine(_root.Root).StopAsync(["d"], new ShutdownOptions(), new RecordingObserver());
+        Assert.True(stopped.Single().Stopped);
+
+        File.Delete(disk);
+        using (var img = System.Diagnostics.Process.Start("qemu-img", ["create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", disk])!)
+        {
+            await img.WaitForExitAsync();
+            Assert.Equal(0, img.ExitCode);
+        }
+
+        await new VmLauncher(_root.Root).StartRecordedAsync("d");
+
+        var arguments = VmDefinitionStore.TryRead(_root.Vm("d"))!.Launch!.Arguments;
+        Assert.Contains($"file={disk},if=virtio,format=raw", arguments);
+        Assert.DoesNotContain(arguments, a => a.Contains("qcow2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Qemu_is_never_started_into_a_directory_others_may_write()
+    {
+        // Root owns it but its group may write it: they could plant serial.log or qemu.pid as a link for QEMU (root)
+        // to open by path and write through.
+        var dir = _root.Vm("shared").Directory;
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FD);
+
+        var ex = await Assert.ThrowsAsync<CastraException>(() => new VmLauncher(_root.Root).StartAsync("shared", Fake("graceful")));
+
+        Assert.Equal(ErrorIds.UnsafeStateFile, ex.ErrorId);
+        Assert.Contains("writable", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_root.Vm("shared").PidFile));
+    }
+
+    [Fact]
     public async Task Each_vm_is_stopped_then_started_from_its_record_and_one_without_a_usable_record_is_left_running()
     {
         var before = await new VmLauncher(_root.Root).StartAsync("a", Fake("graceful"));

@@ -8,6 +8,9 @@ public sealed class LaunchOptions
 {
     public string? Kernel { get; init; }
 
+    /// <summary>The disk's format from a recorded launch (never probed again); null: probed with qemu-img.</summary>
+    public string? DiskFormat { get; init; }
+
     public string? Initrd { get; init; }
 
     /// <summary>Kernel command line (only with <see cref="Kernel"/>).</summary>
@@ -74,6 +77,11 @@ public sealed class LaunchOptions
         else if (Kernel is null && (Initrd is not null || Append is not null))
         {
             problem = $"{w.Name(Text.Term.Initrd)} and {w.Name(Text.Term.Append)} need {w.Name(Text.Term.Kernel)}";
+        }
+        else if (DiskFormat is not null && (Disk is null || DiskFormat.Length is 0 or > 32 || !DiskFormat.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9'))))
+        {
+            // It goes into -drive's option string: a comma would add options.
+            problem = $"the disk format must be a QEMU format name (lowercase letters and digits), not '{DiskFormat}'";
         }
         else if (Ephemeral && Disk is null)
         {

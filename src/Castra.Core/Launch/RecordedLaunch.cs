@@ -6,7 +6,8 @@ namespace Castra.Launch;
 /// <summary>
 /// Turns the launch recorded in a VM's vm.json back into <see cref="LaunchOptions"/> (Start-CastraVm NAME, castra up
 /// NAME, Restart-CastraVm). vm.json is input someone may have edited or planted: only a file that proves its owner
-/// (root or the caller, single link, in a directory owned by root or the caller) may name the kernel, disk, QEMU
+/// (root or the caller, single link, writable by no one else, in a directory owned by root or the caller and writable
+/// by no one else) may name the kernel, disk, QEMU
 /// binary and arguments Castra runs, and every recorded value passes the same validation as a typed-in one.
 /// </summary>
 public static class RecordedLaunch
@@ -36,15 +37,15 @@ public static class RecordedLaunch
         if (definition?.Launch is not { } record)
         {
             throw new CastraException(ErrorIds.NoLaunchDefinition, CastraErrorCategory.ObjectNotFound,
-                $"VM '{vm.Name}' has no recorded launch in {vm.Definition} (it was not started by Castra): give {w.Name(Text.Term.Kernel)} or {w.Name(Text.Term.Disk)}.") { Target = vm.Name };
+                $"VM '{vm.Name}' has no recorded launch in {vm.Definition} (it was not started by Castra): start it from explicit arguments first ({w.StartCommand(vm.Name)} {w.Name(Text.Term.Kernel)} ... or {w.Name(Text.Term.Disk)} ...).") { Target = vm.Name };
         }
 
         if (!definition.OwnerTrusted)
         {
             // Whoever wrote it would choose the binary, kernel and arguments this user (root at boot) runs.
             throw new CastraException(ErrorIds.VmDefinitionUntrusted, CastraErrorCategory.SecurityError,
-                $"{vm.Definition} (or its directory) is not owned by root or the user running Castra, so its recorded launch is not run; " +
-                $"check the file, or give {w.Name(Text.Term.Kernel)} or {w.Name(Text.Term.Disk)} to start the VM from explicit arguments.") { Target = vm.Name };
+                $"{vm.Definition} (or its directory) is not owned by root or the user running Castra, or others may write it, so its recorded launch is not run; " +
+                $"check the file, or start the VM from explicit arguments ({w.StartCommand(vm.Name)} {w.Name(Text.Term.Kernel)} ... or {w.Name(Text.Term.Disk)} ...).") { Target = vm.Name };
         }
 
         return ToOptions(vm, record, overrides ?? LaunchOverrides.None, w);
@@ -76,6 +77,7 @@ public static class RecordedLaunch
             Initrd = record.Initrd,
             Append = record.Append,
             Disk = record.Disk,
+            DiskFormat = record.DiskFormat,
             Ephemeral = record.Ephemeral,
             MemoryMB = overrides.MemoryMB ?? record.MemoryMB,
             CpuCount = overrides.CpuCount ?? record.CpuCount,

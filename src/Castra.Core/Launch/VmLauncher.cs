@@ -58,14 +58,22 @@ public sealed class VmLauncher
         SavedStateStore.Abandon(dir);
         StateCall(vm, () => dir.Files.Delete(VmDirectory.SerialLogName));
 
-        // The command line is decided before anything is created, so that a saved image can be matched against it.
+        // The command line is decided before anything is created, so that a saved image can be matched against it. A start
+        // from a record keeps the format probed at the first launch (LaunchRecord.DiskFormat): whoever can write the image
+        // must not turn it into a qcow2 backed by a host file between two starts.
         var overlay = options.Ephemeral ? Path.Combine(vm.Directory, OverlayName) : null;
-        var diskFormat = options.Disk is null ? null : overlay is not null ? "qcow2" : await ProbeFormatAsync(Path.GetFullPath(options.Disk), cancellationToken).ConfigureAwait(false);
+        var baseFormat = options.Disk is null ? null : options.DiskFormat ?? await ProbeFormatAsync(Path.GetFullPath(options.Disk), cancellationToken).ConfigureAwait(false);
+        if (overlay is not null)
+        {
+            baseFormat ??= "raw";
+        }
+
+        var diskFormat = overlay is not null ? "qcow2" : baseFormat;
         var arguments = BuildArguments(vm, options, overlay, diskFormat);
         var resume = SavedStateResume.Decide(dir, qemu, arguments, options, Wording);
         if (overlay is not null && !resume)
         {
-            await CreateOverlayAsync(vm, overlay, Path.GetFullPath(options.Disk!), cancellationToken).ConfigureAwait(false);
+            await CreateOverlayAsync(vm, overlay, Path.GetFullPath(options.Disk!), baseFormat!, cancellationToken).ConfigureAwait(false);
         }
 
         ExternalCommand.Result result;
@@ -118,6 +126,7 @@ public sealed class VmLauncher
             Initrd = options.Initrd is null ? null : Path.GetFullPath(options.Initrd),
             Append = options.Append,
             Disk = options.Disk is null ? null : Path.GetFullPath(options.Disk),
+            DiskFormat = baseFormat,
             Ephemeral = options.Ephemeral,
             MemoryMB = options.MemoryMB,
             CpuCount = options.CpuCount,
@@ -218,17 +227,18 @@ public sealed class VmLauncher
 
     /// <summary>
     /// QEMU, run by this user (root at boot), opens its pidfile, socket and serial log by path: so the directory it
-    /// writes into must belong to root or the caller, where nobody else can plant a link for QEMU to write through.
+    /// writes into must belong to root or the caller and be writable by no one else, where nobody can plant a link for
+    /// QEMU to write through.
     /// </summary>
     private static VmDirectory OpenTrusted(VmPaths vm)
     {
         var dir = StateCall(vm, () => VmDirectory.OpenOrCreate(vm));
-        if (!dir.Files.OwnerTrusted)
+        if (!dir.Files.Controlled)
         {
-            var owner = dir.Files.Owner;
+            var why = dir.Files.OwnerTrusted ? dir.Files.WritableByOthersText : FileTrust.Untrusted(dir.Files.Owner);
             dir.Dispose();
             throw StateFileError.For(vm, new UnsafeStateFileException(vm.Directory,
-                FileTrust.Untrusted(owner) + "; Castra launches QEMU only into a directory owned by root or the user running it"));
+                why + "; Castra launches QEMU only into a directory owned by root or the user running it, and writable by no one else"));
         }
 
         return dir;
@@ -265,11 +275,10 @@ public sealed class VmLauncher
         }
     }
 
-    private async Task CreateOverlayAsync(VmPaths vm, string overlay, string disk, CancellationToken cancellationToken)
+    private async Task CreateOverlayAsync(VmPaths vm, string overlay, string disk, string format, CancellationToken cancellationToken)
     {
         var qemuImg = ExternalCommand.Which("qemu-img") ?? throw new CastraException(ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
             $"qemu-img was not found (needed for {Wording.Name(Text.Term.Ephemeral)}). On Debian: apt-get install qemu-utils.") { Target = vm.Name };
-        var format = await ProbeFormatAsync(disk, cancellationToken).ConfigureAwait(false) ?? "raw";
         DeleteQuietly(overlay);
         var result = await ExternalCommand.RunAsync(qemuImg, ["create", "-q", "-f", "qcow2", "-b", disk, "-F", format, overlay], TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)

@@ -11,6 +11,13 @@ public sealed class LaunchRecord
 
     public string? Disk { get; set; }
 
+    /// <summary>
+    /// The disk image's format as probed at this launch (for an ephemeral VM, its base image's), pinned by a start
+    /// from this record: probing again would let whoever can write the image turn it into a qcow2 with a host file as
+    /// its backing file, which QEMU (root at boot) would open. Absent in records of earlier versions (then probed).
+    /// </summary>
+    public string? DiskFormat { get; set; }
+
     public bool Ephemeral { get; set; }
 
     public int MemoryMB { get; set; }

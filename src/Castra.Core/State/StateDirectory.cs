@@ -47,6 +47,12 @@ internal sealed class StateDirectory : IDisposable
 
     public bool OwnerTrusted => FileTrust.IsTrusted(Owner);
 
+    /// <summary>
+    /// Owned by root or the caller and writable by no one else: only then is what is in it theirs (in a directory its
+    /// group or everyone may write, anyone can rename a file in or plant a link where a process opens a path).
+    /// </summary>
+    public bool Controlled => OwnerTrusted && (Mode & 0x12) == 0;
+
     /// <summary>Permission bits (rwx for user, group, others; setuid, setgid, sticky).</summary>
     public int Mode { get; }
 
@@ -62,14 +68,17 @@ internal sealed class StateDirectory : IDisposable
             throw new UnsafeStateFileException(Path, FileTrust.Untrusted(Owner));
         }
 
-        if ((Mode & 0x12) != 0)
+        if (!Controlled)
         {
-            throw new UnsafeStateFileException(Path, string.Create(CultureInfo.InvariantCulture,
-                $"is writable by its group or by everyone (mode {Convert.ToString(Mode & 0x1FF, 8)}): refused, since anyone who can write there could replace what Castra keeps in it (chmod go-w it)"));
+            throw new UnsafeStateFileException(Path, WritableByOthersText);
         }
 
         return this;
     }
+
+    /// <summary>Why a directory of a trusted owner is still refused (for messages).</summary>
+    public string WritableByOthersText => string.Create(CultureInfo.InvariantCulture,
+        $"is writable by its group or by everyone (mode {Convert.ToString(Mode & 0x1FF, 8)}): refused, since anyone who can write there could replace what Castra keeps in it (chmod go-w it)");
 
     /// <summary>The descriptor, for *at(2) calls of collaborators (valid while this object lives).</summary>
     public int Descriptor => (int)_handle.DangerousGetHandle();
@@ -205,7 +214,7 @@ internal sealed class StateDirectory : IDisposable
             Array.Resize(ref buffer, (int)Math.Min((long)maxBytes + 1, buffer.Length * 2L));
         }
 
-        return new StateFileContent(buffer.AsSpan(0, total).ToArray(), stat.Uid, stat.Nlink);
+        return new StateFileContent(buffer.AsSpan(0, total).ToArray(), stat.Uid, stat.Nlink, (int)(stat.Mode & 0xFFF));
     }
 
     /// <summary>A read-only handle on a regular file (null when missing); <paramref name="stat"/> describes it.</summary>

@@ -25,7 +25,8 @@ public static class VmDefinitionStore
 
     /// <summary>
     /// Null when the VM has no vm.json. Any owner's file is read (a bring-your-own VM's owner sets its timeouts), but
-    /// only one owned by root or the caller, with a single link, in a VM directory owned by root or the caller, is
+    /// only one owned by root or the caller, with a single link, writable by no one else, in a VM directory owned by root
+    /// or the caller and writable by no one else, is
     /// marked <see cref="VmDefinition.OwnerTrusted"/>: only that one can prove a process's identity or name a file
     /// Castra deletes.
     /// </summary>
@@ -66,8 +67,8 @@ public static class VmDefinitionStore
                 throw new JsonException("BootId is longer than a boot id");
             }
 
-            // In a directory someone else owns, they could have put any root-owned file there under this name.
-            definition.OwnerTrusted = content.OwnerTrusted && vm.Files.OwnerTrusted;
+            // In a directory someone else owns, or may write, they could have put any root-owned file there under this name.
+            definition.OwnerTrusted = content.OwnerTrusted && vm.Files.Controlled;
             return definition;
         }
         catch (Exception ex) when (ex is JsonException or ArgumentOutOfRangeException)

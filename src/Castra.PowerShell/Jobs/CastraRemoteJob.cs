@@ -43,12 +43,12 @@ public sealed class CastraRemoteJob : Job
     public override string Location => string.Join(", ", _children.Select(c => c.Location));
 
     /// <summary>Starts every host's part (ShouldProcess was asked before the job was created).</summary>
-    internal void Start(Version version, Func<PSSession, Output.IRecordSink, RemoteCall?> callFor)
+    internal void Start(Version version, Func<PSSession, Output.IRecordSink, RemoteCall?> callFor, TimeSpan? limit = null)
     {
         SetJobState(JobState.Running);
         var sessions = _children.Select(c => c.Session).ToList();
         var runs = RemoteFanOut.StartEach(sessions, version, callFor, s => Child(s).Sink, s => Child(s).CancellationToken,
-            s => _checks[s.InstanceId]);
+            s => _checks[s.InstanceId], limit);
 
         // Each child ends with its host; the parent with the last of them. Never faults (see RemoteFanOut.StartEach).
         for (var i = 0; i < _children.Count; i++)

@@ -48,6 +48,13 @@ internal static class RemoteErrors
         Create(ErrorIds.DeadlineExceeded, ErrorCategory.LimitsExceeded, host,
             $"The deadline of {deadlineSeconds:0.###}s had passed before {host} could start: nothing was started there.");
 
+    /// <summary>With -Deadline, a host whose part had not come back by the deadline and its grace: stopped and left.</summary>
+    public static ErrorRecord NoAnswer(string host, TimeSpan deadline, TimeSpan grace, Exception? exception = null) =>
+        Create(ModuleErrorIds.RemoteHostUnreachable, ErrorCategory.OperationTimeout, host,
+            $"{host} did not finish its part within -Deadline {deadline.TotalSeconds:0.###}s and {grace.TotalSeconds:0}s more: its part was stopped and the host " +
+            "left (it may be hung, or its link down); what it did to its VMs is unknown here. Check the host with Get-CastraShutdownStatus " +
+            $"over a new session (New-PSSession -HostName {host}).", exception);
+
     public static ErrorRecord Unexpected(string host, Exception exception) =>
         Create(ErrorIds.Unexpected, ErrorCategory.NotSpecified, host,
             $"{host}: its part of the call failed unexpectedly ({exception.GetType().Name}: {exception.Message}); the other hosts are not affected.", exception);

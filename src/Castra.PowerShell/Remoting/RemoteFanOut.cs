@@ -38,15 +38,17 @@ internal static class RemoteFanOut
 
     /// <summary>Starts every host's part at once; the tasks never fault (each failure is a record in that host's sink).</summary>
     /// <returns>Per host, in the sessions' order: whether it ran to the end without an error.</returns>
+    /// <param name="limit">With -Deadline: each host's part is left after this long (RemoteHostRun.RunAsync).</param>
     /// <param name="callFor">The call for a host, made when that host is ready to run it; null when the host must not
     /// run (it then reports why to the sink it is given).</param>
     public static IReadOnlyList<Task<bool>> StartEach(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, IRecordSink, RemoteCall?> callFor,
-        Func<PSSession, IRecordSink> sinkFor, Func<PSSession, CancellationToken> cancellationFor, Func<PSSession, HostCheck?>? checkedFor = null) =>
+        Func<PSSession, IRecordSink> sinkFor, Func<PSSession, CancellationToken> cancellationFor, Func<PSSession, HostCheck?>? checkedFor = null,
+        TimeSpan? limit = null) =>
         [.. sessions.Select((session, index) =>
         {
             var sink = sinkFor(session);
             return Task.Run(() => RemoteHostRun.RunAsync(session, version, () => callFor(session, sink), sink, index + 1, cancellationFor(session),
-                checkedFor?.Invoke(session)));
+                checkedFor?.Invoke(session), limit));
         })];
 
     /// <summary>
@@ -78,10 +80,10 @@ internal static class RemoteFanOut
     /// arrive (Ctrl+C stops every host's part).
     /// </summary>
     public static void RunHere(IReadOnlyList<PSSession> sessions, Version version, Func<PSSession, IRecordSink, RemoteCall?> callFor,
-        IRecordSink target, Action<Task> track, CancellationToken cancellation)
+        IRecordSink target, Action<Task> track, CancellationToken cancellation, TimeSpan? limit = null)
     {
         var queue = new QueuedSink();
-        var work = Task.WhenAll(StartEach(sessions, version, callFor, _ => queue, _ => cancellation));
+        var work = Task.WhenAll(StartEach(sessions, version, callFor, _ => queue, _ => cancellation, limit: limit));
         track(work);
         _ = work.ContinueWith(_ => queue.Complete(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         queue.Drain(target, cancellation);

@@ -19,6 +19,16 @@ internal static class RemoteHostRun
     /// <summary>How long a host that is being stopped (Ctrl+C, Stop-Job) gets to end its part before it is left.</summary>
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// With -Deadline: how long past the deadline a host's part may take to come back (the host's own Stop-CastraVm ends
+    /// within what was left of the deadline; this covers the link). A host silent by then is not answering: it is stopped
+    /// and left, so a hung host or a link that drops packets cannot hold the call past its deadline.
+    /// </summary>
+    public static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a host left at the deadline gets to acknowledge the stop (it did not answer until then).</summary>
+    private static readonly TimeSpan DeadlineStopWait = TimeSpan.FromSeconds(5);
+
     private const string InvokeScript = """
         param([string] $Command, [hashtable] $Parameters)
         $ProgressPreference = 'SilentlyContinue'
@@ -40,7 +50,7 @@ internal static class RemoteHostRun
 
         try
         {
-            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString(), select], null, _ => { }, cancellation).ConfigureAwait(false);
+            var reply = await InvokeAsync(runspace, RemoteModuleCheck.Script, [localVersion.ToString(), select], null, _ => { }, () => StopWait, cancellation).ConfigureAwait(false);
             return new HostCheck(RemoteModuleCheck.Verdict(reply, localVersion, host), RemoteModuleCheck.Vms(reply));
         }
 #pragma warning disable CA1031 // Whatever it is becomes that host's error (or, stopped, nothing), never an escape.
@@ -54,10 +64,25 @@ internal static class RemoteHostRun
     /// <returns>True when the host ran its part to the end without any error.</returns>
     /// <param name="activityId">This host's progress bar (distinct per host of a call).</param>
     /// <param name="checkedBefore">The host's module check when it was made already (-AsJob); null: made here first.</param>
+    /// <param name="limit">With -Deadline: the host's part is left after this long (<see cref="DeadlineGrace"/> included).</param>
     public static async Task<bool> RunAsync(PSSession session, Version localVersion, Func<RemoteCall?> call, IRecordSink sink, int activityId,
-        CancellationToken cancellation, HostCheck? checkedBefore = null)
+        CancellationToken cancellation, HostCheck? checkedBefore = null, TimeSpan? limit = null)
     {
-        var check = checkedBefore ?? await CheckAsync(session, localVersion, null, cancellation).ConfigureAwait(false);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (limit is { } l)
+        {
+            bounded.CancelAfter(l);
+        }
+
+        var stopWait = () => cancellation.IsCancellationRequested ? StopWait : DeadlineStopWait;
+        var leftAtDeadline = () => !cancellation.IsCancellationRequested && bounded.IsCancellationRequested;
+        var check = checkedBefore ?? await CheckAsync(session, localVersion, null, bounded.Token).ConfigureAwait(false);
+        if (check.Stopped && leftAtDeadline())
+        {
+            sink.Error(RemoteErrors.NoAnswer(session.ComputerName, limit!.Value - DeadlineGrace, DeadlineGrace, new OperationCanceledException()));
+            return false;
+        }
+
         if (!check.Ready)
         {
             if (check.Refused is { } refused)
@@ -87,14 +112,19 @@ internal static class RemoteHostRun
                     clean = false;
                     sink.Error(RemoteErrors.FromHost(error, host, runspace.InstanceId));
                 },
-                cancellation).ConfigureAwait(false);
+                stopWait, bounded.Token).ConfigureAwait(false);
             return clean;
         }
 #pragma warning disable CA1031 // The last resort of one host's task: whatever it is becomes that host's error, never an escape.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (Failure(ex, host, runspace.InstanceId) is { } error)
+            if ((ex is PipelineStoppedException or OperationCanceledException) && leftAtDeadline())
+            {
+                // Stopped from here at the deadline: the host did not answer in time, which is its error.
+                sink.Error(RemoteErrors.NoAnswer(host, limit!.Value - DeadlineGrace, DeadlineGrace, ex));
+            }
+            else if (Failure(ex, host, runspace.InstanceId) is { } error)
             {
                 sink.Error(error);
             }
@@ -126,10 +156,13 @@ internal static class RemoteHostRun
     /// Without <paramref name="onOutput"/> the output is returned instead (a short reply, such as the module check's).
     /// </summary>
     private static async Task<IReadOnlyList<PSObject>> InvokeAsync(Runspace runspace, string script, object?[] arguments,
-        Action<PSObject>? onOutput, Action<ErrorRecord> onError, CancellationToken cancellation)
+        Action<PSObject>? onOutput, Action<ErrorRecord> onError, Func<TimeSpan> stopWait, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        using var ps = System.Management.Automation.PowerShell.Create();
+
+        // Disposed below once the pipeline has ended, never while it runs: disposing a running remote pipeline stops
+        // it synchronously, waiting for the host to acknowledge, which a hung host never does.
+        var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = runspace;
         ps.AddScript(script);
         foreach (var argument in arguments)
@@ -139,7 +172,7 @@ internal static class RemoteHostRun
 
         var kept = new List<PSObject>();
         var gate = new object();
-        using var output = new PSDataCollection<PSObject>();
+        var output = new PSDataCollection<PSObject>();
         output.DataAdded += (_, _) =>
         {
             // ReadAll takes what has arrived so far, in order, and frees it: a long run keeps no history here.
@@ -169,7 +202,18 @@ internal static class RemoteHostRun
             }
         };
 
-        var started = ps.BeginInvoke<PSObject, PSObject>(null, output);
+        IAsyncResult started;
+        try
+        {
+            started = ps.BeginInvoke<PSObject, PSObject>(null, output);
+        }
+        catch
+        {
+            output.Dispose();
+            ps.Dispose();
+            throw;
+        }
+
         using var stop = cancellation.Register(() =>
         {
             try
@@ -182,16 +226,25 @@ internal static class RemoteHostRun
             }
         });
         var ended = Task.Factory.FromAsync(started, ps.EndInvoke);
+        _ = ended.ContinueWith(_ =>
+        {
+            output.Dispose();
+            ps.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
-        // Once stopped, the host gets a bounded time to end its part (a dead link must not hold Ctrl+C forever).
+        // Once stopped, the host gets a bounded time to end its part (a dead link or a hung host must not hold Ctrl+C
+        // or a deadline forever): then it is left, its pipeline disposed whenever (if ever) it ends.
         var leave = Task.Delay(Timeout.Infinite, cancellation)
-            .ContinueWith(_ => Task.Delay(StopWait), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            .ContinueWith(_ => Task.Delay(stopWait()), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
         if (await Task.WhenAny(ended, leave).ConfigureAwait(false) != ended)
         {
             throw new OperationCanceledException(cancellation);
         }
 
         await ended.ConfigureAwait(false);
-        return kept;
+        lock (gate)
+        {
+            return [.. kept];
+        }
     }
 }

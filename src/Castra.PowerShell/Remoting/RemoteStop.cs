@@ -102,6 +102,9 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
             return call.With("Deadline", Math.Round(left, 3));
         }
 
+        // The deadline bounds this side's wait too: a host that never answers (hung, or its link dropping packets) is
+        // left once the deadline and a grace for the link have passed, rather than holding the whole call.
+        TimeSpan? limit = deadlineSeconds is { } d ? TimeSpan.FromSeconds(d) + RemoteHostRun.DeadlineGrace : null;
         if (asJob)
         {
             // One round trip per host before the job exists: the module check, which also names the VMs each host's
@@ -115,12 +118,12 @@ internal sealed class RemoteStop(PSCmdlet cmdlet, VmErrors errors, Action<Task> 
             var passThru = cmdlet.MyInvocation.BoundParameters.TryGetValue("PassThru", out var p) && p is SwitchParameter { IsPresent: true };
             var job = new CastraRemoteJob(cmdlet.MyInvocation.Line, approved, checks, passThru);
             cmdlet.JobRepository.Add(job);
-            job.Start(version, CallFor);
+            job.Start(version, CallFor, limit);
             cmdlet.WriteObject(job);
             return;
         }
 
-        RemoteFanOut.RunHere(approved, version, CallFor, sink, track, cancellation);
+        RemoteFanOut.RunHere(approved, version, CallFor, sink, track, cancellation, limit);
     }
 
     private static string Description(PSSession session, string what, bool turnOff) =>

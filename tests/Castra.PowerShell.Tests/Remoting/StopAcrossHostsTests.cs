@@ -121,6 +121,74 @@ public sealed class StopAcrossHostsTests : IDisposable
     }
 
     [Fact]
+    public void With_a_deadline_a_host_that_stops_answering_is_left_and_the_call_ends()
+    {
+        var alphaWeb = Alpha.Launch("web");
+        Beta.Launch("web");
+        _pwsh.Run(_hosts.OpenSessions(Alpha, Beta));
+        Beta.Freeze();
+        try
+        {
+            // Worst case 4 s per host, within -Deadline 6: beta never answers, alpha stops its VM.
+            using var ps = _pwsh.Prepare("Stop-CastraVm -Session $sessions -All -Deadline 6 -CooperativeTimeout 2 -TermTimeout 1 -KillTimeout 1");
+            var running = ps.BeginInvoke();
+
+            // Not a timing assertion: without a bound the call never ends; the margin is far beyond the deadline.
+            var ended = running.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(120));
+            if (!ended)
+            {
+                Beta.Thaw();
+                ps.Stop();
+            }
+
+            Assert.True(ended, "Stop-CastraVm -Session -Deadline 6 did not end while one host did not answer");
+            var result = ScriptResult.From(ps, ps.EndInvoke(running));
+            Assert.Equal(Graceful, EventsOf(result, Alpha, "web").Select(e => e.Text("Type")));
+            Poll.Until(() => !alphaWeb.IsAlive, "alpha's VM to exit");
+            var error = Assert.Single(result.Errors);
+            Assert.StartsWith("CastraRemoteHostUnreachable,", error.FullyQualifiedErrorId);
+            Assert.Equal(Beta.Address, error.TargetObject);
+            Assert.Equal(ErrorCategory.OperationTimeout, error.CategoryInfo.Category);
+            Assert.Contains("-Deadline", error.ErrorDetails.Message);
+        }
+        finally
+        {
+            Beta.Thaw();
+        }
+    }
+
+    [Fact]
+    public async Task Ctrl_C_leaves_a_host_that_does_not_answer()
+    {
+        var alphaWeb = Alpha.Launch("web");
+        Beta.Launch("web");
+        _pwsh.Run(_hosts.OpenSessions(Alpha, Beta));
+        Beta.Freeze();
+        try
+        {
+            using var ps = _pwsh.Prepare("Stop-CastraVm -Session $sessions -All");
+            var running = ps.BeginInvoke();
+            Poll.Until(() => !alphaWeb.IsAlive, "alpha's VM to exit");
+
+            // Stop() returns once every host's part has ended or been left (30 s after it was asked to stop); a hung
+            // host's pipeline must not be waited for again when it is let go.
+            var stopped = Task.Run(ps.Stop);
+            var ended = await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(120))) == stopped;
+            if (!ended)
+            {
+                Beta.Thaw();
+            }
+
+            Assert.True(ended, "Ctrl+C did not end the call while one host did not answer");
+            Assert.True(running.IsCompleted);
+        }
+        finally
+        {
+            Beta.Thaw();
+        }
+    }
+
+    [Fact]
     public void A_host_without_the_module_or_with_another_version_is_refused_with_how_to_install_it()
     {
         var alphaWeb = Alpha.Launch("web");

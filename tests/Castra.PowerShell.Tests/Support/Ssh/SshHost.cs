@@ -121,6 +121,24 @@ public sealed partial class SshHost : IDisposable
         _daemon = null;
     }
 
+    /// <summary>
+    /// The host stops answering without going away (a hung machine, a network that drops packets): every session's
+    /// server side (the per-connection sshd, pwsh) is SIGSTOPped; the connections stay open. <see cref="Thaw"/> undoes it.
+    /// </summary>
+    public void Freeze() => Signal("-STOP");
+
+    /// <summary>SIGCONT to every session's server side (after <see cref="Freeze"/>).</summary>
+    public void Thaw() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        if (_daemon is { HasExited: false } daemon && ProcessTree.Descendants(daemon.Id) is { Count: > 0 } descendants)
+        {
+            using var kill = Process.Start("kill", [signal, .. descendants.Select(d => d.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            kill.WaitForExit();
+        }
+    }
+
     /// <summary>Installs out/Castra as this host's module, optionally claiming another version (an older install).</summary>
     public void InstallModule(string? version = null)
     {
