@@ -302,6 +302,27 @@ public sealed class ShutdownOrderTests : IDisposable
         Assert.All(flat, p => Assert.False(p.ExceedsDeadline));
     }
 
+    [Fact]
+    public async Task A_vm_json_someone_else_wrote_stops_in_the_last_group_whatever_it_says()
+    {
+        // Another user's VM directory under the root: its vm.json asks for the first group and a day-long window.
+        var byo = _root.Vm("byo");
+        Directory.CreateDirectory(byo.Directory);
+        VmDefinitionStore.Write(byo, new VmDefinition { ShutdownOrder = 0, CooperativeTimeoutSeconds = 86400 });
+        OtherUser.Own(byo.Definition);
+        OtherUser.Own(byo.Directory);
+        Launch("db", 5);
+
+        var plans = await new ShutdownEngine(_root.Root).PreviewAsync(["byo", "db"], new ShutdownOptions());
+
+        var db = plans.Single(p => p.VmName == "db");
+        var other = plans.Single(p => p.VmName == "byo");
+        Assert.Equal(1, db.Group);
+        Assert.Equal(0, db.EarlierGroupsMs);
+        Assert.Equal(2, other.Group);
+        Assert.Equal(ShutdownOrder.Max, other.ShutdownOrder);
+    }
+
     [Theory]
     [InlineData("{\"ShutdownOrder\": -1}")]
     [InlineData("{\"ShutdownOrder\": 1001}")]

@@ -20,8 +20,19 @@ public static class ShutdownOrder
 
     public static bool IsValid(int order) => order is >= Min and <= Max;
 
-    /// <summary>The order a (possibly absent) definition gives; the store has already refused out-of-range values.</summary>
-    public static int Of(VmDefinition? definition) => definition?.ShutdownOrder is { } order && IsValid(order) ? order : Default;
+    /// <summary>
+    /// The order a (possibly absent) definition gives; the store has already refused out-of-range values. A vm.json
+    /// that is not trusted (owned, or its directory owned or writable, by someone other than root or the caller) puts
+    /// its VM in the last group, <see cref="Max"/>, whatever it says: its timeouts are that other user's choice (up to a
+    /// day per step), and a VM of theirs must not hold back the groups of the VMs the caller trusts.
+    /// </summary>
+    public static int Of(VmDefinition? definition) => definition switch
+    {
+        null => Default,
+        { OwnerTrusted: false } => Max,
+        { ShutdownOrder: { } order } when IsValid(order) => order,
+        _ => Default,
+    };
 
     /// <summary>
     /// The VM's recorded order, read through the VM's open directory like every state file. Whatever cannot be read
