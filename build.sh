@@ -113,6 +113,7 @@ test_all() {
   set +e
   dotnet test Castra.sln -c "$CONFIG" --no-build -nologo 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
+  # The Pester suite in the pinned pwsh: build.ps1 -Task Pester runs Invoke-Pester over tests/pester.
   pwsh_build -Task Pester -NoBuild 2>&1 | tee -a "$log"
   local pester_rc=${PIPESTATUS[0]}
   set -e
