@@ -187,6 +187,12 @@ internal static class DownCommand
                 var level = d.Severity == DiagnosticSeverity.Error ? "error" : "warning";
                 Console.Error.WriteLine($"castra: {level}: {d.Message} [{d.ErrorId}]");
             }
+            else if (message.Diagnostic is { ErrorId: ErrorIds.WaitingForGroup } waiting)
+            {
+                // A VM of a later shutdown group has no event until its group starts: say it waits, rather than look
+                // stuck (in a terminal and in the journal of the host-shutdown unit alike).
+                Console.Error.WriteLine($"castra: {waiting.Message}");
+            }
         }
 
         IReadOnlyList<VmShutdownResult> results;

@@ -60,6 +60,9 @@ public sealed class CliShutdownOrderTests : IDisposable
         // The run: group by group, each event line saying its VM's order.
         var (down, downOut, downErr) = await CliRunner.RunAsync("down", "--all", "--json", "--home", _root.Path);
         Assert.True(down == 0, downOut + downErr);
+        Assert.Contains("castra: web: shutdown order 10: waiting for group 1 (order 0: cache) to stop", downErr);
+        Assert.Contains("castra: db: shutdown order 20: waiting for group 2 (order 10: web) to stop", downErr);
+        Assert.DoesNotContain("castra: cache:", downErr);
         var events = downOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         DateTime At(string vm, string type) => events.Single(e => e.GetProperty("VmName").GetString() == vm && e.GetProperty("Type").GetString() == type).GetProperty("Timestamp").GetDateTime();
         Assert.True(At("cache", "ShutdownComplete") <= At("web", "ShutdownRequested"));
