@@ -18,10 +18,13 @@ internal sealed class VmErrors
     private readonly bool _deferWarnings;
     private readonly List<ErrorRecord> _deferred = [];
     private readonly List<string> _warnings = [];
+    private readonly string _done;
 
-    public VmErrors(PSCmdlet cmdlet)
+    /// <param name="done">What the call does to a VM, for the final error ("were not stopped", "were not restarted").</param>
+    public VmErrors(PSCmdlet cmdlet, string done = "stopped")
     {
         _cmdlet = cmdlet;
+        _done = done;
         _defer = IsStop(cmdlet, "ErrorAction", "ErrorActionPreference");
         _deferWarnings = IsStop(cmdlet, "WarningAction", "WarningPreference");
     }
@@ -99,7 +102,7 @@ internal sealed class VmErrors
 
         var targets = _deferred.Select(r => r.TargetObject?.ToString() ?? "?").Distinct(StringComparer.Ordinal).ToArray();
         var exception = new VmsNotStoppedException(
-            $"{targets.Length} VM(s) were not stopped: {string.Join("; ", _deferred.Select(r => $"{r.TargetObject}: {r.FullyQualifiedErrorId.Split(',')[0]}"))}. " +
+            $"{targets.Length} VM(s) were not {_done}: {string.Join("; ", _deferred.Select(r => $"{r.TargetObject}: {r.FullyQualifiedErrorId.Split(',')[0]}"))}. " +
             "Every other VM ran its whole sequence. Each VM's own error is in $Error and in this error's Exception.Errors.",
             _deferred);
         var categories = _deferred.Select(r => r.CategoryInfo.Category).Distinct().ToList();

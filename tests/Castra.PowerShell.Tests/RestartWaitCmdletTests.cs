@@ -179,6 +179,18 @@ public sealed class RestartWaitCmdletTests : IDisposable
     }
 
     [Fact]
+    public void Restart_CastraVm_under_ErrorAction_Stop_ends_with_one_error_that_says_not_restarted()
+    {
+        _root.Define("a");
+        using var pwsh = Session();
+
+        var error = pwsh.RunExpectingTermination("Restart-CastraVm nosuch -StateRoot $root -ErrorAction Stop");
+
+        Assert.StartsWith("CastraVmsNotStopped", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("1 VM(s) were not restarted: nosuch: CastraVmNotFound", error.Exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Wait_CastraVm_refuses_an_empty_marker_at_binding()
     {
         _root.Define("a");

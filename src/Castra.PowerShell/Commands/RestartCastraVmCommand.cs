@@ -61,7 +61,7 @@ public sealed class RestartCastraVmCommand : CastraCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void BeginProcessing() => _errors = new VmErrors(this);
+    protected override void BeginProcessing() => _errors = new VmErrors(this, "restarted");
 
     protected override void ProcessRecord()
     {
