@@ -373,7 +373,15 @@ internal sealed class VmShutdown
         /// </summary>
         private async Task<VmShutdownResult> RunPlanAsync(ShutdownPlan plan, CancellationToken cancellationToken)
         {
-            foreach (var step in plan.In(StepSection.Prepare))
+            var prepare = plan.In(StepSection.Prepare).ToList();
+            if (prepare.Count > 0)
+            {
+                // The session drain and PreStop hooks may take a while: they start once the run's status is on record,
+                // so a caller that looks meanwhile (a session, a start) is told the VM is being shut down, not just busy.
+                await WrittenAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var step in prepare)
             {
                 var result = await StepAsync(step, cancellationToken).ConfigureAwait(false);
                 if (result.Kind == StepResultKind.Failed)
@@ -449,6 +457,19 @@ internal sealed class VmShutdown
         /// other run that got there meanwhile. Bounded: a disk that does not answer delays no VM by more than
         /// <see cref="CommitWait"/>; the run goes on with a warning (a crashed orchestrator still loses nothing).
         /// </summary>
+        /// <summary>Waits, at most <see cref="CommitWait"/>, until the status changes made so far are written (not flushed).</summary>
+        private async Task WrittenAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await Context.Status.Written.WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException)
+            {
+                // The write goes on in the background; a run never waits on the disk longer than this.
+            }
+        }
+
         private async Task MakeDurableAsync(CancellationToken cancellationToken)
         {
             try
