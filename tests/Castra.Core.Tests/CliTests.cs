@@ -173,6 +173,20 @@ public sealed class CliTests : IDisposable
 
         var (badName, _, _) = await CliRunner.RunAsync("up", "../evil", "--kernel", "/bin/sh", "--home", _root.Path);
         Assert.Equal(2, badName);
+
+        // A comma would cut QEMU's -qmp/-chardev/-drive values: a clear usage error instead of QEMU's own.
+        var commaRoot = Path.Combine(_root.Path, "a,b");
+        Directory.CreateDirectory(commaRoot);
+        var (commaHome, _, commaHomeErr) = await CliRunner.RunAsync("up", "web", "--kernel", "/bin/sh", "--qemu", "/nonexistent/qemu", "--home", commaRoot);
+        Assert.Equal(2, commaHome);
+        Assert.Contains("contains a comma", commaHomeErr);
+        Assert.Contains("CastraInvalidLaunchOptions", commaHomeErr);
+        var commaDisk = Path.Combine(_root.Path, "disk,format=qcow2.img");
+        File.WriteAllText(commaDisk, "");
+        var (commaDiskExit, _, commaDiskErr) = await CliRunner.RunAsync("up", "web", "--disk", commaDisk, "--qemu", "/nonexistent/qemu", "--home", _root.Path);
+        Assert.Equal(2, commaDiskExit);
+        Assert.Contains(commaDisk + " contains a comma", commaDiskErr);
+        Assert.False(Directory.Exists(_root.Vm("web").Directory) && File.Exists(_root.Vm("web").PidFile));
     }
 
     [Fact]

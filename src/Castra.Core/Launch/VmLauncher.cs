@@ -38,6 +38,16 @@ public sealed class VmLauncher
         options.Validate(Wording);
         var vm = Root.Vm(name);
         vm.EnsureSocketPathsFit(Wording);
+
+        // QEMU's option syntax ends a -qmp, -chardev or -drive value at a comma: a path with one would be cut there, and
+        // the rest read as options. (Doubling commas would pass it, but the command-line identity tie reads the same
+        // values back; refused until both agree.)
+        if (new[] { vm.Directory, options.Disk is null ? null : Path.GetFullPath(options.Disk) }.FirstOrDefault(p => p is not null && p.Contains(',', StringComparison.Ordinal)) is { } comma)
+        {
+            throw new CastraException(ErrorIds.InvalidLaunchOptions, CastraErrorCategory.InvalidArgument,
+                $"{comma} contains a comma, at which QEMU's options (-qmp, -chardev, -drive) would cut it: use a state root and a disk path without one.") { Target = name };
+        }
+
         var qemu = ExternalCommand.Which(options.QemuPath ?? DefaultQemu) ?? throw new CastraException(
             ErrorIds.QemuNotInstalled, CastraErrorCategory.NotInstalled,
             $"QEMU ({options.QemuPath ?? DefaultQemu}) was not found. On Debian: apt-get install qemu-system-x86 qemu-utils; or give {Wording.Name(Text.Term.QemuPath)}.")
