@@ -39,7 +39,20 @@ internal static class MigrationWait
                 return new MigrationEnd(false, true, null);
             }
 
-            var (status, error) = await QueryAsync(qmp, Min(replyTimeout, Left()), cancellationToken).ConfigureAwait(false);
+            var cap = Min(replyTimeout, Left());
+            string? status;
+            string? error;
+            try
+            {
+                (status, error) = await QueryAsync(qmp, cap, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpException ex) when (ex.Kind == QmpErrorKind.ReplyTimeout && cap < replyTimeout)
+            {
+                // The wait's own budget bounded this reply, so the budget ran out (timers end on whole milliseconds:
+                // the budget may still show a fraction of one left, which must not make this a channel error).
+                return new MigrationEnd(false, true, null);
+            }
+
             switch (status)
             {
                 case "completed":

@@ -130,7 +130,7 @@ internal static class StateSaver
         {
             // A step cut short because the whole budget ran out is the save timing out, not a broken channel.
             // QEMU answering "no" (a migration blocker, a device that cannot be saved) is the save failing, not the channel.
-            var reason = Left() <= TimeSpan.Zero && ex.Kind is QmpErrorKind.ReplyTimeout or QmpErrorKind.ConnectTimeout or QmpErrorKind.GreetingTimeout
+            var reason = Left() <= TimerSlack && ex.Kind is QmpErrorKind.ReplyTimeout or QmpErrorKind.ConnectTimeout or QmpErrorKind.GreetingTimeout
                 ? SaveFailureReason.TimeoutExpired
                 : ex.Kind == QmpErrorKind.CommandFailed ? SaveFailureReason.MigrationFailed : SaveFailureReason.ChannelError;
             return await FailAsync(reason, reason == SaveFailureReason.TimeoutExpired ? $"the save timeout ({EventsMs(timeout)} ms) ran out: {ex.Message}" : ex.Message).ConfigureAwait(false);
@@ -176,6 +176,12 @@ internal static class StateSaver
         }
     }
 
+
+    /// <summary>
+    /// A step capped at what was left of the save timeout can end a hair before it (timers count whole milliseconds):
+    /// a QMP wait that ran out with less than this left ran out of the save's budget, not of QEMU's answer.
+    /// </summary>
+    private static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(5);
 
     private static TimeSpan Cap(TimeSpan step, TimeSpan left) => step < left ? step : left;
 
