@@ -70,15 +70,8 @@ public sealed record HostShutdownBudget
                 return null;
             }
 
-            VmDefinition? definition = null;
-            try
-            {
-                definition = VmDefinitionStore.TryRead(dir);
-            }
-            catch (CastraException)
-            {
-                // The shutdown would warn and use the defaults; so does the budget.
-            }
+            // The shutdown would warn and use the defaults; so does the budget.
+            var definition = VmDefinitionStore.ReadOrNull(dir);
 
             var hooks = ReadHooks(root, name);
             var plan = ShutdownPlanBuilder.Build(name, QemuFound.Running, "", [], hooks, ShutdownTimeouts.Resolve(options, definition), options);

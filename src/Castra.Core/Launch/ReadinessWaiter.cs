@@ -150,15 +150,8 @@ public sealed class ReadinessWaiter
 
             using var dir = opened ?? throw new CastraException(ErrorIds.VmNotFound, CastraErrorCategory.ObjectNotFound,
                 $"No VM named '{Name}' under {Vm!.Root.Path}.") { Target = Name };
-            VmDefinition? definition = null;
-            try
-            {
-                definition = VmDefinitionStore.TryRead(dir);
-            }
-            catch (CastraException)
-            {
-                // Identity can still be proven from the command line.
-            }
+            // Identity can still be proven from the command line.
+            var definition = VmDefinitionStore.ReadOrNull(dir);
 
             var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
             using var process = located.Process;

@@ -119,7 +119,7 @@ public sealed class VmLauncher
             await SavedStateResume.LoadAsync(dir, pid, options, Wording, cancellationToken).ConfigureAwait(false);
         }
 
-        var definition = ReadDefinitionQuietly(dir) ?? new VmDefinition();
+        var definition = VmDefinitionStore.ReadOrNull(dir) ?? new VmDefinition();
         definition.Name = name;
         definition.CooperativeTimeoutSeconds = options.CooperativeTimeoutSeconds ?? definition.CooperativeTimeoutSeconds;
         definition.TermTimeoutSeconds = options.TermTimeoutSeconds ?? definition.TermTimeoutSeconds;
@@ -269,7 +269,7 @@ public sealed class VmLauncher
     private async Task RefuseIfRunningAsync(VmDirectory dir, CancellationToken cancellationToken)
     {
         var vm = dir.Paths;
-        var located = await ProcessLocator.LocateAsync(dir, ReadDefinitionQuietly(dir), usePidfd: true, cancellationToken).ConfigureAwait(false);
+        var located = await ProcessLocator.LocateAsync(dir, VmDefinitionStore.ReadOrNull(dir), usePidfd: true, cancellationToken).ConfigureAwait(false);
         using var process = located.Process;
         if (located.Verdict == IdentityVerdict.Verified)
         {
@@ -352,17 +352,6 @@ public sealed class VmLauncher
         return $"QEMU exited with code {exitCode} before the VM was up: {(text.Length > 0 ? text : "(no message)")}";
     }
 
-    private static VmDefinition? ReadDefinitionQuietly(VmDirectory vm)
-    {
-        try
-        {
-            return VmDefinitionStore.TryRead(vm);
-        }
-        catch (CastraException)
-        {
-            return null;
-        }
-    }
 
     private static void DeleteQuietly(string? path)
     {

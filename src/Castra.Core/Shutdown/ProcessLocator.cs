@@ -8,6 +8,16 @@ internal sealed record LocatedProcess(IdentityVerdict? Verdict, TrackedProcess? 
 {
     /// <summary>Set when the pidfile was stale but the VM's QEMU was found through its socket.</summary>
     public string? StalePidFile { get; init; }
+
+    /// <summary>What the look found, as the plan, ShutdownComplete and the audit line record it.</summary>
+    public QemuFound Found => Verdict switch
+    {
+        null => QemuFound.NotRunning,
+        IdentityVerdict.Exited => QemuFound.Exited,
+        IdentityVerdict.NotOurs => QemuFound.Stale,
+        IdentityVerdict.Disputed => QemuFound.Disputed,
+        _ => QemuFound.Running,
+    };
 }
 
 /// <summary>

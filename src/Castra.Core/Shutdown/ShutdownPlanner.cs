@@ -105,15 +105,8 @@ public sealed class ShutdownPlanner
             return new VmShutdownPlan { VmName = name, State = nameof(PlanState.NotFound), Detail = $"no VM named '{name}' under {Root.Path}" };
         }
 
-        VmDefinition? definition = null;
-        try
-        {
-            definition = VmDefinitionStore.TryRead(dir);
-        }
-        catch (CastraException)
-        {
-            // The shutdown itself would warn and use defaults; so does the plan.
-        }
+        // The shutdown itself would warn and use defaults; so does the plan.
+        var definition = VmDefinitionStore.ReadOrNull(dir);
 
         var timeouts = ShutdownTimeouts.Resolve(options, definition);
         options = options.ResolveFor(definition);
@@ -121,14 +114,7 @@ public sealed class ShutdownPlanner
         // The same look as the shutdown's, read-only: the pre-flight talks only to the proven QEMU, through the VM's open directory.
         var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
         using var qemu = located.Verdict == IdentityVerdict.Verified ? located.Process : null;
-        var found = located.Verdict switch
-        {
-            null => QemuFound.NotRunning,
-            IdentityVerdict.Exited => QemuFound.Exited,
-            IdentityVerdict.NotOurs => QemuFound.Stale,
-            IdentityVerdict.Disputed => QemuFound.Disputed,
-            _ => QemuFound.Running,
-        };
+        var found = located.Found;
 
         if (found == QemuFound.Running && ReadStatus(dir)?.IsInProgress() == true)
         {

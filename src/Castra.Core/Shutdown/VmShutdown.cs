@@ -245,14 +245,7 @@ internal sealed class VmShutdown
         {
             var located = await ProcessLocator.LocateAsync(Dir, _definition, Options.UsePidfd, cancellationToken).ConfigureAwait(false);
             Context.Process = located.Verdict == IdentityVerdict.Verified ? located.Process : null;
-            var found = located.Verdict switch
-            {
-                null => QemuFound.NotRunning,
-                IdentityVerdict.Exited => QemuFound.Exited,
-                IdentityVerdict.NotOurs => QemuFound.Stale,
-                IdentityVerdict.Disputed => QemuFound.Disputed,
-                _ => QemuFound.Running,
-            };
+            var found = located.Found;
             _found = found;
             var (sessions, hooks) = await StateIo.Shared.RunAsync(() => Examine(found, located.Pid)).ConfigureAwait(false);
 

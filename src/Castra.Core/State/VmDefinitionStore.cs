@@ -77,6 +77,22 @@ public static class VmDefinitionStore
         }
     }
 
+    /// <summary>
+    /// As <see cref="TryRead(VmDirectory)"/>, but a vm.json that cannot be used is null too: for a look that goes on with
+    /// the defaults (a plan, a listing, a budget, an identity check), while the shutdown itself warns about it.
+    /// </summary>
+    internal static VmDefinition? ReadOrNull(VmDirectory vm)
+    {
+        try
+        {
+            return TryRead(vm);
+        }
+        catch (CastraException)
+        {
+            return null;
+        }
+    }
+
     public static void Write(VmPaths vm, VmDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(vm);

@@ -53,14 +53,7 @@ public static class VmInventory
         {
         }
 
-        VmDefinition? definition = null;
-        try
-        {
-            definition = VmDefinitionStore.TryRead(dir);
-        }
-        catch (CastraException)
-        {
-        }
+        var definition = VmDefinitionStore.ReadOrNull(dir);
 
         var located = await ProcessLocator.LocateAsync(dir, definition, usePidfd: true, cancellationToken).ConfigureAwait(false);
         using var process = located.Process;
